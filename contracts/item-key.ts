@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/** Default name of the attribute that carries an item's key (template parameter `RealTimeItemKey`). */
+export const DEFAULT_ITEM_KEY_ATTRIBUTE = 'vehicleId';
+
+/**
+ * An item key: what dashboards subscribe to. Numbers are accepted and kept as their decimal text,
+ * so `3` and `"3"` name the same key (DynamoDB stores it as the string partition key `itemKey`).
+ */
+export const ItemKeySchema = z
+  .union([z.string(), z.number().int().nonnegative()])
+  .transform((value) => String(value).trim())
+  .pipe(
+    z
+      .string()
+      .min(1, 'must not be empty')
+      .max(128, 'must be at most 128 characters')
+      .regex(/^[A-Za-z0-9_.:@-]+$/, 'may contain only letters, digits and _ . : @ -'),
+  );
+export type ItemKey = z.output<typeof ItemKeySchema>;
+
+/**
+ * What an item is within its key: `telemetry`, `bid`, `widget#<id>`, `message#<id>`.
+ * One item is the latest state of one (key, channel).
+ */
+export const ChannelSchema = z
+  .string()
+  .min(1)
+  .max(160)
+  .regex(/^[a-z][a-z0-9_-]{0,31}(#[A-Za-z0-9_.:@-]{1,127})?$/, 'must look like "telemetry" or "message#<id>"');
+export type Channel = z.output<typeof ChannelSchema>;
+
+export const DEFAULT_CHANNEL = 'telemetry';

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { IssueSchema } from './error-body.ts';
+import { ChannelSchema, ItemKeySchema } from './item-key.ts';
+import { ItemDataSchema } from './real-time-item.ts';
+
+/**
+ * The WebSocket protocol between dashboards and the platform. This file is the source of truth:
+ * the gateway routes on `action`, handlers parse with these schemas, tests assert frames against them.
+ */
+
+// ---------------------------------------------------------------- client -> server
+
+export const SubscribeActionSchema = z.strictObject({ action: z.literal('subscribe'), key: ItemKeySchema });
+export const UnsubscribeActionSchema = z.strictObject({ action: z.literal('unsubscribe'), key: ItemKeySchema });
+/** Snapshot of the key's items with a version above `since` (all of them when omitted). */
+export const SyncActionSchema = z.strictObject({
+  action: z.literal('sync'),
+  key: ItemKeySchema,
+  since: z.number().int().nonnegative().optional(),
+});
+export const PingActionSchema = z.strictObject({ action: z.literal('ping') });
+
+/** Actions answered by the real-time path itself (function `ws-actions`). */
+export const ClientActionSchema = z.discriminatedUnion('action', [
+  SubscribeActionSchema,
+  UnsubscribeActionSchema,
+  SyncActionSchema,
+  PingActionSchema,
+]);
+export type ClientAction = z.output<typeof ClientActionSchema>;
+export type ClientActionName = ClientAction['action'];
+
+// ---------------------------------------------------------------- server -> client
+
+/** The current state of one item, sent when it changes and inside snapshots. */
+export const ItemFrameSchema = z.strictObject({
+  type: z.literal('item'),
+  key: z.string(),
+  channel: ChannelSchema,
+  version: z.number().int().positive(),
+  ts: z.number().int().nonnegative(),
+  data: ItemDataSchema,
+});
+export type ItemFrame = z.output<typeof ItemFrameSchema>;
+
+/** The item was deleted (never sent for TTL expiry). `version` is the last version it had. */
+export const RemovedFrameSchema = z.strictObject({
+  type: z.literal('removed'),
+  key: z.string(),
+  channel: ChannelSchema,
+  version: z.number().int().positive(),
+});
+export type RemovedFrame = z.output<typeof RemovedFrameSchema>;
+
+export const SnapshotFrameSchema = z.strictObject({
+  type: z.literal('snapshot'),
+  key: z.string(),
+  items: z.array(ItemFrameSchema),
+});
+export type SnapshotFrame = z.output<typeof SnapshotFrameSchema>;
+
+export const AckFrameSchema = z.strictObject({
+  type: z.literal('ack'),
+  action: z.string(),
+  key: z.string().optional(),
+});
+export type AckFrame = z.output<typeof AckFrameSchema>;
+
+/** Codes a client can act on. The connection stays open after an error frame. */
+export const WsErrorCodeSchema = z.enum(['ValidationError', 'Forbidden', 'NotFound', 'Conflict', 'PayloadTooLarge', 'InternalError']);
+export type WsErrorCode = z.output<typeof WsErrorCodeSchema>;
+
+export const ErrorFrameSchema = z.strictObject({
+  type: z.literal('error'),
+  code: WsErrorCodeSchema,
+  message: z.string(),
+  action: z.string().optional(),
+  issues: z.array(IssueSchema).optional(),
+});
+export type ErrorFrame = z.output<typeof ErrorFrameSchema>;
+
+export const ServerFrameSchema = z.discriminatedUnion('type', [
+  ItemFrameSchema,
+  RemovedFrameSchema,
+  SnapshotFrameSchema,
+  AckFrameSchema,
+  ErrorFrameSchema,
+]);
+export type ServerFrame = z.output<typeof ServerFrameSchema>;
+
+/** API Gateway's limit for one WebSocket frame; larger frames are refused at ingest. */
+export const MAX_FRAME_BYTES = 32 * 1024;

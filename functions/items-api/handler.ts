@@ -1,0 +1,31 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
+import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
+import { ItemKeySchema } from '#contracts/item-key.ts';
+import { parseOrThrow } from '#core/issues.ts';
+import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
+import { jsonResponse } from '#runtime/http-errors.ts';
+import { httpHandler } from '#runtime/middy-stacks.ts';
+import { powertoolsFor } from '#runtime/powertools.ts';
+
+/** GET /items/{key}: the key's current items. GET /health: where the deployed stack's endpoints are. */
+const config = loadConfig(BaseEnvSchema.extend({ HTTP_API_URL: z.url(), WS_URL: z.url() }));
+const tools = powertoolsFor('items-api');
+const items = new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE);
+
+export const handler = httpHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(
+  async (event) => {
+    if (event.routeKey === 'GET /health') {
+      return jsonResponse(200, {
+        status: 'ok',
+        endpoints: { http: config.HTTP_API_URL, websocket: config.WS_URL },
+        resources: { itemsTable: config.ITEMS_TABLE, connectionsTable: config.CONNECTIONS_TABLE },
+      });
+    }
+    const key = parseOrThrow(ItemKeySchema, event.pathParameters?.key, 'path.key');
+    return jsonResponse(200, { key, items: await items.listItems(key) });
+  },
+  tools,
+  { jsonBody: false },
+);

@@ -1,0 +1,33 @@
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
+import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
+import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
+import { parseClientAction, runClientAction } from '#core/client-actions.ts';
+import { systemClock } from '#core/ports.ts';
+import { BaseEnvSchema, CallbackEnvSchema, ConnectionTtlEnvSchema, loadConfig } from '#runtime/config.ts';
+import { observedHandler } from '#runtime/middy-stacks.ts';
+import { powertoolsFor } from '#runtime/powertools.ts';
+import { replyToAction } from '#runtime/ws-reply.ts';
+
+/** subscribe / unsubscribe / sync / ping and the $default route; every message gets one reply frame. */
+const config = loadConfig(BaseEnvSchema.extend(CallbackEnvSchema.shape).extend(ConnectionTtlEnvSchema.shape));
+const tools = powertoolsFor('ws-actions');
+const documents = createDocumentClient();
+const connections = new DynamoConnectionStore(documents, config.CONNECTIONS_TABLE);
+const items = new DynamoItemStore(documents, config.ITEMS_TABLE);
+const publisher = new ApiGatewayConnectionPublisher(new ApiGatewayManagementApiClient({ endpoint: config.WS_CALLBACK_URL }));
+
+export const handler = observedHandler<APIGatewayProxyWebsocketEventV2, APIGatewayProxyResult>(async (event) => {
+  const { connectionId } = event.requestContext;
+  await replyToAction({ tools, publisher, connectionId, body: event.body }, async () => {
+    const action = parseClientAction(event.body);
+    return runClientAction(
+      action,
+      { connectionId, connectionTtlSeconds: config.CONNECTION_TTL_SECONDS },
+      { connections, items, clock: systemClock },
+    );
+  });
+  return { statusCode: 200, body: '' };
+}, tools);

@@ -1,0 +1,35 @@
+import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
+import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
+import { openConnection } from '#core/connections.ts';
+import { systemClock } from '#core/ports.ts';
+import { BaseEnvSchema, ConnectionTtlEnvSchema, loadConfig } from '#runtime/config.ts';
+import { observedHandler } from '#runtime/middy-stacks.ts';
+import { powertoolsFor } from '#runtime/powertools.ts';
+import { connectResponse } from '#runtime/ws-connect-response.ts';
+
+/** $connect: records the connection and its first subscription; a missing or bad key answers 400. */
+const config = loadConfig(BaseEnvSchema.extend(ConnectionTtlEnvSchema.shape));
+const tools = powertoolsFor('ws-connect');
+const connections = new DynamoConnectionStore(createDocumentClient(), config.CONNECTIONS_TABLE);
+
+type ConnectEvent = APIGatewayProxyWebsocketEventV2 & {
+  queryStringParameters?: Record<string, string | undefined> | null;
+  headers?: Record<string, string | undefined> | null;
+};
+
+export const handler = observedHandler<ConnectEvent, APIGatewayProxyResult>(
+  (event) =>
+    connectResponse(tools, event.requestContext.connectionId, () =>
+      openConnection(
+        { ...event, connectionId: event.requestContext.connectionId },
+        {
+          keyAttribute: config.REAL_TIME_ITEM_KEY,
+          isQueryParam: config.IS_QUERY_PARAM,
+          connectionTtlSeconds: config.CONNECTION_TTL_SECONDS,
+        },
+        { connections, clock: systemClock },
+      ),
+    ),
+  tools,
+);

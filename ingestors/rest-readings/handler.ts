@@ -1,0 +1,31 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
+import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
+import { ingestReadings } from '#core/ingest-readings.ts';
+import { normaliseReadingsBody } from '#core/normalise-reading.ts';
+import { systemClock } from '#core/ports.ts';
+import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
+import { jsonResponse } from '#runtime/http-errors.ts';
+import { httpHandler } from '#runtime/middy-stacks.ts';
+import { powertoolsFor } from '#runtime/powertools.ts';
+
+/** POST /readings: one reading or `{"readings":[…]}` → 202 `{accepted, stale}`; invalid → 400 naming the fields. */
+const config = loadConfig(BaseEnvSchema);
+const tools = powertoolsFor('rest-readings');
+const items = new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE);
+
+export const handler = httpHandler<APIGatewayProxyEventV2 & { body: unknown }, APIGatewayProxyResultV2>(
+  async (event) => {
+    const readings = normaliseReadingsBody(event.body, {
+      keyAttribute: config.REAL_TIME_ITEM_KEY,
+      source: 'rest',
+      now: systemClock.now(),
+    });
+    const result = await ingestReadings(readings, items);
+    tools.metrics.addMetric('ReadingsIngested', 'Count', result.accepted - result.stale);
+    if (result.stale > 0) tools.metrics.addMetric('ReadingsStale', 'Count', result.stale);
+    return jsonResponse(202, result);
+  },
+  tools,
+  { jsonBody: true },
+);

@@ -1,0 +1,82 @@
+import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type RealTimeItem, RealTimeItemSchema } from '#contracts/real-time-item.ts';
+import type { NormalisedReading } from '#core/normalise-reading.ts';
+import type { ApplyResult, ItemStore } from '#core/ports.ts';
+import { StaleWriteError } from '#runtime/errors.ts';
+import { fromDynamoError } from './dynamo-errors.ts';
+
+/** RealTimeData in DynamoDB. Writes are conditional on `ts` (see lib/core/versioning.ts). */
+export class DynamoItemStore implements ItemStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async applyReading(reading: NormalisedReading): Promise<ApplyResult> {
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { itemKey: reading.itemKey, channel: reading.channel },
+          // The key attribute (e.g. vehicleId) repeats itemKey so the item reads naturally;
+          // version counts applied writes and is what clients order frames by.
+          UpdateExpression:
+            'SET #keyAttr = :keyValue, #ts = :ts, #data = :data, #source = :source, #receivedAt = :receivedAt, ' +
+            '#version = if_not_exists(#version, :zero) + :one',
+          // Strictly newer only: an older or equal ts (disorder, redelivery, duplicates) never overwrites.
+          ConditionExpression: 'attribute_not_exists(itemKey) OR #ts < :ts',
+          ExpressionAttributeNames: {
+            '#keyAttr': reading.keyAttribute,
+            '#ts': 'ts',
+            '#data': 'data',
+            '#source': 'source',
+            '#receivedAt': 'receivedAt',
+            '#version': 'version',
+          },
+          ExpressionAttributeValues: {
+            ':keyValue': reading.itemKey,
+            ':ts': reading.ts,
+            ':data': reading.data,
+            ':source': reading.source,
+            ':receivedAt': reading.receivedAt,
+            ':zero': 0,
+            ':one': 1,
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return { applied: true, version: Number(result.Attributes?.version) };
+    } catch (error) {
+      const mapped = fromDynamoError(error, `apply ${reading.itemKey}/${reading.channel}`);
+      if (mapped instanceof StaleWriteError) return { applied: false };
+      throw mapped;
+    }
+  }
+
+  async listItems(key: string, sinceVersion?: number): Promise<RealTimeItem[]> {
+    const input: QueryCommandInput = {
+      TableName: this.tableName,
+      KeyConditionExpression: 'itemKey = :key',
+      ExpressionAttributeValues: { ':key': key },
+      // Consistent: a client syncing right after a write must see it.
+      ConsistentRead: true,
+    };
+    if (sinceVersion !== undefined) {
+      input.FilterExpression = '#version > :since';
+      input.ExpressionAttributeNames = { '#version': 'version' };
+      input.ExpressionAttributeValues = { ':key': key, ':since': sinceVersion };
+    }
+    const items: RealTimeItem[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    try {
+      do {
+        const page = await this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+        for (const raw of page.Items ?? []) items.push(RealTimeItemSchema.parse(raw));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    } catch (error) {
+      throw fromDynamoError(error, `list items of ${key}`);
+    }
+    return items;
+  }
+}

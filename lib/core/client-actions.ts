@@ -1,0 +1,72 @@
+import { type ClientAction, ClientActionSchema, type ServerFrame } from '#contracts/ws-protocol.ts';
+import { ValidationError } from '#runtime/errors.ts';
+import { parseOrThrow } from './issues.ts';
+import type { Clock, ConnectionStore, ItemStore } from './ports.ts';
+
+/**
+ * Parses a WebSocket message body into a client action.
+ * @throws ValidationError for non-JSON bodies, unknown actions and bad fields.
+ */
+export function parseClientAction(body: string | null | undefined): ClientAction {
+  let json: unknown;
+  try {
+    json = JSON.parse(body ?? '');
+  } catch {
+    throw new ValidationError('message is not valid JSON', [{ path: 'body', message: 'is not valid JSON' }]);
+  }
+  const action = typeof json === 'object' && json !== null ? (json as { action?: unknown }).action : undefined;
+  if (!CLIENT_ACTIONS.includes(action as string)) {
+    throw new ValidationError(`unknown action ${JSON.stringify(action)}; expected one of ${CLIENT_ACTIONS.join(', ')}`, [
+      { path: 'body.action', message: `must be one of ${CLIENT_ACTIONS.join(', ')}` },
+    ]);
+  }
+  return parseOrThrow(ClientActionSchema, json, 'body');
+}
+
+const CLIENT_ACTIONS: readonly string[] = ClientActionSchema.options.map((option) => option.shape.action.value);
+
+export interface ActionContext {
+  connectionId: string;
+  /** How long subscription rows live (API Gateway closes connections after 2 h). */
+  connectionTtlSeconds: number;
+}
+
+/**
+ * Carries out a client action and returns the frame to send back to that client.
+ * Subscriptions are rows of the connection store; `sync` reads RealTimeData.
+ */
+export async function runClientAction(
+  action: ClientAction,
+  context: ActionContext,
+  ports: { connections: ConnectionStore; items: ItemStore; clock: Clock },
+): Promise<ServerFrame> {
+  switch (action.action) {
+    case 'subscribe':
+      await ports.connections.addSubscription({
+        connectionId: context.connectionId,
+        key: action.key,
+        expiresAt: Math.floor(ports.clock.now() / 1000) + context.connectionTtlSeconds,
+      });
+      return { type: 'ack', action: 'subscribe', key: action.key };
+    case 'unsubscribe':
+      await ports.connections.removeSubscription({ connectionId: context.connectionId, key: action.key });
+      return { type: 'ack', action: 'unsubscribe', key: action.key };
+    case 'sync': {
+      const items = await ports.items.listItems(action.key, action.since);
+      return {
+        type: 'snapshot',
+        key: action.key,
+        items: items.map((item) => ({
+          type: 'item' as const,
+          key: item.itemKey,
+          channel: item.channel,
+          version: item.version,
+          ts: item.ts,
+          data: item.data,
+        })),
+      };
+    }
+    case 'ping':
+      return { type: 'ack', action: 'ping' };
+  }
+}

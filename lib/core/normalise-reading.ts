@@ -1,0 +1,93 @@
+import { DEFAULT_CHANNEL } from '#contracts/item-key.ts';
+import type { ItemData } from '#contracts/real-time-item.ts';
+import { z } from 'zod';
+import type { Issue } from '#contracts/error-body.ts';
+import { MAX_READINGS_PER_BATCH, readingSchemaFor } from '#contracts/reading.ts';
+import { MAX_FRAME_BYTES } from '#contracts/ws-protocol.ts';
+import { PayloadTooLargeError, ValidationError } from '#runtime/errors.ts';
+import { parseOrThrow } from './issues.ts';
+
+/** A reading ready for the conditional write: key resolved, defaults applied. */
+export interface NormalisedReading {
+  /** Name of the key attribute (the `realTimeItemKey`), stored beside `itemKey`. */
+  keyAttribute: string;
+  itemKey: string;
+  channel: string;
+  ts: number;
+  source: string;
+  data: ItemData;
+  receivedAt: number;
+}
+
+export interface NormaliseOptions {
+  keyAttribute: string;
+  source: string;
+  now: number;
+  /** How far ahead of `now` a source clock may be; a `ts` further ahead would block later writes. */
+  maxClockSkewMs?: number;
+}
+
+const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
+/** Room the frame envelope (`type`, key, channel, version, ts) takes beside `data`. */
+const FRAME_ENVELOPE_BYTES = 512;
+
+/**
+ * Validates one raw reading and returns it normalised: key as text, `channel` defaulting to
+ * `telemetry`, `ts` defaulting to the receive time.
+ * @throws ValidationError naming the bad fields (prefix `where`), PayloadTooLargeError when its frame
+ * would exceed API Gateway's 32 KB frame limit.
+ */
+export function normaliseReading(raw: unknown, options: NormaliseOptions, where = 'reading'): NormalisedReading {
+  const parsed = parseOrThrow(readingSchemaFor(options.keyAttribute), raw, where);
+  const itemKey = parsed[options.keyAttribute] as string;
+  const ts = parsed.ts ?? options.now;
+  const maxSkew = options.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+  if (ts > options.now + maxSkew) {
+    throw new ValidationError(`${where}.ts: is more than ${maxSkew} ms in the future`, [
+      { path: `${where}.ts`, message: `is more than ${maxSkew} ms in the future` },
+    ]);
+  }
+  const size = Buffer.byteLength(JSON.stringify(parsed.data)) + FRAME_ENVELOPE_BYTES;
+  if (size > MAX_FRAME_BYTES) {
+    throw new PayloadTooLargeError(`${where}.data: is ${size} bytes with its frame; the limit is ${MAX_FRAME_BYTES}`);
+  }
+  return {
+    keyAttribute: options.keyAttribute,
+    itemKey,
+    channel: parsed.channel ?? DEFAULT_CHANNEL,
+    ts,
+    source: options.source,
+    data: parsed.data,
+    receivedAt: options.now,
+  };
+}
+
+/**
+ * Validates a body of one reading or `{"readings":[…]}` and normalises every reading.
+ * All-or-nothing: one bad reading fails the request, so a client never has to guess which were kept.
+ * @throws ValidationError naming every bad field of every reading.
+ */
+export function normaliseReadingsBody(body: unknown, options: NormaliseOptions): NormalisedReading[] {
+  if (typeof body !== 'object' || body === null || !('readings' in body)) {
+    return [normaliseReading(body, options, 'body')];
+  }
+  const { readings } = parseOrThrow(ReadingsBatchSchema, body, 'body');
+  const normalised: NormalisedReading[] = [];
+  const issues: Issue[] = [];
+  readings.forEach((reading, index) => {
+    try {
+      normalised.push(normaliseReading(reading, options, `body.readings.${index}`));
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      issues.push(...error.issues);
+    }
+  });
+  if (issues.length > 0) {
+    throw new ValidationError(`${issues.length} problem(s) in body.readings; first: ${issues[0]?.path}: ${issues[0]?.message}`, issues);
+  }
+  return normalised;
+}
+
+const ReadingsBatchSchema = z.strictObject({
+  readings: z.array(z.unknown()).min(1).max(MAX_READINGS_PER_BATCH),
+});

@@ -1,0 +1,38 @@
+import type { RealTimeItem } from '#contracts/real-time-item.ts';
+import type { ServerFrame } from '#contracts/ws-protocol.ts';
+import type { NormalisedReading } from './normalise-reading.ts';
+
+/** Where connections and their subscriptions live (WebSocketConnectionManager). */
+export interface ConnectionStore {
+  /** Records a new connection and its first subscription. */
+  addConnection(input: { connectionId: string; key: string; connectedAt: number; expiresAt: number }): Promise<void>;
+  addSubscription(input: { connectionId: string; key: string; expiresAt: number }): Promise<void>;
+  removeSubscription(input: { connectionId: string; key: string }): Promise<void>;
+  /** Removes every row of the connection (the connection row and all its subscriptions). */
+  removeConnection(connectionId: string): Promise<void>;
+  /** Every connection subscribed to `key`, all pages. */
+  listSubscribers(key: string): Promise<string[]>;
+}
+
+/** Sends frames to connections (API Gateway `@connections`). */
+export interface ConnectionPublisher {
+  /** @throws StaleConnectionError when the connection is gone. */
+  post(connectionId: string, frame: ServerFrame): Promise<void>;
+}
+
+export type ApplyResult = { applied: true; version: number } | { applied: false };
+
+/** RealTimeData: applies readings conditionally and reads the current items of a key. */
+export interface ItemStore {
+  /** Applies the reading unless the stored item has a newer or equal `ts`. */
+  applyReading(reading: NormalisedReading): Promise<ApplyResult>;
+  /** Current items of `key`, optionally only those with a version above `sinceVersion`. */
+  listItems(key: string, sinceVersion?: number): Promise<RealTimeItem[]>;
+}
+
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

@@ -1,0 +1,41 @@
+import type { DynamoDBRecord } from 'aws-lambda';
+import type { FanoutBatch } from '#core/fanout-batch.ts';
+import { type StreamRecordInput, toItemChange } from '#core/stream-change.ts';
+import { toPlatformError } from './errors.ts';
+import type { Powertools } from './powertools.ts';
+
+/**
+ * The per-record step of stream-fanout, for Powertools' BatchProcessor. Only retryable failures are
+ * thrown (the record is reported as a batch item failure and retried); a permanent fault — an image
+ * that is not a RealTimeData item, a frame API Gateway refuses — is logged and counted as a reject.
+ */
+export function fanoutRecordHandler(
+  batch: FanoutBatch,
+  tools: Powertools,
+  read: (record: DynamoDBRecord) => StreamRecordInput,
+): (record: DynamoDBRecord) => Promise<void> {
+  return async (record) => {
+    try {
+      const change = toItemChange(read(record));
+      if (!change) {
+        tools.metrics.addMetric('ExpiriesSkipped', 'Count', 1);
+        return;
+      }
+      const report = await batch.deliver(change);
+      tools.metrics.addMetric('FramesDelivered', 'Count', report.delivered);
+      if (report.toStale > 0) tools.metrics.addMetric('StaleConnectionsRemoved', 'Count', report.toStale);
+      for (const failure of report.failed) {
+        tools.logger.warn('frame refused', { itemKey: change.key, code: failure.code, reason: failure.message });
+        tools.metrics.addMetric('FramesRejected', 'Count', 1);
+      }
+    } catch (error) {
+      const platformError = toPlatformError(error);
+      if (platformError.retryable) {
+        tools.logger.warn('record will be retried', { eventID: record.eventID, error: platformError });
+        throw platformError;
+      }
+      tools.logger.error('record rejected', { eventID: record.eventID, error: platformError });
+      tools.metrics.addMetric('RecordsRejected', 'Count', 1);
+    }
+  };
+}

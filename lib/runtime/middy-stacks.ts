@@ -1,0 +1,25 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy, { type MiddyfiedHandler } from '@middy/core';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import type { Context } from 'aws-lambda';
+import { httpErrorMapper } from './http-errors.ts';
+import type { Powertools } from './powertools.ts';
+
+type Handler<E, R> = (event: E, context: Context) => Promise<R>;
+
+/** Tracing, context-enriched logs and metrics flushed per invocation (cold start counted). */
+export function observedHandler<E, R>(handler: Handler<E, R>, tools: Powertools): MiddyfiedHandler<E, R> {
+  return middy<E, R>(handler)
+    .use(captureLambdaHandler(tools.tracer))
+    .use(injectLambdaContext(tools.logger, { resetKeys: true }))
+    .use(logMetrics(tools.metrics, { captureColdStartMetric: true }));
+}
+
+/** An HTTP API handler: JSON body parsed, every error mapped to the platform's error body (last). */
+export function httpHandler<E, R>(handler: Handler<E, R>, tools: Powertools, options: { jsonBody: boolean }) {
+  const stack = observedHandler(handler, tools);
+  if (options.jsonBody) stack.use(httpJsonBodyParser());
+  return stack.use(httpErrorMapper(tools.logger));
+}

@@ -1,0 +1,42 @@
+import type { ServerFrame } from '#contracts/ws-protocol.ts';
+import type { ConnectionPublisher } from '#core/ports.ts';
+import { StaleConnectionError, toPlatformError } from './errors.ts';
+import type { Powertools } from './powertools.ts';
+import { toErrorFrame } from './ws-errors.ts';
+
+/** The `action` of a message body, when there is one, to name it in an error frame. */
+function actionOf(body: string | undefined): string | undefined {
+  try {
+    const action = (JSON.parse(body ?? '') as { action?: unknown }).action;
+    return typeof action === 'string' ? action.slice(0, 64) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs a client action and posts its reply to the sender; a failure becomes an error frame and the
+ * connection stays open. A sender that left meanwhile is not an error. Logged once, here.
+ */
+export async function replyToAction(
+  context: { tools: Powertools; publisher: ConnectionPublisher; connectionId: string; body: string | undefined },
+  work: () => Promise<ServerFrame>,
+): Promise<void> {
+  const { tools, publisher, connectionId } = context;
+  let frame: ServerFrame;
+  try {
+    frame = await work();
+    tools.metrics.addMetric('ActionsHandled', 'Count', 1);
+  } catch (error) {
+    const platformError = toPlatformError(error);
+    frame = toErrorFrame(platformError, actionOf(context.body));
+    if (platformError.expose) tools.logger.info('action rejected', { connectionId, code: platformError.code });
+    else tools.logger.error('action failed', { connectionId, error: platformError });
+    tools.metrics.addMetric('ActionsRejected', 'Count', 1);
+  }
+  try {
+    await publisher.post(connectionId, frame);
+  } catch (error) {
+    if (!(error instanceof StaleConnectionError)) throw error;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The local runtime's view of template.yaml: what it needs to run the stack on one machine.
+ * Produced by `loadTemplate` (load-template.ts); every other part of local/ reads this, never the YAML.
+ */
+
+export interface AttributeDefinition {
+  AttributeName: string;
+  AttributeType: 'S' | 'N' | 'B';
+}
+
+export interface KeySchemaElement {
+  AttributeName: string;
+  KeyType: 'HASH' | 'RANGE';
+}
+
+export interface GlobalSecondaryIndexModel {
+  IndexName: string;
+  KeySchema: KeySchemaElement[];
+  Projection: { ProjectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] };
+}
+
+/** An AWS::DynamoDB::Table, with intrinsics resolved. */
+export interface TableModel {
+  logicalId: string;
+  tableName: string;
+  attributeDefinitions: AttributeDefinition[];
+  keySchema: KeySchemaElement[];
+  globalSecondaryIndexes: GlobalSecondaryIndexModel[];
+  /** Set when the table has a stream. */
+  streamViewType?: 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY';
+  ttlAttribute?: string;
+}
+
+/** A DynamoDB (or Kinesis) stream event source of a function. */
+export interface StreamEventSourceModel {
+  kind: 'DynamoDB' | 'Kinesis';
+  name: string;
+  /** Logical id of the table (DynamoDB) or stream (Kinesis) read. */
+  sourceLogicalId: string;
+  batchSize: number;
+  maximumBatchingWindowInSeconds: number;
+  maximumRetryAttempts: number;
+  bisectBatchOnFunctionError: boolean;
+  reportBatchItemFailures: boolean;
+  startingPosition: 'LATEST' | 'TRIM_HORIZON';
+  /** Logical id of the on-failure destination queue, if any. */
+  onFailureQueueLogicalId?: string;
+}
+
+export interface HttpApiEventModel {
+  kind: 'HttpApi';
+  name: string;
+  method: string;
+  /** API Gateway path template, e.g. `/items/{key}`. */
+  path: string;
+}
+
+export type EventSourceModel = StreamEventSourceModel | HttpApiEventModel;
+
+/** An AWS::Serverless::Function with Globals merged and intrinsics resolved. */
+export interface FunctionModel {
+  logicalId: string;
+  /** Absolute path of the TypeScript entry point (Metadata.BuildProperties.EntryPoints[0] under CodeUri). */
+  entryPoint: string;
+  /** Exported name of the handler (the part of `Handler` after the last dot). */
+  exportName: string;
+  timeoutSeconds: number;
+  memorySize: number;
+  environment: Record<string, string>;
+  events: EventSourceModel[];
+}
+
+/** A route of the WebSocket API (AWS::ApiGatewayV2::Route) and the function its integration invokes. */
+export interface WebSocketRouteModel {
+  routeKey: string;
+  functionLogicalId: string;
+}
+
+export interface WebSocketApiModel {
+  logicalId: string;
+  /** e.g. `$request.body.action` */
+  routeSelectionExpression: string;
+  stageName: string;
+  routes: WebSocketRouteModel[];
+}
+
+export interface LocalTemplate {
+  /** Parameter values after defaults and overrides. */
+  parameters: Record<string, string>;
+  stackName: string;
+  region: string;
+  tables: TableModel[];
+  functions: FunctionModel[];
+  webSocketApi?: WebSocketApiModel;
+}
