@@ -1,0 +1,266 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { yamlParse } from 'yaml-cfn';
+import type {
+  EventSourceModel,
+  FunctionModel,
+  LocalTemplate,
+  StreamEventSourceModel,
+  TableModel,
+  WebSocketApiModel,
+} from './model.ts';
+
+type Json = unknown;
+type Resource = { Type: string; Properties?: Record<string, Json>; Metadata?: Record<string, Json> };
+
+export interface LoadTemplateOptions {
+  /** Stack name; tables are named from it (`<stack>-RealTimeData`), so tests use a unique one per run. */
+  stackName?: string;
+  region?: string;
+  /** Parameter values that replace the template's defaults. */
+  parameters?: Record<string, string>;
+  /**
+   * Local values of resources that have no local meaning in the template (queue URLs, API ids, …):
+   * called for `Ref X` and `GetAtt X.Attr` of non-table resources. Return undefined for the default
+   * placeholder `local:<LogicalId>[.<Attr>]`.
+   */
+  resolveResource?: (logicalId: string, attribute?: string) => string | undefined;
+  /** Environment values that replace the template's for every function that declares them (endpoints). */
+  environmentOverrides?: Record<string, string>;
+}
+
+const ACCOUNT_ID = '000000000000';
+
+/** A template construct the local runtime cannot run: named, with where it is. */
+export class TemplateError extends Error {}
+
+/**
+ * Reads template.yaml into the local runtime's model: tables, functions (Globals merged, intrinsics
+ * resolved, entry points located) and the WebSocket API's routes.
+ * @throws TemplateError for intrinsics or references the local runtime cannot resolve.
+ */
+export function loadTemplate(templatePath: string, options: LoadTemplateOptions = {}): LocalTemplate {
+  const template = yamlParse(readFileSync(templatePath, 'utf8')) as {
+    Parameters?: Record<string, { Default?: Json }>;
+    Globals?: { Function?: Record<string, Json> };
+    Resources: Record<string, Resource>;
+  };
+  const projectRoot = dirname(resolve(templatePath));
+  const stackName = options.stackName ?? 'rtp-local';
+  const region = options.region ?? 'us-east-1';
+  const parameters: Record<string, string> = {};
+  for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
+    if (parameter.Default !== undefined) parameters[name] = String(parameter.Default);
+  }
+  Object.assign(parameters, options.parameters);
+  const resources = template.Resources;
+
+  const pseudo: Record<string, string> = {
+    'AWS::StackName': stackName,
+    'AWS::Region': region,
+    'AWS::AccountId': ACCOUNT_ID,
+    'AWS::Partition': 'aws',
+    'AWS::URLSuffix': 'amazonaws.com',
+    'AWS::StackId': `arn:aws:cloudformation:${region}:${ACCOUNT_ID}:stack/${stackName}/local`,
+  };
+
+  const tableNames = new Map<string, string>();
+  const refOf = (name: string): string => {
+    if (name in pseudo) return pseudo[name] as string;
+    if (name in parameters) return parameters[name] as string;
+    const resource = resources[name];
+    if (!resource) throw new TemplateError(`Ref to unknown name ${name}`);
+    if (resource.Type === 'AWS::DynamoDB::Table') return tableNameOf(name);
+    return options.resolveResource?.(name) ?? `local:${name}`;
+  };
+  const attributeOf = (name: string, attribute: string): string => {
+    const resource = resources[name];
+    if (!resource) throw new TemplateError(`GetAtt of unknown resource ${name}`);
+    if (resource.Type === 'AWS::DynamoDB::Table') {
+      const table = tableNameOf(name);
+      if (attribute === 'Arn') return `arn:aws:dynamodb:${region}:${ACCOUNT_ID}:table/${table}`;
+      if (attribute === 'StreamArn') return `arn:aws:dynamodb:${region}:${ACCOUNT_ID}:table/${table}/stream/local`;
+    }
+    return options.resolveResource?.(name, attribute) ?? `local:${name}.${attribute}`;
+  };
+  const tableNameOf = (logicalId: string): string => {
+    let name = tableNames.get(logicalId);
+    if (!name) {
+      const declared = resources[logicalId]?.Properties?.TableName;
+      name = declared === undefined ? `${stackName}-${logicalId}` : String(resolveValue(declared));
+      tableNames.set(logicalId, name);
+    }
+    return name;
+  };
+
+  const resolveValue = (value: Json): Json => {
+    if (Array.isArray(value)) return value.map(resolveValue);
+    if (value === null || typeof value !== 'object') return value;
+    const entries = Object.entries(value as Record<string, Json>);
+    const [first] = entries;
+    if (entries.length === 1 && first && (first[0] === 'Ref' || first[0].startsWith('Fn::'))) {
+      return resolveIntrinsic(first[0], first[1]);
+    }
+    return Object.fromEntries(entries.map(([key, inner]) => [key, resolveValue(inner)]));
+  };
+
+  const resolveIntrinsic = (fn: string, argument: Json): Json => {
+    switch (fn) {
+      case 'Ref':
+        return refOf(String(argument));
+      case 'Fn::GetAtt': {
+        const [name, attribute] = Array.isArray(argument) ? argument : String(argument).split('.');
+        return attributeOf(String(name), String(attribute));
+      }
+      case 'Fn::Sub': {
+        const [text, variables] = Array.isArray(argument) ? argument : [argument, {}];
+        const vars = resolveValue(variables) as Record<string, Json>;
+        return String(text).replace(/\$\{(!?)([^}]+)\}/g, (_match, literal: string, expression: string) => {
+          if (literal) return `\${${expression}}`;
+          if (expression in vars) return String(vars[expression]);
+          const dot = expression.indexOf('.');
+          if (dot > 0 && !expression.startsWith('AWS::')) {
+            return attributeOf(expression.slice(0, dot), expression.slice(dot + 1));
+          }
+          return refOf(expression);
+        });
+      }
+      case 'Fn::Join': {
+        const [separator, parts] = argument as [string, Json[]];
+        return (resolveValue(parts) as Json[]).map(String).join(separator);
+      }
+      default:
+        throw new TemplateError(`${fn} is not supported by the local runtime`);
+    }
+  };
+
+  const tables: TableModel[] = [];
+  const functions: FunctionModel[] = [];
+  const globals = template.Globals?.Function ?? {};
+
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (resource.Type === 'AWS::DynamoDB::Table') {
+      const props = resolveValue(resource.Properties ?? {}) as Record<string, never>;
+      const ttl = props.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
+      const stream = props.StreamSpecification as { StreamViewType?: TableModel['streamViewType'] } | undefined;
+      tables.push({
+        logicalId,
+        tableName: tableNameOf(logicalId),
+        attributeDefinitions: props.AttributeDefinitions ?? [],
+        keySchema: props.KeySchema ?? [],
+        globalSecondaryIndexes: props.GlobalSecondaryIndexes ?? [],
+        ...(stream?.StreamViewType ? { streamViewType: stream.StreamViewType } : {}),
+        ...(ttl?.Enabled && ttl.AttributeName ? { ttlAttribute: ttl.AttributeName } : {}),
+      });
+    }
+  }
+
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::Serverless::Function') continue;
+    functions.push(loadFunction(logicalId, resource));
+  }
+
+  function loadFunction(logicalId: string, resource: Resource): FunctionModel {
+    const props = resource.Properties ?? {};
+    const merged: Record<string, Json> = { ...globals, ...props };
+    const globalVariables = (globals.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
+    const ownVariables = (props.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
+    const environment: Record<string, string> = {};
+    for (const [name, value] of Object.entries({ ...globalVariables, ...ownVariables })) {
+      environment[name] = options.environmentOverrides?.[name] ?? String(resolveValue(value));
+    }
+    const handler = String(merged.Handler ?? '');
+    const buildProperties = (resource.Metadata?.BuildProperties ?? {}) as { EntryPoints?: string[] };
+    const entry = buildProperties.EntryPoints?.[0];
+    if (!entry) throw new TemplateError(`${logicalId}: Metadata.BuildProperties.EntryPoints is required`);
+    return {
+      logicalId,
+      entryPoint: resolve(projectRoot, String(merged.CodeUri ?? '.'), entry),
+      exportName: handler.slice(handler.lastIndexOf('.') + 1),
+      timeoutSeconds: Number(merged.Timeout ?? 3),
+      memorySize: Number(merged.MemorySize ?? 128),
+      environment,
+      events: loadEvents(logicalId, (props.Events ?? {}) as Record<string, { Type: string; Properties?: Json }>),
+    };
+  }
+
+  function loadEvents(logicalId: string, events: Record<string, { Type: string; Properties?: Json }>): EventSourceModel[] {
+    const models: EventSourceModel[] = [];
+    for (const [name, event] of Object.entries(events)) {
+      const props = (event.Properties ?? {}) as Record<string, Json>;
+      if (event.Type === 'DynamoDB' || event.Type === 'Kinesis') {
+        models.push(streamEvent(logicalId, name, event.Type, props));
+      } else if (event.Type === 'HttpApi') {
+        models.push({ kind: 'HttpApi', name, method: String(props.Method ?? 'ANY').toUpperCase(), path: String(props.Path ?? '/') });
+      }
+    }
+    return models;
+  }
+
+  function streamEvent(logicalId: string, name: string, kind: 'DynamoDB' | 'Kinesis', props: Record<string, Json>): StreamEventSourceModel {
+    const sourceLogicalId = getAttTarget(props.Stream);
+    if (!sourceLogicalId) throw new TemplateError(`${logicalId}.Events.${name}: Stream must be a GetAtt of a template resource`);
+    const destination = (props.DestinationConfig as { OnFailure?: { Destination?: Json } } | undefined)?.OnFailure?.Destination;
+    const failureQueue = getAttTarget(destination);
+    return {
+      kind,
+      name,
+      sourceLogicalId,
+      batchSize: Number(props.BatchSize ?? 100),
+      maximumBatchingWindowInSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
+      maximumRetryAttempts: Number(props.MaximumRetryAttempts ?? -1),
+      bisectBatchOnFunctionError: props.BisectBatchOnFunctionError === true,
+      reportBatchItemFailures: ((props.FunctionResponseTypes ?? []) as string[]).includes('ReportBatchItemFailures'),
+      startingPosition: props.StartingPosition === 'TRIM_HORIZON' ? 'TRIM_HORIZON' : 'LATEST',
+      ...(failureQueue ? { onFailureQueueLogicalId: failureQueue } : {}),
+    };
+  }
+
+  return {
+    parameters,
+    stackName,
+    region,
+    tables,
+    functions,
+    ...loadWebSocketApi(resources, parameters, resolveValue),
+  };
+}
+
+function getAttTarget(value: Json): string | undefined {
+  const getAtt = (value as { 'Fn::GetAtt'?: Json } | undefined)?.['Fn::GetAtt'];
+  if (getAtt === undefined) return undefined;
+  return Array.isArray(getAtt) ? String(getAtt[0]) : String(getAtt).split('.')[0];
+}
+
+function loadWebSocketApi(
+  resources: Record<string, Resource>,
+  parameters: Record<string, string>,
+  resolveValue: (value: Json) => Json,
+): { webSocketApi?: WebSocketApiModel } {
+  const entry = Object.entries(resources).find(
+    ([, resource]) => resource.Type === 'AWS::ApiGatewayV2::Api' && resource.Properties?.ProtocolType === 'WEBSOCKET',
+  );
+  if (!entry) return {};
+  const [apiId, api] = entry;
+  const refersToApi = (resource: Resource) => (resource.Properties?.ApiId as { Ref?: string } | undefined)?.Ref === apiId;
+  const stage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage' && refersToApi(r));
+  const routes = Object.entries(resources)
+    .filter(([, r]) => r.Type === 'AWS::ApiGatewayV2::Route' && refersToApi(r))
+    .map(([routeId, route]) => {
+      const target = JSON.stringify(route.Properties?.Target ?? '');
+      const integrationId = /integrations\/\$\{(\w+)\}/.exec(target)?.[1];
+      const integration = integrationId ? resources[integrationId] : undefined;
+      const uri = JSON.stringify(integration?.Properties?.IntegrationUri ?? '');
+      const functionLogicalId = /functions\/\$\{(\w+)\.Arn\}/.exec(uri)?.[1];
+      if (!functionLogicalId) throw new TemplateError(`${routeId}: cannot find the function its integration invokes`);
+      return { routeKey: String(route.Properties?.RouteKey), functionLogicalId };
+    });
+  return {
+    webSocketApi: {
+      logicalId: apiId,
+      routeSelectionExpression: String(api.Properties?.RouteSelectionExpression ?? '$request.body.action'),
+      stageName: stage ? String(resolveValue(stage.Properties?.StageName)) : (parameters.StageName ?? 'local'),
+      routes,
+    },
+  };
+}
