@@ -1,0 +1,213 @@
+import type { ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTables } from '#local/emulators/create-tables.ts';
+import { type DynamoDbLocal, startDynamoDbLocal } from '#local/emulators/dynamodb-local.ts';
+import { createLocalStreamsClient, DynamoDbStreamPoller } from '#local/event-sources/dynamodb-stream-poller.ts';
+import { HttpApi } from '#local/gateway/http-api.ts';
+import { WebSocketGateway } from '#local/gateway/websocket-gateway.ts';
+import { InProcessFunctions } from '#local/lambda/in-process-functions.ts';
+import type { LambdaInvoker } from '#local/lambda/invoker.ts';
+import { loadTemplate } from '#local/template/load-template.ts';
+import type { LocalTemplate, StreamEventSourceModel } from '#local/template/model.ts';
+
+export const DEFAULT_TEMPLATE = fileURLToPath(new URL('../template.yaml', import.meta.url));
+
+export interface PlatformOptions {
+  templatePath?: string;
+  /** Names the tables (`<stack>-RealTimeData`); tests pass a unique one. Default `rtp-local`. */
+  stackName?: string;
+  /** Template parameter overrides, e.g. `{ RealTimeItemKey: 'deviceId' }`. */
+  parameters?: Record<string, string>;
+  /** Ports on 127.0.0.1; 0 picks a free one. Defaults: http 3000, websocket 3001, dynamodb 8000. */
+  ports?: { http?: number; websocket?: number; dynamodb?: number };
+  /** Keep DynamoDB Local's data in this directory (survives restarts) instead of in memory. */
+  dataDir?: string;
+  /** Powertools log level of the functions. Default WARN: the terminal shows problems, not traffic. */
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  /** Where the runtime's own lines go. Default console.error. */
+  log?: (line: string) => void;
+}
+
+export interface PlatformEndpoints {
+  http: string;
+  websocket: string;
+  connections: string;
+  dynamodb: string;
+}
+
+export interface Platform {
+  endpoints: PlatformEndpoints;
+  resources: Record<string, string>;
+  template: LocalTemplate;
+  /** What /health answers: endpoints, resources and live counters. */
+  health(): Record<string, unknown>;
+  /** Stops everything this platform started (gateway, pollers, DynamoDB Local), in reverse order. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Brings the whole stack of template.yaml up on this machine: DynamoDB Local with the template's
+ * tables, the functions in-process, the WebSocket gateway with its `@connections` endpoint, the HTTP
+ * API and a stream poller per DynamoDB event source. Every socket binds 127.0.0.1.
+ */
+export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const templatePath = options.templatePath ?? DEFAULT_TEMPLATE;
+  const templateOptions = { stackName: options.stackName ?? 'rtp-local', parameters: options.parameters ?? {} };
+  const ports = { http: 3000, websocket: 3001, dynamodb: 8000, ...options.ports };
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        log(`stop failed: ${(error as Error).message}`);
+      }
+    }
+    stops.length = 0;
+  };
+
+  try {
+    const dynamo: DynamoDbLocal = await startDynamoDbLocal({
+      port: ports.dynamodb,
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    });
+    stops.push(() => dynamo.stop());
+
+    // The functions' SDK clients find DynamoDB Local through the SDK's own environment chain.
+    Object.assign(process.env, {
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+    });
+
+    const baseTemplate = loadTemplate(templatePath, templateOptions);
+    const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint });
+    await createTables(dynamoClient, baseTemplate.tables);
+    stops.push(async () => dynamoClient.destroy());
+
+    // Gateways start before the functions load: the functions' env needs the gateways' ports.
+    let functions: InProcessFunctions | undefined;
+    const invoker: LambdaInvoker = {
+      invoke: (logicalId, event) => {
+        if (!functions) throw new Error('functions are not loaded yet');
+        return functions.invoke(logicalId, event);
+      },
+    };
+    if (!baseTemplate.webSocketApi) throw new Error('template.yaml has no WebSocket API');
+    const gateway = new WebSocketGateway({ api: baseTemplate.webSocketApi, invoker, port: ports.websocket });
+    await gateway.start();
+    stops.push(() => gateway.close());
+
+    const stage = baseTemplate.webSocketApi.stageName;
+    const httpApi = new HttpApi({
+      functions: baseTemplate.functions,
+      invoker,
+      port: ports.http,
+      cors: { allowOrigins: ['*'], allowHeaders: ['content-type', 'authorization', 'x-api-key'] },
+    });
+    const endpoints: PlatformEndpoints = {
+      http: '',
+      websocket: gateway.url,
+      connections: gateway.managementEndpoint,
+      dynamodb: dynamo.endpoint,
+    };
+
+    const template = loadTemplate(templatePath, {
+      ...templateOptions,
+      environmentOverrides: {
+        WS_CALLBACK_URL: gateway.managementEndpoint,
+        WS_URL: gateway.url,
+        HTTP_API_URL: `http://127.0.0.1:${ports.http}`,
+        POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
+      },
+    });
+    functions = await InProcessFunctions.load(template.functions);
+
+    const pollers: DynamoDbStreamPoller[] = [];
+    const streamsClient = createLocalStreamsClient(dynamo.endpoint);
+    for (const fn of template.functions) {
+      for (const event of fn.events) {
+        if (event.kind !== 'DynamoDB') continue;
+        pollers.push(await startStreamPoller(template, fn.logicalId, event, invoker, streamsClient, log));
+      }
+    }
+    stops.push(async () => {
+      await Promise.all(pollers.map((poller) => poller.stop()));
+      streamsClient.destroy();
+    });
+
+    const resources: Record<string, string> = {
+      stackName: template.stackName,
+      stage,
+      realTimeItemKey: template.parameters.RealTimeItemKey ?? 'vehicleId',
+      ...Object.fromEntries(template.tables.map((table) => [tableResourceName(table.logicalId), table.tableName])),
+    };
+    const health = () => ({
+      status: 'ok',
+      endpoints,
+      resources,
+      stats: {
+        gateway: gateway.stats(),
+        http: httpApi.stats(),
+        streams: Object.fromEntries(pollers.map((poller, index) => [`poller${index}`, poller.stats])),
+        functions: Object.fromEntries(functions?.stats ?? []),
+      },
+    });
+    httpApi.addLocalRoute('GET', '/health', (_req, res) => sendJson(res, 200, health()));
+    httpApi.addLocalRoute('GET', '/', (_req, res) =>
+      sendJson(res, 200, { service: 'realtime-platform', health: `${endpoints.http}/health`, endpoints }),
+    );
+    await httpApi.start();
+    endpoints.http = httpApi.url;
+    stops.push(() => httpApi.close());
+
+    return { endpoints, resources, template, health, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function startStreamPoller(
+  template: LocalTemplate,
+  functionLogicalId: string,
+  eventSource: StreamEventSourceModel,
+  invoker: LambdaInvoker,
+  client: ReturnType<typeof createLocalStreamsClient>,
+  log: (line: string) => void,
+): Promise<DynamoDbStreamPoller> {
+  const table = template.tables.find((candidate) => candidate.logicalId === eventSource.sourceLogicalId);
+  if (!table) throw new Error(`${functionLogicalId}: stream source ${eventSource.sourceLogicalId} is not a table`);
+  const poller = new DynamoDbStreamPoller({
+    client,
+    tableName: table.tableName,
+    functionLogicalId,
+    eventSource,
+    invoker,
+    idleDelayMs: 20,
+    onFailure: (failure) =>
+      log(
+        `${functionLogicalId}: discarded ${failure.DDBStreamBatchInfo.batchSize} stream records after retries ` +
+          `(on-failure destination ${eventSource.onFailureQueueLogicalId ?? 'none'})`,
+      ),
+    onError: (error) => log(`${functionLogicalId} stream poller: ${(error as Error).message}`),
+  });
+  await poller.start();
+  return poller;
+}
+
+/** `RealTimeDataTable` → `realTimeDataTable`: resource names as /health lists them. */
+function tableResourceName(logicalId: string): string {
+  return logicalId.charAt(0).toLowerCase() + logicalId.slice(1);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body, null, 2));
+}
