@@ -8,7 +8,9 @@ export const DEFAULT_ITEM_KEY_ATTRIBUTE = 'vehicleId';
  * so `3` and `"3"` name the same key (DynamoDB stores it as the string partition key `itemKey`).
  */
 export const ItemKeySchema = z
-  .union([z.string(), z.number().int().nonnegative()])
+  .union([z.string(), z.number().int().nonnegative()], {
+    error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string or a non-negative integer'),
+  })
   .transform((value) => String(value).trim())
   .pipe(
     z

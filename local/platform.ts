@@ -40,6 +40,8 @@ export interface Platform {
   endpoints: PlatformEndpoints;
   resources: Record<string, string>;
   template: LocalTemplate;
+  /** Invokes a template function in-process, as its event sources do (tests and tools use it). */
+  invoke(functionLogicalId: string, event: unknown): Promise<unknown>;
   /** What /health answers: endpoints, resources and live counters. */
   health(): Record<string, unknown>;
   /** Stops everything this platform started (gateway, pollers, DynamoDB Local), in reverse order. */
@@ -84,6 +86,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_DISABLED: 'true',
       AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     });
 
     const baseTemplate = loadTemplate(templatePath, templateOptions);
@@ -167,7 +170,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     endpoints.http = httpApi.url;
     stops.push(() => httpApi.close());
 
-    return { endpoints, resources, template, health, stop: stopAll };
+    return { endpoints, resources, template, health, invoke: (id, event) => invoker.invoke(id, event), stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -79,6 +79,8 @@ export interface StreamPollerStats {
   discardedRecords: number;
   /** GetRecords / DescribeStream / GetShardIterator errors (other than stop). */
   pollErrors: number;
+  /** Iterators re-acquired from the checkpoint after an expired or (DynamoDB Local) spuriously trimmed one. */
+  iteratorResets: number;
   /**
    * Like Lambda's IteratorAge: age of the last record read, 0 when caught up. DynamoDB Local truncates
    * `ApproximateCreationDateTime` to the minute, so locally this over-reads by up to 60 s.
@@ -192,6 +194,7 @@ export class DynamoDbStreamPoller {
     discardedBatches: 0,
     discardedRecords: 0,
     pollErrors: 0,
+    iteratorResets: 0,
     iteratorAgeMs: 0,
   };
   #streamArn: string | undefined;
@@ -383,7 +386,10 @@ export class DynamoDbStreamPoller {
           shard.status = 'pending';
           return;
         }
-        if (error instanceof ExpiredIteratorException) {
+        // DynamoDB Local invalidates open iterators after any transaction (TransactWriteItems on any
+        // table): the next GetRecords says "trimmed". An iterator from the checkpoint reads on.
+        if (error instanceof ExpiredIteratorException || error instanceof TrimmedDataAccessException) {
+          this.#stats.iteratorResets += 1;
           iterator = undefined;
           continue;
         }
@@ -418,6 +424,7 @@ export class DynamoDbStreamPoller {
       ).ShardIterator;
     try {
       if (shard.checkpoint !== undefined) return await request('AFTER_SEQUENCE_NUMBER', shard.checkpoint);
+      if (shard.initialPosition === 'LATEST') return await this.#fastForward(shard, await request('TRIM_HORIZON'));
       return await request(shard.initialPosition);
     } catch (error) {
       if (error instanceof ResourceNotFoundException) return undefined;
@@ -425,6 +432,28 @@ export class DynamoDbStreamPoller {
       if (error instanceof TrimmedDataAccessException) return await request('TRIM_HORIZON');
       throw error;
     }
+  }
+
+  /**
+   * LATEST, emulated: reads the shard from TRIM_HORIZON to its end, skipping what is there, and
+   * checkpoints the last record skipped. DynamoDB Local's LATEST iterators break (as do all its
+   * iterators) after a transaction on any table, and re-acquiring one at LATEST would skip the records
+   * written meanwhile; a checkpoint (or TRIM_HORIZON on a shard that was empty) never skips.
+   */
+  async #fastForward(shard: ShardState, iterator: string | undefined): Promise<string | undefined> {
+    let next = iterator;
+    while (next !== undefined && !this.#stopping) {
+      const output: GetRecordsCommandOutput = await this.#client.send(
+        new GetRecordsCommand({ ShardIterator: next, Limit: MAX_GET_RECORDS_LIMIT }),
+        { abortSignal: this.#abort.signal },
+      );
+      const last = output.Records?.at(-1)?.dynamodb?.SequenceNumber;
+      if (last !== undefined) shard.checkpoint = last;
+      next = output.NextShardIterator;
+      if ((output.Records ?? []).length === 0) break;
+    }
+    shard.initialPosition = 'TRIM_HORIZON';
+    return next;
   }
 
   /** Reads up to batchSize records, waiting up to the batching window for more once one has arrived. */

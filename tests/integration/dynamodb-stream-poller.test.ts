@@ -3,6 +3,7 @@ import {
   DeleteItemCommand,
   DynamoDBClient,
   PutItemCommand,
+  TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
@@ -251,6 +252,25 @@ describe('DynamoDbStreamPoller', () => {
     await waitFor(() => allRecords(horizon.events).length >= 2, 'both TRIM_HORIZON records');
     expect(itemKeys(allRecords(latest.events))).toEqual(['after']);
     expect(itemKeys(allRecords(horizon.events))).toEqual(['before', 'after']);
+  });
+
+  it('loses nothing when a transaction on another table breaks the open iterators (a DynamoDB Local quirk)', async () => {
+    const tableName = await newTable();
+    const otherTable = await newTable();
+    await put(tableName, 'before');
+    const { invoker, events } = recordingInvoker();
+    const poller = await startPoller({ tableName, eventSource: eventSource({ startingPosition: 'LATEST' }), invoker });
+    for (const key of ['one', 'two', 'three']) {
+      await client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [{ Put: { TableName: otherTable, Item: { itemKey: { S: key }, channel: { S: 'x' } } } }],
+        }),
+      );
+      await put(tableName, key);
+    }
+    await waitFor(() => allRecords(events).length >= 3, 'the three records written after transactions');
+    expect(itemKeys(allRecords(events))).toEqual(['one', 'two', 'three']);
+    expect(poller.stats.pollErrors).toBe(0);
   });
 
   it('redelivers from the lowest failed item of a batchItemFailures response, not the ones before it', async () => {

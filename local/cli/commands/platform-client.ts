@@ -1,0 +1,27 @@
+/** What `GET /health` of a running platform says; the CLI finds every endpoint through it. */
+export interface Health {
+  endpoints: { http: string; websocket: string; [name: string]: string };
+  resources: { realTimeItemKey: string; [name: string]: string };
+}
+
+export async function fetchHealth(baseUrl: string): Promise<Health> {
+  try {
+    const response = await fetch(`${baseUrl}/health`);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return (await response.json()) as Health;
+  } catch (error) {
+    throw new Error(`no platform answers at ${baseUrl} (${(error as Error).message}); start it with \`npm start\``);
+  }
+}
+
+/** POSTs readings; resolves with the response body, throws with the platform's error message. */
+export async function postReadings(baseUrl: string, body: unknown): Promise<unknown> {
+  const response = await fetch(`${baseUrl}/readings`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`HTTP ${response.status}: ${text}`);
+  return JSON.parse(text);
+}

@@ -1,0 +1,32 @@
+import { startPlatform } from '#local/platform.ts';
+import type { LocalEnv } from '../local-config.ts';
+
+/** `rtp start`: the whole platform until Ctrl-C; then everything it started is stopped. */
+export async function runStart(env: LocalEnv): Promise<void> {
+  const started = performance.now();
+  console.error('starting DynamoDB Local, gateway and functions…');
+  const platform = await startPlatform({
+    stackName: env.RTP_STACK_NAME,
+    ports: { http: env.RTP_HTTP_PORT, websocket: env.RTP_WS_PORT, dynamodb: env.RTP_DYNAMODB_PORT },
+    logLevel: env.RTP_LOG_LEVEL,
+    ...(env.RTP_DATA_DIR ? { dataDir: env.RTP_DATA_DIR } : {}),
+  });
+  const { endpoints, resources } = platform;
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(
+    `Realtime Platform ready in ${seconds}s — http ${endpoints.http}  ws ${endpoints.websocket}/?${resources.realTimeItemKey}=3  ` +
+      `dynamodb ${endpoints.dynamodb}  health ${endpoints.http}/health  (Ctrl-C stops)`,
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\n${signal}: stopping…`);
+    await platform.stop();
+    console.error('stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}

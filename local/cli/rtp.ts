@@ -1,0 +1,64 @@
+import { parseArgs } from 'node:util';
+import { readLocalEnv } from './local-config.ts';
+
+const USAGE = `rtp — the Realtime Platform on this machine
+
+  rtp start                         bring the whole platform up (what \`npm start\` runs)
+  rtp subscribe vehicleId=3 [...]   print the frames of one or more keys, like wscat
+  rtp publish vehicleId=3 speed=42  post one reading over REST (numbers stay numbers)
+  rtp simulate --vehicles N --rate R [--seconds S] [--via rest]
+                                    drive N vehicles at R readings/s in total
+
+Settings (environment): RTP_HTTP_PORT (3000), RTP_WS_PORT (3001), RTP_DYNAMODB_PORT (8000),
+RTP_DATA_DIR (unset: in memory), RTP_LOG_LEVEL (WARN), RTP_STACK_NAME (rtp-local),
+RTP_URL (http://127.0.0.1:3000, where subscribe/publish/simulate find the platform).`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command = 'start', ...rest] = argv;
+  const env = readLocalEnv();
+  switch (command) {
+    case 'start': {
+      const { runStart } = await import('./commands/start.ts');
+      return runStart(env);
+    }
+    case 'subscribe': {
+      const { runSubscribe } = await import('./commands/subscribe.ts');
+      return runSubscribe(env, rest);
+    }
+    case 'publish': {
+      const { runPublish } = await import('./commands/publish.ts');
+      return runPublish(env, rest);
+    }
+    case 'simulate': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          vehicles: { type: 'string', default: '10' },
+          rate: { type: 'string', default: '50' },
+          seconds: { type: 'string', default: '0' },
+          via: { type: 'string', default: 'rest' },
+        },
+      });
+      const { runSimulate } = await import('./commands/simulate.ts');
+      return runSimulate(env, {
+        vehicles: Number(values.vehicles),
+        rate: Number(values.rate),
+        seconds: Number(values.seconds),
+        via: String(values.via),
+      });
+    }
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return;
+    default:
+      console.error(`unknown command "${command}"\n\n${USAGE}`);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(`rtp: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+});
