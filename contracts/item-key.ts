@@ -9,7 +9,8 @@ export const DEFAULT_ITEM_KEY_ATTRIBUTE = 'vehicleId';
  */
 export const ItemKeySchema = z
   .union([z.string(), z.number().int().nonnegative()], {
-    error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string or a non-negative integer'),
+    error: (issue) =>
+      issue.input === undefined ? 'is required' : 'must be a string or a non-negative integer',
   })
   .transform((value) => String(value).trim())
   .pipe(
@@ -29,7 +30,10 @@ export const ChannelSchema = z
   .string()
   .min(1)
   .max(160)
-  .regex(/^[a-z][a-z0-9_-]{0,31}(#[A-Za-z0-9_.:@-]{1,127})?$/, 'must look like "telemetry" or "message#<id>"');
+  .regex(
+    /^[a-z][a-z0-9_-]{0,31}(#[A-Za-z0-9_.:@-]{1,127})?$/,
+    'must look like "telemetry" or "message#<id>"',
+  );
 export type Channel = z.output<typeof ChannelSchema>;
 
 export const DEFAULT_CHANNEL = 'telemetry';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ItemDataSchema } from './real-time-item.ts';
 import { ChannelSchema, DEFAULT_ITEM_KEY_ATTRIBUTE, ItemKeySchema } from './item-key.ts';
+import { ItemDataSchema } from './real-time-item.ts';
 
 /** Most readings one request or message may carry. */
 export const MAX_READINGS_PER_BATCH = 500;
@@ -13,7 +13,8 @@ export const MAX_READINGS_PER_BATCH = 500;
 export function readingSchemaFor(keyAttribute: string) {
   const schema = ReadingFieldsSchema.extend({ [keyAttribute]: ItemKeySchema });
   // A computed key widens every property's type to the union of all of them; state the real output.
-  return schema as unknown as z.ZodType<ReadingFields & Record<string, unknown>> & Pick<typeof schema, 'shape'>;
+  return schema as unknown as z.ZodType<ReadingFields & Record<string, unknown>> &
+    Pick<typeof schema, 'shape'>;
 }
 
 /** The fields of a reading besides its key. */

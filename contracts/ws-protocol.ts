@@ -11,7 +11,10 @@ import { ItemDataSchema } from './real-time-item.ts';
 // ---------------------------------------------------------------- client -> server
 
 export const SubscribeActionSchema = z.strictObject({ action: z.literal('subscribe'), key: ItemKeySchema });
-export const UnsubscribeActionSchema = z.strictObject({ action: z.literal('unsubscribe'), key: ItemKeySchema });
+export const UnsubscribeActionSchema = z.strictObject({
+  action: z.literal('unsubscribe'),
+  key: ItemKeySchema,
+});
 /** Snapshot of the key's items with a version above `since` (all of them when omitted). */
 export const SyncActionSchema = z.strictObject({
   action: z.literal('sync'),
@@ -67,7 +70,14 @@ export const AckFrameSchema = z.strictObject({
 export type AckFrame = z.output<typeof AckFrameSchema>;
 
 /** Codes a client can act on. The connection stays open after an error frame. */
-export const WsErrorCodeSchema = z.enum(['ValidationError', 'Forbidden', 'NotFound', 'Conflict', 'PayloadTooLarge', 'InternalError']);
+export const WsErrorCodeSchema = z.enum([
+  'ValidationError',
+  'Forbidden',
+  'NotFound',
+  'Conflict',
+  'PayloadTooLarge',
+  'InternalError',
+]);
 export type WsErrorCode = z.output<typeof WsErrorCodeSchema>;
 
 export const ErrorFrameSchema = z.strictObject({

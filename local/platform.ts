@@ -1,13 +1,18 @@
-import type { ServerResponse } from 'node:http';
+import type { ServerResponse as GatewayResponse, IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTables } from '#local/emulators/create-tables.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#local/emulators/dynamodb-local.ts';
-import { createLocalStreamsClient, DynamoDbStreamPoller } from '#local/event-sources/dynamodb-stream-poller.ts';
+import {
+  createLocalStreamsClient,
+  DynamoDbStreamPoller,
+} from '#local/event-sources/dynamodb-stream-poller.ts';
 import { HttpApi } from '#local/gateway/http-api.ts';
 import { WebSocketGateway } from '#local/gateway/websocket-gateway.ts';
 import { InProcessFunctions } from '#local/lambda/in-process-functions.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
+import { localServices } from '#local/services/index.ts';
+import type { LocalService } from '#local/services/local-service.ts';
 import { loadTemplate } from '#local/template/load-template.ts';
 import type { LocalTemplate, StreamEventSourceModel } from '#local/template/model.ts';
 
@@ -19,14 +24,21 @@ export interface PlatformOptions {
   stackName?: string;
   /** Template parameter overrides, e.g. `{ RealTimeItemKey: 'deviceId' }`. */
   parameters?: Record<string, string>;
-  /** Ports on 127.0.0.1; 0 picks a free one. Defaults: http 3000, websocket 3001, dynamodb 8000. */
-  ports?: { http?: number; websocket?: number; dynamodb?: number };
+  /**
+   * Ports on 127.0.0.1 by service name; 0 picks a free one. Defaults: http 3000, websocket 3001,
+   * dynamodb 8000, and each service's own (mqtt 1883, …).
+   */
+  ports?: Record<string, number | undefined>;
+  /** Every port free (0), whatever `ports` says: for tests running beside a started platform. */
+  freePorts?: boolean;
   /** Keep DynamoDB Local's data in this directory (survives restarts) instead of in memory. */
   dataDir?: string;
   /** Powertools log level of the functions. Default WARN: the terminal shows problems, not traffic. */
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Where the runtime's own lines go. Default console.error. */
   log?: (line: string) => void;
+  /** The emulated services besides DynamoDB and the gateways. Default: all of `local/services/index.ts`. */
+  services?: LocalService[];
 }
 
 export interface PlatformEndpoints {
@@ -34,6 +46,8 @@ export interface PlatformEndpoints {
   websocket: string;
   connections: string;
   dynamodb: string;
+  /** Endpoints of the other services (mqtt, sqs, kinesis, …). */
+  [name: string]: string;
 }
 
 export interface Platform {
@@ -56,8 +70,17 @@ export interface Platform {
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const log = options.log ?? ((line: string) => console.error(line));
   const templatePath = options.templatePath ?? DEFAULT_TEMPLATE;
-  const templateOptions = { stackName: options.stackName ?? 'rtp-local', parameters: options.parameters ?? {} };
-  const ports = { http: 3000, websocket: 3001, dynamodb: 8000, ...options.ports };
+  const templateOptions = {
+    stackName: options.stackName ?? 'rtp-local',
+    parameters: options.parameters ?? {},
+  };
+  const portOf = (name: string, fallback: number): number =>
+    options.freePorts ? 0 : (options.ports?.[name] ?? fallback);
+  const ports = {
+    http: portOf('http', 3000),
+    websocket: portOf('websocket', 3001),
+    dynamodb: portOf('dynamodb', 8000),
+  };
   const stops: Array<() => Promise<void>> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) {
@@ -90,6 +113,28 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     });
 
     const baseTemplate = loadTemplate(templatePath, templateOptions);
+
+    // Phase 1 of the other services: emulators up, their resources created, their endpoints known.
+    const services = options.services ?? localServices(portOf);
+    const serviceEndpoints: Record<string, string> = {};
+    const serviceResources: Record<string, string> = {};
+    const resolvers: Array<(logicalId: string, attribute?: string) => string | undefined> = [];
+    for (const service of services) {
+      const started = await service.start({ template: baseTemplate, log });
+      stops.push(() => service.stop());
+      Object.assign(serviceEndpoints, started.endpoints);
+      Object.assign(serviceResources, started.resources);
+      Object.assign(process.env, started.sdkEnvironment);
+      if (started.resolveResource) resolvers.push(started.resolveResource);
+    }
+    const resolveResource = (logicalId: string, attribute?: string) => {
+      for (const resolver of resolvers) {
+        const value = resolver(logicalId, attribute);
+        if (value !== undefined) return value;
+      }
+      return undefined;
+    };
+
     const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint });
     await createTables(dynamoClient, baseTemplate.tables);
     stops.push(async () => dynamoClient.destroy());
@@ -103,7 +148,20 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       },
     };
     if (!baseTemplate.webSocketApi) throw new Error('template.yaml has no WebSocket API');
-    const gateway = new WebSocketGateway({ api: baseTemplate.webSocketApi, invoker, port: ports.websocket });
+    const gatewayRoutes: Array<{
+      prefix: string;
+      handler: (req: IncomingMessage, res: GatewayResponse) => void;
+    }> = [];
+    const gateway = new WebSocketGateway({
+      api: baseTemplate.webSocketApi,
+      invoker,
+      port: ports.websocket,
+      fallbackRequestHandler: (req, res) => {
+        const route = gatewayRoutes.find((candidate) => (req.url ?? '').startsWith(candidate.prefix));
+        if (route) return route.handler(req, res);
+        sendJson(res, 403, { message: 'Forbidden' });
+      },
+    });
     await gateway.start();
     stops.push(() => gateway.close());
 
@@ -119,10 +177,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       websocket: gateway.url,
       connections: gateway.managementEndpoint,
       dynamodb: dynamo.endpoint,
+      ...serviceEndpoints,
     };
 
     const template = loadTemplate(templatePath, {
       ...templateOptions,
+      resolveResource,
       environmentOverrides: {
         WS_CALLBACK_URL: gateway.managementEndpoint,
         WS_URL: gateway.url,
@@ -145,11 +205,26 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       streamsClient.destroy();
     });
 
+    // Phase 2: the services' event sources reach the loaded functions.
+    for (const service of services) {
+      await service.attach?.({
+        template,
+        invoker,
+        gateway,
+        httpApi,
+        addGatewayRoute: (prefix, handler) => gatewayRoutes.push({ prefix, handler }),
+        log,
+      });
+    }
+
     const resources: Record<string, string> = {
       stackName: template.stackName,
       stage,
       realTimeItemKey: template.parameters.RealTimeItemKey ?? 'vehicleId',
-      ...Object.fromEntries(template.tables.map((table) => [tableResourceName(table.logicalId), table.tableName])),
+      ...Object.fromEntries(
+        template.tables.map((table) => [tableResourceName(table.logicalId), table.tableName]),
+      ),
+      ...serviceResources,
     };
     const health = () => ({
       status: 'ok',
@@ -160,6 +235,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         http: httpApi.stats(),
         streams: Object.fromEntries(pollers.map((poller, index) => [`poller${index}`, poller.stats])),
         functions: Object.fromEntries(functions?.stats ?? []),
+        ...Object.fromEntries(services.map((service) => [service.name, service.stats?.() ?? {}])),
       },
     });
     httpApi.addLocalRoute('GET', '/health', (_req, res) => sendJson(res, 200, health()));
@@ -170,7 +246,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     endpoints.http = httpApi.url;
     stops.push(() => httpApi.close());
 
-    return { endpoints, resources, template, health, invoke: (id, event) => invoker.invoke(id, event), stop: stopAll };
+    return {
+      endpoints,
+      resources,
+      template,
+      health,
+      invoke: (id, event) => invoker.invoke(id, event),
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;
@@ -186,7 +269,8 @@ async function startStreamPoller(
   log: (line: string) => void,
 ): Promise<DynamoDbStreamPoller> {
   const table = template.tables.find((candidate) => candidate.logicalId === eventSource.sourceLogicalId);
-  if (!table) throw new Error(`${functionLogicalId}: stream source ${eventSource.sourceLogicalId} is not a table`);
+  if (!table)
+    throw new Error(`${functionLogicalId}: stream source ${eventSource.sourceLogicalId} is not a table`);
   const poller = new DynamoDbStreamPoller({
     client,
     tableName: table.tableName,

@@ -12,10 +12,13 @@ try {
 }
 const passed = report.numPassedTests ?? 0;
 // Suites that failed to load count as failures: their tests never ran.
-const failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(report);
+const failed =
+  (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(report);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);
 
 function countSuitesWithFailedTests(r) {
-  return (r.testResults ?? []).filter((suite) => (suite.assertionResults ?? []).some((t) => t.status === 'failed')).length;
+  return (r.testResults ?? []).filter((suite) =>
+    (suite.assertionResults ?? []).some((t) => t.status === 'failed'),
+  ).length;
 }

@@ -8,9 +8,9 @@ import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { readStreamRecord } from '#adapters/dynamo-stream-record.ts';
 import { startFanoutBatch } from '#core/fanout-batch.ts';
 import { BaseEnvSchema, CallbackEnvSchema, loadConfig } from '#runtime/config.ts';
+import { fanoutRecordHandler } from '#runtime/fanout-record.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
-import { fanoutRecordHandler } from '#runtime/fanout-record.ts';
 
 /** Reads the RealTimeData stream and posts every change to the subscribers of its key. */
 const config = loadConfig(
@@ -20,7 +20,9 @@ const config = loadConfig(
 );
 const tools = powertoolsFor('stream-fanout');
 const connections = new DynamoConnectionStore(createDocumentClient(), config.CONNECTIONS_TABLE);
-const publisher = new ApiGatewayConnectionPublisher(new ApiGatewayManagementApiClient({ endpoint: config.WS_CALLBACK_URL }));
+const publisher = new ApiGatewayConnectionPublisher(
+  new ApiGatewayManagementApiClient({ endpoint: config.WS_CALLBACK_URL }),
+);
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
 export const handler = observedHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>(async (event, context) => {

@@ -17,17 +17,22 @@ const tools = powertoolsFor('ws-actions');
 const documents = createDocumentClient();
 const connections = new DynamoConnectionStore(documents, config.CONNECTIONS_TABLE);
 const items = new DynamoItemStore(documents, config.ITEMS_TABLE);
-const publisher = new ApiGatewayConnectionPublisher(new ApiGatewayManagementApiClient({ endpoint: config.WS_CALLBACK_URL }));
+const publisher = new ApiGatewayConnectionPublisher(
+  new ApiGatewayManagementApiClient({ endpoint: config.WS_CALLBACK_URL }),
+);
 
-export const handler = observedHandler<APIGatewayProxyWebsocketEventV2, APIGatewayProxyResult>(async (event) => {
-  const { connectionId } = event.requestContext;
-  await replyToAction({ tools, publisher, connectionId, body: event.body }, async () => {
-    const action = parseClientAction(event.body);
-    return runClientAction(
-      action,
-      { connectionId, connectionTtlSeconds: config.CONNECTION_TTL_SECONDS },
-      { connections, items, clock: systemClock },
-    );
-  });
-  return { statusCode: 200, body: '' };
-}, tools);
+export const handler = observedHandler<APIGatewayProxyWebsocketEventV2, APIGatewayProxyResult>(
+  async (event) => {
+    const { connectionId } = event.requestContext;
+    await replyToAction({ tools, publisher, connectionId, body: event.body }, async () => {
+      const action = parseClientAction(event.body);
+      return runClientAction(
+        action,
+        { connectionId, connectionTtlSeconds: config.CONNECTION_TTL_SECONDS },
+        { connections, items, clock: systemClock },
+      );
+    });
+    return { statusCode: 200, body: '' };
+  },
+  tools,
+);

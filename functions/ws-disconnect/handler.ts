@@ -10,8 +10,11 @@ const config = loadConfig(BaseEnvSchema);
 const tools = powertoolsFor('ws-disconnect');
 const connections = new DynamoConnectionStore(createDocumentClient(), config.CONNECTIONS_TABLE);
 
-export const handler = observedHandler<APIGatewayProxyWebsocketEventV2, APIGatewayProxyResult>(async (event) => {
-  await connections.removeConnection(event.requestContext.connectionId);
-  tools.metrics.addMetric('ConnectionsClosed', 'Count', 1);
-  return { statusCode: 200, body: '' };
-}, tools);
+export const handler = observedHandler<APIGatewayProxyWebsocketEventV2, APIGatewayProxyResult>(
+  async (event) => {
+    await connections.removeConnection(event.requestContext.connectionId);
+    tools.metrics.addMetric('ConnectionsClosed', 'Count', 1);
+    return { statusCode: 200, body: '' };
+  },
+  tools,
+);

@@ -14,15 +14,22 @@ export class ApiGatewayConnectionPublisher implements ConnectionPublisher {
 
   async post(connectionId: string, frame: ServerFrame): Promise<void> {
     try {
-      await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(frame) }));
+      await this.client.send(
+        new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(frame) }),
+      );
     } catch (error) {
       // SDK v3 errors carry the status in $metadata.httpStatusCode (there is no statusCode).
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (error instanceof GoneException || status === 410) throw new StaleConnectionError(connectionId, { cause: error });
+      if (error instanceof GoneException || status === 410)
+        throw new StaleConnectionError(connectionId, { cause: error });
       if (error instanceof PayloadTooLargeException || status === 413) {
-        throw new PayloadTooLargeError(`frame for ${connectionId} exceeds API Gateway's limit`, { cause: error });
+        throw new PayloadTooLargeError(`frame for ${connectionId} exceeds API Gateway's limit`, {
+          cause: error,
+        });
       }
-      throw new DependencyError(`post to ${connectionId} failed (${(error as Error).name ?? status})`, { cause: error });
+      throw new DependencyError(`post to ${connectionId} failed (${(error as Error).name ?? status})`, {
+        cause: error,
+      });
     }
   }
 }

@@ -1,7 +1,7 @@
 import {
   BatchWriteCommand,
-  type DynamoDBDocumentClient,
   DeleteCommand,
+  type DynamoDBDocumentClient,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
@@ -68,7 +68,12 @@ export class DynamoConnectionStore implements ConnectionStore {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { connectionId: input.connectionId, sk: subscriptionSk(input.key), itemKey: input.key, expiresAt: input.expiresAt },
+          Item: {
+            connectionId: input.connectionId,
+            sk: subscriptionSk(input.key),
+            itemKey: input.key,
+            expiresAt: input.expiresAt,
+          },
         }),
       );
     } catch (error) {
@@ -79,7 +84,10 @@ export class DynamoConnectionStore implements ConnectionStore {
   async removeSubscription(input: { connectionId: string; key: string }) {
     try {
       await this.client.send(
-        new DeleteCommand({ TableName: this.tableName, Key: { connectionId: input.connectionId, sk: subscriptionSk(input.key) } }),
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { connectionId: input.connectionId, sk: subscriptionSk(input.key) },
+        }),
       );
     } catch (error) {
       throw fromDynamoError(error, `unsubscribe ${input.connectionId} from ${input.key}`);
@@ -117,10 +125,14 @@ export class DynamoConnectionStore implements ConnectionStore {
     let requests = keys.map((key) => ({ DeleteRequest: { Key: key } }));
     for (let attempt = 0; requests.length > 0; attempt += 1) {
       if (attempt > UNPROCESSED_RETRIES) {
-        throw new DependencyError(`${requests.length} connection rows left unprocessed after ${UNPROCESSED_RETRIES} retries`);
+        throw new DependencyError(
+          `${requests.length} connection rows left unprocessed after ${UNPROCESSED_RETRIES} retries`,
+        );
       }
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-      const result = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }));
+      const result = await this.client.send(
+        new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
+      );
       requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
     }
   }

@@ -14,16 +14,20 @@ export function parseClientAction(body: string | null | undefined): ClientAction
   } catch {
     throw new ValidationError('message is not valid JSON', [{ path: 'body', message: 'is not valid JSON' }]);
   }
-  const action = typeof json === 'object' && json !== null ? (json as { action?: unknown }).action : undefined;
+  const action =
+    typeof json === 'object' && json !== null ? (json as { action?: unknown }).action : undefined;
   if (!CLIENT_ACTIONS.includes(action as string)) {
-    throw new ValidationError(`unknown action ${JSON.stringify(action)}; expected one of ${CLIENT_ACTIONS.join(', ')}`, [
-      { path: 'body.action', message: `must be one of ${CLIENT_ACTIONS.join(', ')}` },
-    ]);
+    throw new ValidationError(
+      `unknown action ${JSON.stringify(action)}; expected one of ${CLIENT_ACTIONS.join(', ')}`,
+      [{ path: 'body.action', message: `must be one of ${CLIENT_ACTIONS.join(', ')}` }],
+    );
   }
   return parseOrThrow(ClientActionSchema, json, 'body');
 }
 
-const CLIENT_ACTIONS: readonly string[] = ClientActionSchema.options.map((option) => option.shape.action.value);
+const CLIENT_ACTIONS: readonly string[] = ClientActionSchema.options.map(
+  (option) => option.shape.action.value,
+);
 
 export interface ActionContext {
   connectionId: string;

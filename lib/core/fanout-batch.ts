@@ -1,4 +1,9 @@
-import { DependencyError, type PlatformError, StaleConnectionError, toPlatformError } from '#runtime/errors.ts';
+import {
+  DependencyError,
+  type PlatformError,
+  StaleConnectionError,
+  toPlatformError,
+} from '#runtime/errors.ts';
 import { createLimiter } from './limiter.ts';
 import { type Delivery, planFanout } from './plan-fanout.ts';
 import type { ConnectionPublisher, ConnectionStore } from './ports.ts';

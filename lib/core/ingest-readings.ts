@@ -11,7 +11,10 @@ const WRITE_CONCURRENCY = 16;
  * as `stale`, not applied: redelivery and disorder are normal for every source.
  * @throws DependencyError when a write fails; the caller retries the whole set (writes are idempotent by `ts`).
  */
-export async function ingestReadings(readings: readonly NormalisedReading[], items: ItemStore): Promise<ReadingsAccepted> {
+export async function ingestReadings(
+  readings: readonly NormalisedReading[],
+  items: ItemStore,
+): Promise<ReadingsAccepted> {
   const limit = createLimiter(WRITE_CONCURRENCY);
   const results = await Promise.all(readings.map((reading) => limit(() => items.applyReading(reading))));
   const applied = results.filter((result) => result.applied).length;

@@ -1,8 +1,8 @@
-import { DEFAULT_CHANNEL } from '#contracts/item-key.ts';
-import type { ItemData } from '#contracts/real-time-item.ts';
 import { z } from 'zod';
 import type { Issue } from '#contracts/error-body.ts';
+import { DEFAULT_CHANNEL } from '#contracts/item-key.ts';
 import { MAX_READINGS_PER_BATCH, readingSchemaFor } from '#contracts/reading.ts';
+import type { ItemData } from '#contracts/real-time-item.ts';
 import { MAX_FRAME_BYTES } from '#contracts/ws-protocol.ts';
 import { PayloadTooLargeError, ValidationError } from '#runtime/errors.ts';
 import { parseOrThrow } from './issues.ts';
@@ -37,7 +37,11 @@ const FRAME_ENVELOPE_BYTES = 512;
  * @throws ValidationError naming the bad fields (prefix `where`), PayloadTooLargeError when its frame
  * would exceed API Gateway's 32 KB frame limit.
  */
-export function normaliseReading(raw: unknown, options: NormaliseOptions, where = 'reading'): NormalisedReading {
+export function normaliseReading(
+  raw: unknown,
+  options: NormaliseOptions,
+  where = 'reading',
+): NormalisedReading {
   const parsed = parseOrThrow(readingSchemaFor(options.keyAttribute), raw, where);
   const itemKey = parsed[options.keyAttribute] as string;
   const ts = parsed.ts ?? options.now;
@@ -49,7 +53,9 @@ export function normaliseReading(raw: unknown, options: NormaliseOptions, where 
   }
   const size = Buffer.byteLength(JSON.stringify(parsed.data)) + FRAME_ENVELOPE_BYTES;
   if (size > MAX_FRAME_BYTES) {
-    throw new PayloadTooLargeError(`${where}.data: is ${size} bytes with its frame; the limit is ${MAX_FRAME_BYTES}`);
+    throw new PayloadTooLargeError(
+      `${where}.data: is ${size} bytes with its frame; the limit is ${MAX_FRAME_BYTES}`,
+    );
   }
   return {
     keyAttribute: options.keyAttribute,
@@ -83,7 +89,10 @@ export function normaliseReadingsBody(body: unknown, options: NormaliseOptions):
     }
   });
   if (issues.length > 0) {
-    throw new ValidationError(`${issues.length} problem(s) in body.readings; first: ${issues[0]?.path}: ${issues[0]?.message}`, issues);
+    throw new ValidationError(
+      `${issues.length} problem(s) in body.readings; first: ${issues[0]?.path}: ${issues[0]?.message}`,
+      issues,
+    );
   }
   return normalised;
 }

@@ -5,7 +5,12 @@ import type { NormalisedReading } from './normalise-reading.ts';
 /** Where connections and their subscriptions live (WebSocketConnectionManager). */
 export interface ConnectionStore {
   /** Records a new connection and its first subscription. */
-  addConnection(input: { connectionId: string; key: string; connectedAt: number; expiresAt: number }): Promise<void>;
+  addConnection(input: {
+    connectionId: string;
+    key: string;
+    connectedAt: number;
+    expiresAt: number;
+  }): Promise<void>;
   addSubscription(input: { connectionId: string; key: string; expiresAt: number }): Promise<void>;
   removeSubscription(input: { connectionId: string; key: string }): Promise<void>;
   /** Removes every row of the connection (the connection row and all its subscriptions). */

@@ -1,5 +1,5 @@
-import type { ItemFrame, RemovedFrame } from '#contracts/ws-protocol.ts';
 import { RealTimeItemSchema } from '#contracts/real-time-item.ts';
+import type { ItemFrame, RemovedFrame } from '#contracts/ws-protocol.ts';
 import { parseOrThrow } from './issues.ts';
 
 /** A DynamoDB stream record after unmarshalling its images (the adapter does that). */
@@ -33,10 +33,19 @@ export function toItemChange(record: StreamRecordInput): ItemChange | undefined 
   const item = parseOrThrow(RealTimeItemSchema, record.newImage, 'newImage');
   return {
     key: item.itemKey,
-    frame: { type: 'item', key: item.itemKey, channel: item.channel, version: item.version, ts: item.ts, data: item.data },
+    frame: {
+      type: 'item',
+      key: item.itemKey,
+      channel: item.channel,
+      version: item.version,
+      ts: item.ts,
+      data: item.data,
+    },
   };
 }
 
 function isTtlExpiry(record: StreamRecordInput): boolean {
-  return record.userIdentity?.type === 'Service' && record.userIdentity.principalId === 'dynamodb.amazonaws.com';
+  return (
+    record.userIdentity?.type === 'Service' && record.userIdentity.principalId === 'dynamodb.amazonaws.com'
+  );
 }

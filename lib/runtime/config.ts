@@ -2,7 +2,16 @@ import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 
 /** Attributes of a RealTimeData item; the key attribute must not collide with them. */
-const RESERVED_ITEM_ATTRIBUTES = new Set(['itemKey', 'channel', 'ts', 'version', 'source', 'data', 'receivedAt', 'expiresAt']);
+const RESERVED_ITEM_ATTRIBUTES = new Set([
+  'itemKey',
+  'channel',
+  'ts',
+  'version',
+  'source',
+  'data',
+  'receivedAt',
+  'expiresAt',
+]);
 
 /**
  * Environment of every function (template Globals). Each handler extends it with its own
@@ -17,7 +26,10 @@ export const BaseEnvSchema = z.object({
     .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must be an attribute name like "vehicleId"')
     .refine((name) => !RESERVED_ITEM_ATTRIBUTES.has(name), 'is an attribute RealTimeData items already use')
     .default('vehicleId'),
-  IS_QUERY_PARAM: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
+  IS_QUERY_PARAM: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((value) => value === 'true'),
 });
 
 /** Where frames are posted: the WebSocket API's `@connections` endpoint (https://…/{stage}). */
@@ -31,7 +43,10 @@ export const ConnectionTtlEnvSchema = z.object({
  * Parses `env` with `schema`, once.
  * @throws ConfigError naming every missing or bad variable, so a bad deploy fails at once and says why.
  */
-export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+export function loadConfig<S extends z.ZodType>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): z.output<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);

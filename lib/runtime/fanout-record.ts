@@ -25,7 +25,11 @@ export function fanoutRecordHandler(
       tools.metrics.addMetric('FramesDelivered', 'Count', report.delivered);
       if (report.toStale > 0) tools.metrics.addMetric('StaleConnectionsRemoved', 'Count', report.toStale);
       for (const failure of report.failed) {
-        tools.logger.warn('frame refused', { itemKey: change.key, code: failure.code, reason: failure.message });
+        tools.logger.warn('frame refused', {
+          itemKey: change.key,
+          code: failure.code,
+          reason: failure.message,
+        });
         tools.metrics.addMetric('FramesRejected', 'Count', 1);
       }
     } catch (error) {

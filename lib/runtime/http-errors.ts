@@ -1,7 +1,7 @@
-import type { MiddlewareObj } from '@middy/core';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { MiddlewareObj } from '@middy/core';
 import type { ErrorBody } from '#contracts/error-body.ts';
-import { PlatformError, ValidationError, toPlatformError } from './errors.ts';
+import { type PlatformError, toPlatformError, ValidationError } from './errors.ts';
 
 export interface HttpResult {
   statusCode: number;
@@ -23,15 +23,23 @@ interface MiddyHttpError {
 }
 
 function isMiddyHttpError(error: unknown): error is MiddyHttpError {
-  return typeof error === 'object' && error !== null && typeof (error as MiddyHttpError).statusCode === 'number';
+  return (
+    typeof error === 'object' && error !== null && typeof (error as MiddyHttpError).statusCode === 'number'
+  );
 }
 
 /** Maps anything a handler throws to the platform's HTTP error body. */
-export function toHttpError(error: unknown): { status: number; body: ErrorBody; platformError: PlatformError } {
+export function toHttpError(error: unknown): {
+  status: number;
+  body: ErrorBody;
+  platformError: PlatformError;
+} {
   let platformError: PlatformError;
   if (isMiddyHttpError(error) && error.cause?.package === '@middy/http-json-body-parser') {
     if (/malformed/i.test(error.message)) {
-      platformError = new ValidationError('body is not valid JSON', [{ path: 'body', message: 'is not valid JSON' }]);
+      platformError = new ValidationError('body is not valid JSON', [
+        { path: 'body', message: 'is not valid JSON' },
+      ]);
     } else {
       return {
         status: 415,

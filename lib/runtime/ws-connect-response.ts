@@ -19,7 +19,11 @@ export async function connectResponse(
   } catch (error) {
     const platformError = toPlatformError(error);
     if (platformError.expose) {
-      tools.logger.info('connection refused', { connectionId, code: platformError.code, reason: platformError.message });
+      tools.logger.info('connection refused', {
+        connectionId,
+        code: platformError.code,
+        reason: platformError.message,
+      });
       return { statusCode: platformError.httpStatus, body: platformError.message };
     }
     tools.logger.error('connect failed', { connectionId, error: platformError });

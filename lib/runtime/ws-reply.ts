@@ -19,7 +19,12 @@ function actionOf(body: string | undefined): string | undefined {
  * connection stays open. A sender that left meanwhile is not an error. Logged once, here.
  */
 export async function replyToAction(
-  context: { tools: Powertools; publisher: ConnectionPublisher; connectionId: string; body: string | undefined },
+  context: {
+    tools: Powertools;
+    publisher: ConnectionPublisher;
+    connectionId: string;
+    body: string | undefined;
+  },
   work: () => Promise<ServerFrame>,
 ): Promise<void> {
   const { tools, publisher, connectionId } = context;
@@ -30,7 +35,8 @@ export async function replyToAction(
   } catch (error) {
     const platformError = toPlatformError(error);
     frame = toErrorFrame(platformError, actionOf(context.body));
-    if (platformError.expose) tools.logger.info('action rejected', { connectionId, code: platformError.code });
+    if (platformError.expose)
+      tools.logger.info('action rejected', { connectionId, code: platformError.code });
     else tools.logger.error('action failed', { connectionId, error: platformError });
     tools.metrics.addMetric('ActionsRejected', 'Count', 1);
   }

@@ -8,7 +8,10 @@ export const LocalEnvSchema = z.object({
   /** Keep DynamoDB Local's data here between runs; in memory when unset. */
   RTP_DATA_DIR: z.string().min(1).optional(),
   RTP_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
-  RTP_STACK_NAME: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,100}$/).default('rtp-local'),
+  RTP_STACK_NAME: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,100}$/)
+    .default('rtp-local'),
   /** Where `rtp subscribe/publish/simulate` find the platform. */
   RTP_URL: z.url().default('http://127.0.0.1:3000'),
 });
@@ -18,5 +21,7 @@ export type LocalEnv = z.output<typeof LocalEnvSchema>;
 export function readLocalEnv(env: NodeJS.ProcessEnv = process.env): LocalEnv {
   const result = LocalEnvSchema.safeParse(env);
   if (result.success) return result.data;
-  throw new Error(`bad settings: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  throw new Error(
+    `bad settings: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+  );
 }

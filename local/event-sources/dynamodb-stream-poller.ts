@@ -424,7 +424,8 @@ export class DynamoDbStreamPoller {
       ).ShardIterator;
     try {
       if (shard.checkpoint !== undefined) return await request('AFTER_SEQUENCE_NUMBER', shard.checkpoint);
-      if (shard.initialPosition === 'LATEST') return await this.#fastForward(shard, await request('TRIM_HORIZON'));
+      if (shard.initialPosition === 'LATEST')
+        return await this.#fastForward(shard, await request('TRIM_HORIZON'));
       return await request(shard.initialPosition);
     } catch (error) {
       if (error instanceof ResourceNotFoundException) return undefined;

@@ -42,10 +42,9 @@ export class InProcessFunctions implements LambdaInvoker {
       Object.assign(process.env, model.environment);
       try {
         // The query makes each function its own module instance even when two share an entry file.
-        const module = (await import(`${pathToFileURL(model.entryPoint).href}?function=${model.logicalId}`)) as Record<
-          string,
-          unknown
-        >;
+        const module = (await import(
+          `${pathToFileURL(model.entryPoint).href}?function=${model.logicalId}`
+        )) as Record<string, unknown>;
         const handler = module[model.exportName];
         if (typeof handler !== 'function') {
           throw new Error(`${model.logicalId}: ${model.entryPoint} does not export "${model.exportName}"`);
@@ -76,7 +75,10 @@ export class InProcessFunctions implements LambdaInvoker {
     const context = lambdaContext(model, deadline);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new FunctionTimeoutError(logicalId, model.timeoutSeconds)), model.timeoutSeconds * 1000);
+      timer = setTimeout(
+        () => reject(new FunctionTimeoutError(logicalId, model.timeoutSeconds)),
+        model.timeoutSeconds * 1000,
+      );
     });
     stats.invocations += 1;
     try {

@@ -79,7 +79,8 @@ export function loadTemplate(templatePath: string, options: LoadTemplateOptions 
     if (resource.Type === 'AWS::DynamoDB::Table') {
       const table = tableNameOf(name);
       if (attribute === 'Arn') return `arn:aws:dynamodb:${region}:${ACCOUNT_ID}:table/${table}`;
-      if (attribute === 'StreamArn') return `arn:aws:dynamodb:${region}:${ACCOUNT_ID}:table/${table}/stream/local`;
+      if (attribute === 'StreamArn')
+        return `arn:aws:dynamodb:${region}:${ACCOUNT_ID}:table/${table}/stream/local`;
     }
     return options.resolveResource?.(name, attribute) ?? `local:${name}.${attribute}`;
   };
@@ -142,7 +143,9 @@ export function loadTemplate(templatePath: string, options: LoadTemplateOptions 
     if (resource.Type === 'AWS::DynamoDB::Table') {
       const props = resolveValue(resource.Properties ?? {}) as Record<string, never>;
       const ttl = props.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
-      const stream = props.StreamSpecification as { StreamViewType?: TableModel['streamViewType'] } | undefined;
+      const stream = props.StreamSpecification as
+        | { StreamViewType?: TableModel['streamViewType'] }
+        | undefined;
       tables.push({
         logicalId,
         tableName: tableNameOf(logicalId),
@@ -163,8 +166,10 @@ export function loadTemplate(templatePath: string, options: LoadTemplateOptions 
   function loadFunction(logicalId: string, resource: Resource): FunctionModel {
     const props = resource.Properties ?? {};
     const merged: Record<string, Json> = { ...globals, ...props };
-    const globalVariables = (globals.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
-    const ownVariables = (props.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
+    const globalVariables =
+      (globals.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
+    const ownVariables =
+      (props.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
     const environment: Record<string, string> = {};
     for (const [name, value] of Object.entries({ ...globalVariables, ...ownVariables })) {
       environment[name] = options.environmentOverrides?.[name] ?? String(resolveValue(value));
@@ -180,27 +185,45 @@ export function loadTemplate(templatePath: string, options: LoadTemplateOptions 
       timeoutSeconds: Number(merged.Timeout ?? 3),
       memorySize: Number(merged.MemorySize ?? 128),
       environment,
-      events: loadEvents(logicalId, (props.Events ?? {}) as Record<string, { Type: string; Properties?: Json }>),
+      events: loadEvents(
+        logicalId,
+        (props.Events ?? {}) as Record<string, { Type: string; Properties?: Json }>,
+      ),
     };
   }
 
-  function loadEvents(logicalId: string, events: Record<string, { Type: string; Properties?: Json }>): EventSourceModel[] {
+  function loadEvents(
+    logicalId: string,
+    events: Record<string, { Type: string; Properties?: Json }>,
+  ): EventSourceModel[] {
     const models: EventSourceModel[] = [];
     for (const [name, event] of Object.entries(events)) {
       const props = (event.Properties ?? {}) as Record<string, Json>;
       if (event.Type === 'DynamoDB' || event.Type === 'Kinesis') {
         models.push(streamEvent(logicalId, name, event.Type, props));
       } else if (event.Type === 'HttpApi') {
-        models.push({ kind: 'HttpApi', name, method: String(props.Method ?? 'ANY').toUpperCase(), path: String(props.Path ?? '/') });
+        models.push({
+          kind: 'HttpApi',
+          name,
+          method: String(props.Method ?? 'ANY').toUpperCase(),
+          path: String(props.Path ?? '/'),
+        });
       }
     }
     return models;
   }
 
-  function streamEvent(logicalId: string, name: string, kind: 'DynamoDB' | 'Kinesis', props: Record<string, Json>): StreamEventSourceModel {
+  function streamEvent(
+    logicalId: string,
+    name: string,
+    kind: 'DynamoDB' | 'Kinesis',
+    props: Record<string, Json>,
+  ): StreamEventSourceModel {
     const sourceLogicalId = getAttTarget(props.Stream);
-    if (!sourceLogicalId) throw new TemplateError(`${logicalId}.Events.${name}: Stream must be a GetAtt of a template resource`);
-    const destination = (props.DestinationConfig as { OnFailure?: { Destination?: Json } } | undefined)?.OnFailure?.Destination;
+    if (!sourceLogicalId)
+      throw new TemplateError(`${logicalId}.Events.${name}: Stream must be a GetAtt of a template resource`);
+    const destination = (props.DestinationConfig as { OnFailure?: { Destination?: Json } } | undefined)
+      ?.OnFailure?.Destination;
     const failureQueue = getAttTarget(destination);
     return {
       kind,
@@ -210,13 +233,17 @@ export function loadTemplate(templatePath: string, options: LoadTemplateOptions 
       maximumBatchingWindowInSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
       maximumRetryAttempts: Number(props.MaximumRetryAttempts ?? -1),
       bisectBatchOnFunctionError: props.BisectBatchOnFunctionError === true,
-      reportBatchItemFailures: ((props.FunctionResponseTypes ?? []) as string[]).includes('ReportBatchItemFailures'),
+      reportBatchItemFailures: ((props.FunctionResponseTypes ?? []) as string[]).includes(
+        'ReportBatchItemFailures',
+      ),
       startingPosition: props.StartingPosition === 'TRIM_HORIZON' ? 'TRIM_HORIZON' : 'LATEST',
       ...(failureQueue ? { onFailureQueueLogicalId: failureQueue } : {}),
     };
   }
 
   return {
+    resources: resources as LocalTemplate['resources'],
+    resolve: resolveValue,
     parameters,
     stackName,
     region,
@@ -238,11 +265,13 @@ function loadWebSocketApi(
   resolveValue: (value: Json) => Json,
 ): { webSocketApi?: WebSocketApiModel } {
   const entry = Object.entries(resources).find(
-    ([, resource]) => resource.Type === 'AWS::ApiGatewayV2::Api' && resource.Properties?.ProtocolType === 'WEBSOCKET',
+    ([, resource]) =>
+      resource.Type === 'AWS::ApiGatewayV2::Api' && resource.Properties?.ProtocolType === 'WEBSOCKET',
   );
   if (!entry) return {};
   const [apiId, api] = entry;
-  const refersToApi = (resource: Resource) => (resource.Properties?.ApiId as { Ref?: string } | undefined)?.Ref === apiId;
+  const refersToApi = (resource: Resource) =>
+    (resource.Properties?.ApiId as { Ref?: string } | undefined)?.Ref === apiId;
   const stage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage' && refersToApi(r));
   const routes = Object.entries(resources)
     .filter(([, r]) => r.Type === 'AWS::ApiGatewayV2::Route' && refersToApi(r))
@@ -252,14 +281,17 @@ function loadWebSocketApi(
       const integration = integrationId ? resources[integrationId] : undefined;
       const uri = JSON.stringify(integration?.Properties?.IntegrationUri ?? '');
       const functionLogicalId = /functions\/\$\{(\w+)\.Arn\}/.exec(uri)?.[1];
-      if (!functionLogicalId) throw new TemplateError(`${routeId}: cannot find the function its integration invokes`);
+      if (!functionLogicalId)
+        throw new TemplateError(`${routeId}: cannot find the function its integration invokes`);
       return { routeKey: String(route.Properties?.RouteKey), functionLogicalId };
     });
   return {
     webSocketApi: {
       logicalId: apiId,
       routeSelectionExpression: String(api.Properties?.RouteSelectionExpression ?? '$request.body.action'),
-      stageName: stage ? String(resolveValue(stage.Properties?.StageName)) : (parameters.StageName ?? 'local'),
+      stageName: stage
+        ? String(resolveValue(stage.Properties?.StageName))
+        : (parameters.StageName ?? 'local'),
       routes,
     },
   };

@@ -84,7 +84,18 @@ export interface WebSocketApiModel {
   routes: WebSocketRouteModel[];
 }
 
+/** A template resource as written (intrinsics unresolved), for services that create their own resources. */
+export interface RawResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  Metadata?: Record<string, unknown>;
+}
+
 export interface LocalTemplate {
+  /** Every resource as written, by logical id. */
+  resources: Record<string, RawResource>;
+  /** Resolves intrinsics (Ref, GetAtt, Sub, Join) in a raw value the way the loader does. */
+  resolve(value: unknown): unknown;
   /** Parameter values after defaults and overrides. */
   parameters: Record<string, string>;
   stackName: string;

@@ -259,11 +259,17 @@ describe('DynamoDbStreamPoller', () => {
     const otherTable = await newTable();
     await put(tableName, 'before');
     const { invoker, events } = recordingInvoker();
-    const poller = await startPoller({ tableName, eventSource: eventSource({ startingPosition: 'LATEST' }), invoker });
+    const poller = await startPoller({
+      tableName,
+      eventSource: eventSource({ startingPosition: 'LATEST' }),
+      invoker,
+    });
     for (const key of ['one', 'two', 'three']) {
       await client.send(
         new TransactWriteItemsCommand({
-          TransactItems: [{ Put: { TableName: otherTable, Item: { itemKey: { S: key }, channel: { S: 'x' } } } }],
+          TransactItems: [
+            { Put: { TableName: otherTable, Item: { itemKey: { S: key }, channel: { S: 'x' } } } },
+          ],
         }),
       );
       await put(tableName, key);

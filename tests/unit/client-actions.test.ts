@@ -6,7 +6,15 @@ import type { ConnectionStore, ItemStore } from '#core/ports.ts';
 import { ValidationError } from '#runtime/errors.ts';
 
 const stored: RealTimeItem[] = [
-  { itemKey: '3', channel: 'telemetry', ts: 10, version: 4, source: 'rest', data: { speed: 1 }, receivedAt: 11 },
+  {
+    itemKey: '3',
+    channel: 'telemetry',
+    ts: 10,
+    version: 4,
+    source: 'rest',
+    data: { speed: 1 },
+    receivedAt: 11,
+  },
   { itemKey: '3', channel: 'engine', ts: 12, version: 2, source: 'rest', data: { temp: 80 }, receivedAt: 13 },
 ];
 
@@ -21,7 +29,8 @@ function ports() {
   };
   const items: ItemStore = {
     applyReading: async () => ({ applied: false }),
-    listItems: async (key, since) => stored.filter((item) => item.itemKey === key && (since === undefined || item.version > since)),
+    listItems: async (key, since) =>
+      stored.filter((item) => item.itemKey === key && (since === undefined || item.version > since)),
   };
   return { connections, items, clock: { now: () => 1_000_000 }, subscriptions };
 }
@@ -31,7 +40,11 @@ const context = { connectionId: 'conn-1', connectionTtlSeconds: 7200 };
 describe('parseClientAction', () => {
   it('parses each action of the protocol', () => {
     expect(parseClientAction('{"action":"subscribe","key":"4"}')).toEqual({ action: 'subscribe', key: '4' });
-    expect(parseClientAction('{"action":"sync","key":3,"since":2}')).toEqual({ action: 'sync', key: '3', since: 2 });
+    expect(parseClientAction('{"action":"sync","key":3,"since":2}')).toEqual({
+      action: 'sync',
+      key: '3',
+      since: 2,
+    });
     expect(parseClientAction('{"action":"ping"}')).toEqual({ action: 'ping' });
   });
 
@@ -55,7 +68,11 @@ describe('parseClientAction', () => {
 describe('runClientAction', () => {
   it('subscribes and unsubscribes the sender', async () => {
     const p = ports();
-    expect(await runClientAction({ action: 'subscribe', key: '4' }, context, p)).toEqual({ type: 'ack', action: 'subscribe', key: '4' });
+    expect(await runClientAction({ action: 'subscribe', key: '4' }, context, p)).toEqual({
+      type: 'ack',
+      action: 'subscribe',
+      key: '4',
+    });
     expect(p.subscriptions.has('conn-1:4')).toBe(true);
     await runClientAction({ action: 'unsubscribe', key: '4' }, context, p);
     expect(p.subscriptions.size).toBe(0);
@@ -70,6 +87,9 @@ describe('runClientAction', () => {
   });
 
   it('acknowledges ping', async () => {
-    expect(await runClientAction({ action: 'ping' }, context, ports())).toEqual({ type: 'ack', action: 'ping' });
+    expect(await runClientAction({ action: 'ping' }, context, ports())).toEqual({
+      type: 'ack',
+      action: 'ping',
+    });
   });
 });

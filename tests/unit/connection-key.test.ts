@@ -15,7 +15,9 @@ describe('resolveConnectKey', () => {
   });
 
   it('ignores the query string in header mode and the headers in query mode', () => {
-    expect(() => resolveConnectKey({ queryStringParameters: { vehicleId: '3' } }, header)).toThrow(ValidationError);
+    expect(() => resolveConnectKey({ queryStringParameters: { vehicleId: '3' } }, header)).toThrow(
+      ValidationError,
+    );
     expect(() => resolveConnectKey({ headers: { vehicleId: '3' } }, query)).toThrow(ValidationError);
   });
 

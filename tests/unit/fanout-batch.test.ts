@@ -11,7 +11,10 @@ const change = (key: string, version: number): ItemChange => ({
 });
 
 /** In-memory ports that record what the core asked of them. */
-function fakePorts(subscribers: Record<string, string[]>, behaviour: { gone?: string[]; failing?: Record<string, Error> } = {}) {
+function fakePorts(
+  subscribers: Record<string, string[]>,
+  behaviour: { gone?: string[]; failing?: Record<string, Error> } = {},
+) {
   const lookups: string[] = [];
   const removed: string[] = [];
   const posted: Array<{ connectionId: string; frame: ServerFrame }> = [];
@@ -48,7 +51,9 @@ describe('startFanoutBatch', () => {
   it('looks subscribers up once per distinct key per batch', async () => {
     const ports = fakePorts({ '3': ['a'], '4': ['b'] });
     const batch = startFanoutBatch(ports, { concurrency: 4 });
-    await Promise.all([change('3', 1), change('4', 1), change('3', 2), change('3', 3)].map((c) => batch.deliver(c)));
+    await Promise.all(
+      [change('3', 1), change('4', 1), change('3', 2), change('3', 3)].map((c) => batch.deliver(c)),
+    );
     expect(ports.lookups.sort()).toEqual(['3', '4']);
     expect(ports.posted).toHaveLength(4);
   });
@@ -58,7 +63,9 @@ describe('startFanoutBatch', () => {
     const batch = startFanoutBatch(ports, { concurrency: 8 });
     await Promise.all([1, 2, 3, 4, 5].map((version) => batch.deliver(change('3', version))));
     for (const id of ['a', 'b', 'c']) {
-      const versions = ports.posted.filter((p) => p.connectionId === id).map((p) => (p.frame.type === 'item' ? p.frame.version : 0));
+      const versions = ports.posted
+        .filter((p) => p.connectionId === id)
+        .map((p) => (p.frame.type === 'item' ? p.frame.version : 0));
       expect(versions).toEqual([1, 2, 3, 4, 5]);
     }
   });
@@ -84,7 +91,10 @@ describe('startFanoutBatch', () => {
   });
 
   it('throws a retryable error when a post fails transiently, after delivering to the rest', async () => {
-    const ports = fakePorts({ '3': ['ok', 'throttled'] }, { failing: { throttled: new DependencyError('throttled') } });
+    const ports = fakePorts(
+      { '3': ['ok', 'throttled'] },
+      { failing: { throttled: new DependencyError('throttled') } },
+    );
     const batch = startFanoutBatch(ports, { concurrency: 4 });
     await expect(batch.deliver(change('3', 1))).rejects.toBeInstanceOf(DependencyError);
     expect(ports.posted.map((p) => p.connectionId)).toEqual(['ok']);

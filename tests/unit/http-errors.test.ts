@@ -1,15 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorBodySchema } from '#contracts/error-body.ts';
+import { ErrorFrameSchema } from '#contracts/ws-protocol.ts';
 import { DependencyError, ValidationError } from '#runtime/errors.ts';
 import { toHttpError } from '#runtime/http-errors.ts';
 import { toErrorFrame } from '#runtime/ws-errors.ts';
-import { ErrorFrameSchema } from '#contracts/ws-protocol.ts';
 
 describe('toHttpError', () => {
   it('answers validation errors with 400 and the issues', () => {
-    const { status, body } = toHttpError(new ValidationError('bad', [{ path: 'body.vehicleId', message: 'is required' }]));
+    const { status, body } = toHttpError(
+      new ValidationError('bad', [{ path: 'body.vehicleId', message: 'is required' }]),
+    );
     expect(status).toBe(400);
-    expect(ErrorBodySchema.parse(body).error.issues).toEqual([{ path: 'body.vehicleId', message: 'is required' }]);
+    expect(ErrorBodySchema.parse(body).error.issues).toEqual([
+      { path: 'body.vehicleId', message: 'is required' },
+    ]);
   });
 
   it('answers malformed JSON from the body parser with 400 naming the body', () => {
@@ -33,7 +37,10 @@ describe('toHttpError', () => {
 
 describe('toErrorFrame', () => {
   it('maps validation errors to a ValidationError frame naming the action', () => {
-    const frame = toErrorFrame(new ValidationError('bad key', [{ path: 'body.key', message: 'is required' }]), 'subscribe');
+    const frame = toErrorFrame(
+      new ValidationError('bad key', [{ path: 'body.key', message: 'is required' }]),
+      'subscribe',
+    );
     expect(ErrorFrameSchema.parse(frame)).toMatchObject({ code: 'ValidationError', action: 'subscribe' });
   });
 

@@ -41,7 +41,10 @@ describe('normaliseReading', () => {
   });
 
   it('reads the key under the configured attribute name', () => {
-    const reading = normaliseReading({ deviceId: 'pump-7', data: { rpm: 900 } }, { ...options, keyAttribute: 'deviceId' });
+    const reading = normaliseReading(
+      { deviceId: 'pump-7', data: { rpm: 900 } },
+      { ...options, keyAttribute: 'deviceId' },
+    );
     expect(reading.itemKey).toBe('pump-7');
     expect(reading.keyAttribute).toBe('deviceId');
   });
@@ -52,13 +55,15 @@ describe('normaliseReading', () => {
   });
 
   it('refuses unknown fields, bad channels and non-object data', () => {
-    expect(validationIssues(() => normaliseReading({ vehicleId: '3', data: {}, extra: 1 }, options)).length).toBe(1);
-    expect(validationIssues(() => normaliseReading({ vehicleId: '3', channel: 'Bad Channel', data: {} }, options))).toContainEqual(
-      expect.objectContaining({ path: 'reading.channel' }),
-    );
-    expect(validationIssues(() => normaliseReading({ vehicleId: '3', data: [1, 2] }, options))).toContainEqual(
-      expect.objectContaining({ path: 'reading.data' }),
-    );
+    expect(
+      validationIssues(() => normaliseReading({ vehicleId: '3', data: {}, extra: 1 }, options)).length,
+    ).toBe(1);
+    expect(
+      validationIssues(() => normaliseReading({ vehicleId: '3', channel: 'Bad Channel', data: {} }, options)),
+    ).toContainEqual(expect.objectContaining({ path: 'reading.channel' }));
+    expect(
+      validationIssues(() => normaliseReading({ vehicleId: '3', data: [1, 2] }, options)),
+    ).toContainEqual(expect.objectContaining({ path: 'reading.data' }));
   });
 
   it('refuses keys with characters outside the allowed set', () => {
@@ -67,7 +72,9 @@ describe('normaliseReading', () => {
   });
 
   it('refuses a ts far in the future, which would block every later reading', () => {
-    const issues = validationIssues(() => normaliseReading({ vehicleId: '3', ts: NOW + 3_600_000, data: {} }, options));
+    const issues = validationIssues(() =>
+      normaliseReading({ vehicleId: '3', ts: NOW + 3_600_000, data: {} }, options),
+    );
     expect(issues[0]?.path).toBe('reading.ts');
   });
 
@@ -80,7 +87,11 @@ describe('normaliseReading', () => {
 describe('normaliseReadingsBody', () => {
   it('accepts a batch and keeps reading order', () => {
     const readings = normaliseReadingsBody(fixture('readings-batch.json'), options);
-    expect(readings.map((reading) => `${reading.itemKey}/${reading.channel}`)).toEqual(['3/telemetry', '4/telemetry', '3/engine']);
+    expect(readings.map((reading) => `${reading.itemKey}/${reading.channel}`)).toEqual([
+      '3/telemetry',
+      '4/telemetry',
+      '3/engine',
+    ]);
   });
 
   it('accepts a single reading', () => {
@@ -89,13 +100,18 @@ describe('normaliseReadingsBody', () => {
 
   it('names every bad field of every bad reading of a batch, by index', () => {
     const issues = validationIssues(() =>
-      normaliseReadingsBody({ readings: [{ vehicleId: '1', data: {} }, { data: {} }, { vehicleId: '2', data: 5 }] }, options),
+      normaliseReadingsBody(
+        { readings: [{ vehicleId: '1', data: {} }, { data: {} }, { vehicleId: '2', data: 5 }] },
+        options,
+      ),
     );
     expect(issues.map((issue) => issue.path)).toEqual(['body.readings.1.vehicleId', 'body.readings.2.data']);
   });
 
   it('refuses an empty batch and a body that is not an object', () => {
-    expect(validationIssues(() => normaliseReadingsBody({ readings: [] }, options))[0]?.path).toBe('body.readings');
+    expect(validationIssues(() => normaliseReadingsBody({ readings: [] }, options))[0]?.path).toBe(
+      'body.readings',
+    );
     expect(validationIssues(() => normaliseReadingsBody('hello', options))[0]?.path).toBe('body');
   });
 });

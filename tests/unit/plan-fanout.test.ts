@@ -15,12 +15,9 @@ describe('planFanout', () => {
 
   it('sends each change to every subscriber of its key, in change order', () => {
     const deliveries = planFanout([change('3', 1), change('3', 2)], subscribers);
-    expect(deliveries.map((d) => `${d.connectionId}:${d.frame.type === 'item' ? d.frame.version : ''}`)).toEqual([
-      'conn-a:1',
-      'conn-b:1',
-      'conn-a:2',
-      'conn-b:2',
-    ]);
+    expect(
+      deliveries.map((d) => `${d.connectionId}:${d.frame.type === 'item' ? d.frame.version : ''}`),
+    ).toEqual(['conn-a:1', 'conn-b:1', 'conn-a:2', 'conn-b:2']);
   });
 
   it('skips connections of other keys', () => {

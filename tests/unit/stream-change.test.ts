@@ -11,8 +11,22 @@ describe('toItemChange', () => {
     const event = fixture<DynamoDBStreamEvent>('stream-event-insert-modify.json');
     const changes = event.Records.map((record) => toItemChange(readStreamRecord(record)));
     expect(changes.map((change) => change?.frame)).toEqual([
-      { type: 'item', key: '3', channel: 'telemetry', version: 1, ts: 1_763_900_000_000, data: { speed: 42, gear: 'D' } },
-      { type: 'item', key: '3', channel: 'telemetry', version: 2, ts: 1_763_900_001_000, data: { speed: 44, gear: 'D' } },
+      {
+        type: 'item',
+        key: '3',
+        channel: 'telemetry',
+        version: 1,
+        ts: 1_763_900_000_000,
+        data: { speed: 42, gear: 'D' },
+      },
+      {
+        type: 'item',
+        key: '3',
+        channel: 'telemetry',
+        version: 2,
+        ts: 1_763_900_001_000,
+        data: { speed: 44, gear: 'D' },
+      },
     ]);
     for (const change of changes) expect(ServerFrameSchema.safeParse(change?.frame).success).toBe(true);
   });
@@ -21,7 +35,10 @@ describe('toItemChange', () => {
     const event = fixture<DynamoDBStreamEvent>('stream-event-removals.json');
     const [ttl, deletion] = event.Records.map((record) => toItemChange(readStreamRecord(record)));
     expect(ttl).toBeUndefined();
-    expect(deletion).toEqual({ key: '5', frame: { type: 'removed', key: '5', channel: 'widget#w-1', version: 4 } });
+    expect(deletion).toEqual({
+      key: '5',
+      frame: { type: 'removed', key: '5', channel: 'widget#w-1', version: 4 },
+    });
   });
 
   it('refuses an image that is not a RealTimeData item', () => {

@@ -10,7 +10,9 @@ export async function fetchHealth(baseUrl: string): Promise<Health> {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     return (await response.json()) as Health;
   } catch (error) {
-    throw new Error(`no platform answers at ${baseUrl} (${(error as Error).message}); start it with \`npm start\``);
+    throw new Error(
+      `no platform answers at ${baseUrl} (${(error as Error).message}); start it with \`npm start\``,
+    );
   }
 }
 

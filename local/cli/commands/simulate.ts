@@ -31,7 +31,9 @@ export async function runSimulate(env: LocalEnv, options: SimulateOptions): Prom
   });
   const progress = setInterval(() => {
     const elapsed = (Date.now() - stats.started) / 1000;
-    process.stderr.write(`\r${stats.sent} readings sent, ${stats.failed} failed, ${(stats.sent / elapsed).toFixed(0)}/s   `);
+    process.stderr.write(
+      `\r${stats.sent} readings sent, ${stats.failed} failed, ${(stats.sent / elapsed).toFixed(0)}/s   `,
+    );
   }, 500);
   // Readings go out in ticks of 100 ms, as one batch per tick.
   const perTick = Math.max(1, Math.round(options.rate / 10));

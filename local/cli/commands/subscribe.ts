@@ -15,7 +15,9 @@ export async function runSubscribe(env: LocalEnv, args: string[]): Promise<void>
   if (!first) throw new Error(`usage: rtp subscribe ${keyAttribute}=3 [${keyAttribute}=4 …]`);
   const socket = new WebSocket(`${health.endpoints.websocket}/?${keyAttribute}=${encodeURIComponent(first)}`);
   socket.on('open', () => {
-    console.error(`connected to ${health.endpoints.websocket}, subscribed to ${keys.join(', ')} (Ctrl-C to stop)`);
+    console.error(
+      `connected to ${health.endpoints.websocket}, subscribed to ${keys.join(', ')} (Ctrl-C to stop)`,
+    );
     socket.send(JSON.stringify({ action: 'sync', key: first }));
     for (const key of others) {
       socket.send(JSON.stringify({ action: 'subscribe', key }));

@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import { type Platform, type PlatformOptions, startPlatform } from '#local/platform.ts';
+
+/**
+ * Starts the whole local platform for one test file: free ports, a stack name of its own (so its
+ * tables never meet another run's), quiet logs. Stop it in afterAll.
+ */
+export function startTestPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  return startPlatform({
+    stackName: `test-${randomUUID().slice(0, 8)}`,
+    freePorts: true,
+    logLevel: 'ERROR',
+    log: () => {},
+    ...options,
+  });
+}
+
+/** POSTs a JSON body to the platform's HTTP API and returns status and parsed body. */
+export async function postJson(
+  baseUrl: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+/** Polls `condition` until it holds; throws naming `what` after `timeoutMs`. */
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

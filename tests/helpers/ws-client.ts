@@ -1,0 +1,60 @@
+import WebSocket from 'ws';
+import { type ServerFrame, ServerFrameSchema } from '#contracts/ws-protocol.ts';
+import { waitFor } from './platform.ts';
+
+/** A dashboard-like WebSocket client that records every frame, each checked against the protocol schema. */
+export interface TestClient {
+  socket: WebSocket;
+  frames: ServerFrame[];
+  /** Frames that did not match ServerFrameSchema (a test asserts this stays empty). */
+  invalid: unknown[];
+  send(message: unknown): void;
+  /** Resolves with the first frame (after `from`) that `match` accepts. */
+  next(match: (frame: ServerFrame) => boolean, what: string, timeoutMs?: number): Promise<ServerFrame>;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to `url` and resolves once open.
+ * @throws Error with the HTTP status when the gateway refuses the upgrade (e.g. 400 without a key).
+ */
+export function connectClient(url: string, options: WebSocket.ClientOptions = {}): Promise<TestClient> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, options);
+    const frames: ServerFrame[] = [];
+    const invalid: unknown[] = [];
+    socket.on('message', (data) => {
+      const json = JSON.parse(data.toString()) as unknown;
+      const parsed = ServerFrameSchema.safeParse(json);
+      if (parsed.success) frames.push(parsed.data);
+      else invalid.push(json);
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      reject(
+        Object.assign(new Error(`connection refused with HTTP ${response.statusCode}`), {
+          status: response.statusCode,
+        }),
+      );
+    });
+    socket.once('error', reject);
+    socket.once('open', () => {
+      const client: TestClient = {
+        socket,
+        frames,
+        invalid,
+        send: (message) => socket.send(typeof message === 'string' ? message : JSON.stringify(message)),
+        async next(match, what, timeoutMs = 5_000) {
+          await waitFor(() => frames.some(match), what, timeoutMs);
+          return frames.find(match) as ServerFrame;
+        },
+        close: () =>
+          new Promise<void>((done) => {
+            if (socket.readyState === WebSocket.CLOSED) return done();
+            socket.once('close', () => done());
+            socket.close();
+          }),
+      };
+      resolve(client);
+    });
+  });
+}
