@@ -9,9 +9,14 @@ describe('exportJsonSchemas', () => {
     const dir = `${mkdtempSync(join(tmpdir(), 'rtp-schemas-'))}/`;
     const files = exportJsonSchemas(dir);
     expect(files.length).toBeGreaterThan(10);
-    const reading = JSON.parse(readFileSync(join(dir, 'Reading.schema.json'), 'utf8')) as { required: string[] };
+    const reading = JSON.parse(readFileSync(join(dir, 'Reading.schema.json'), 'utf8')) as {
+      required: string[];
+    };
     expect(reading.required.sort()).toEqual(['data', 'vehicleId']);
-    const frame = JSON.parse(readFileSync(join(dir, 'ServerFrame.schema.json'), 'utf8')) as { oneOf?: unknown[]; anyOf?: unknown[] };
+    const frame = JSON.parse(readFileSync(join(dir, 'ServerFrame.schema.json'), 'utf8')) as {
+      oneOf?: unknown[];
+      anyOf?: unknown[];
+    };
     expect((frame.oneOf ?? frame.anyOf)?.length).toBeGreaterThanOrEqual(5);
   });
 });
