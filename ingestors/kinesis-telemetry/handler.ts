@@ -1,0 +1,37 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
+import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
+import { readKinesisReading } from '#core/kinesis-record.ts';
+import { systemClock } from '#core/ports.ts';
+import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
+import { observedHandler } from '#runtime/middy-stacks.ts';
+import { powertoolsFor } from '#runtime/powertools.ts';
+import { readingRecordHandler } from '#runtime/reading-record.ts';
+
+/** Reads telemetry from a Kinesis stream (producers, the IoT rule) and conditionally writes each reading. */
+const config = loadConfig(BaseEnvSchema);
+const tools = powertoolsFor('kinesis-telemetry');
+const processor = new BatchProcessor(EventType.KinesisDataStreams);
+const handleRecord = readingRecordHandler<KinesisStreamRecord>({
+  tools,
+  items: new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE),
+  read: (record) =>
+    readKinesisReading(record.kinesis.data, {
+      keyAttribute: config.REAL_TIME_ITEM_KEY,
+      source: 'kinesis',
+      now: systemClock.now(),
+    }),
+  ids: (record) => ({
+    sequenceNumber: record.kinesis.sequenceNumber,
+    partitionKey: record.kinesis.partitionKey,
+  }),
+});
+
+// Records are processed in parallel: readings of one key may be written out of order within a batch,
+// which the conditional writer makes harmless (an older or equal ts never overwrites a newer one).
+export const handler = observedHandler<KinesisStreamEvent, KinesisStreamBatchResponse>(
+  (event, context) =>
+    processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false }),
+  tools,
+);

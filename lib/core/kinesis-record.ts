@@ -1,0 +1,30 @@
+import { ValidationError } from '#runtime/errors.ts';
+import { type NormalisedReading, type NormaliseOptions, normaliseReading } from './normalise-reading.ts';
+import { mapVehicleTelemetry } from './vehicle-telemetry.ts';
+
+/**
+ * Reads the data of one Kinesis record (base64, as Lambda delivers it) as a reading. Two shapes are
+ * accepted, both JSON objects:
+ * - a reading as `POST /readings` takes it: `{"vehicleId":"3","ts":…,"data":{…}}` (recognised by `data`);
+ * - vehicle telemetry as the IoT rule's Kinesis action forwards it:
+ *   `{"vehicleId":"3","ts":…,"lat":…,"speed":…,"receivedAt":…}`, mapped as the IoT ingestor maps it
+ *   (`mapVehicleTelemetry`), with this record's `source`.
+ * @throws ValidationError (permanent: the same bytes never become valid) when the data is not a JSON
+ * object or fails its schema; PayloadTooLargeError when its frame would be too large.
+ */
+export function readKinesisReading(base64Data: string, options: NormaliseOptions): NormalisedReading {
+  const text = Buffer.from(base64Data, 'base64').toString('utf8');
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    throw new ValidationError('record.data: is not JSON', [{ path: 'record.data', message: 'is not JSON' }]);
+  }
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
+    throw new ValidationError('record.data: must be a JSON object', [
+      { path: 'record.data', message: 'must be a JSON object' },
+    ]);
+  }
+  if ('data' in message) return normaliseReading(message, options, 'record');
+  return { ...mapVehicleTelemetry(message, options), source: options.source };
+}
