@@ -1,0 +1,52 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
+import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
+import { DynamoWidgetStore } from '#adapters/dynamo-widget-store.ts';
+import { S3ObjectStore } from '#adapters/s3-object-store.ts';
+import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
+import { systemClock } from '#core/ports.ts';
+import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
+import { observedHandler } from '#runtime/middy-stacks.ts';
+import { powertoolsFor } from '#runtime/powertools.ts';
+import { queueRecordHandler } from '#runtime/queue-record.ts';
+
+/** Reads the ingest queue: readings, widget requests and claim checks, raw or in SNS envelopes. */
+const config = loadConfig(
+  BaseEnvSchema.extend({
+    REQUESTS_TABLE: z.string().min(3),
+    DEAD_LETTER_QUEUE_URL: z.url(),
+    REQUEST_TTL_SECONDS: z.coerce.number().int().min(60).max(2_592_000).default(86_400),
+  }),
+);
+const tools = powertoolsFor('queue-messages');
+const documents = createDocumentClient();
+const handleRecord = queueRecordHandler(
+  {
+    items: new DynamoItemStore(documents, config.ITEMS_TABLE),
+    widgets: new DynamoWidgetStore(
+      documents,
+      { items: config.ITEMS_TABLE, requests: config.REQUESTS_TABLE },
+      config.REQUEST_TTL_SECONDS,
+    ),
+    objects: new S3ObjectStore(new S3Client({})),
+    deadLetters: new SqsDeadLetterQueue(new SQSClient({}), config.DEAD_LETTER_QUEUE_URL),
+  },
+  tools,
+  { keyAttribute: config.REAL_TIME_ITEM_KEY, now: systemClock.now },
+);
+const processor = new BatchProcessor(EventType.SQS);
+
+export const handler = observedHandler<SQSEvent, SQSBatchResponse>(
+  (event, context) =>
+    processPartialResponse(event, (record: SQSRecord) => handleRecord(record), processor, {
+      context,
+      throwOnFullBatchFailure: false,
+      // In order: a widget's create and update in one batch must not race (the update would find no widget).
+      processInParallel: false,
+    }),
+  tools,
+);

@@ -1,0 +1,63 @@
+import type { SQSRecord } from 'aws-lambda';
+import { applyQueueMessage, type QueueMessageDeps } from '#core/apply-queue-message.ts';
+import type { DeadLetterQueue } from '#core/ingest-ports.ts';
+import { toPlatformError } from './errors.ts';
+import type { Powertools } from './powertools.ts';
+
+/**
+ * The per-record step of queue-messages, for Powertools' BatchProcessor. A retryable failure is
+ * thrown (batch item failure: the message returns after its visibility timeout, and the queue's
+ * redrive moves it to the DLQ after maxReceiveCount). A permanent one — bad JSON, a reading that
+ * fails its schema, an update of a missing widget — can never apply: it is logged, counted and sent
+ * to the DLQ at once with its reason, then deleted from the queue.
+ */
+export function queueRecordHandler(
+  deps: QueueMessageDeps & { deadLetters: DeadLetterQueue },
+  tools: Powertools,
+  options: { keyAttribute: string; now: () => number },
+): (record: SQSRecord) => Promise<void> {
+  return async (record) => {
+    try {
+      const outcome = await applyQueueMessage(record.body, deps, {
+        keyAttribute: options.keyAttribute,
+        source: 'queue',
+        now: options.now(),
+      });
+      if (outcome.kind === 'readings') {
+        tools.metrics.addMetric('ReadingsIngested', 'Count', outcome.accepted - outcome.stale);
+        if (outcome.stale > 0) tools.metrics.addMetric('ReadingsStale', 'Count', outcome.stale);
+      } else if (outcome.kind === 'widget') {
+        tools.metrics.addMetric(
+          outcome.outcome === 'applied' ? 'WidgetRequestsApplied' : 'WidgetRequestsSkipped',
+          'Count',
+          1,
+        );
+        if (outcome.outcome !== 'applied') {
+          tools.logger.info('widget request skipped', {
+            requestId: outcome.requestId,
+            outcome: outcome.outcome,
+          });
+        }
+      } else {
+        tools.logger.warn('claim check object is gone (applied earlier or never written)', {
+          messageId: record.messageId,
+          bucket: outcome.bucket,
+          key: outcome.key,
+        });
+        tools.metrics.addMetric('ClaimChecksMissing', 'Count', 1);
+      }
+    } catch (error) {
+      const platformError = toPlatformError(error);
+      if (platformError.retryable) {
+        tools.logger.warn('message will be retried', { messageId: record.messageId, error: platformError });
+        throw platformError;
+      }
+      tools.logger.warn('message rejected', { messageId: record.messageId, error: platformError });
+      tools.metrics.addMetric('MessagesRejected', 'Count', 1);
+      await deps.deadLetters.reject(
+        { body: record.body, messageId: record.messageId },
+        { code: platformError.code, message: platformError.message },
+      );
+    }
+  };
+}

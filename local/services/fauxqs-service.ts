@@ -1,0 +1,386 @@
+import type { AddressInfo } from 'node:net';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { buildApp } from 'fauxqs';
+import {
+  type ObjectCreated,
+  type S3NotificationTarget,
+  S3Notifier,
+} from '#local/event-sources/s3-notifications.ts';
+import { SqsPoller } from '#local/event-sources/sqs-poller.ts';
+import type { LocalTemplate, RawResource } from '#local/template/model.ts';
+import type { AttachContext, LocalService, ServiceStarted } from './local-service.ts';
+
+const ACCOUNT_ID = '000000000000';
+
+/** Queue attributes of AWS::SQS::Queue that fauxqs honours (the rest, e.g. SSE, has no local meaning). */
+const QUEUE_ATTRIBUTES = [
+  'VisibilityTimeout',
+  'DelaySeconds',
+  'MaximumMessageSize',
+  'MessageRetentionPeriod',
+  'ReceiveMessageWaitTimeSeconds',
+  'RedrivePolicy',
+  'FifoQueue',
+  'ContentBasedDeduplication',
+] as const;
+
+interface LocalQueue {
+  name: string;
+  url: string;
+  arn: string;
+}
+
+/** The part of fauxqs' S3 store the notifications read (size and ETag of a created object). */
+interface FauxqsS3Store {
+  headObject(bucket: string, key: string): { contentLength: number; etag: string };
+}
+
+type FauxqsStores = NonNullable<NonNullable<Parameters<typeof buildApp>[0]>['stores']>;
+
+export interface FauxqsServiceOptions {
+  port: number;
+  /** Delay before the first retry of a failed S3 notification. Default 200 ms. */
+  s3RetryDelayMs?: number;
+}
+
+/**
+ * SQS, SNS and S3 on one port: fauxqs embedded (its `buildApp()`, listening on 127.0.0.1 — its
+ * `startFauxqs()` binds every interface), with the template's queues (redrive included: fauxqs
+ * moves a message received more than maxReceiveCount times), topics, SQS subscriptions (raw delivery
+ * honoured) and buckets created. Attaches an {@link SqsPoller} per `Type: SQS` event and raises S3
+ * notifications for `Type: S3` events itself, from a hook on the emulator's object-creating responses.
+ */
+export function fauxqsService(options: FauxqsServiceOptions | number): LocalService {
+  const { port, s3RetryDelayMs } =
+    typeof options === 'number' ? { port: options, s3RetryDelayMs: undefined } : options;
+  let app: ReturnType<typeof buildApp> | undefined;
+  let endpoint = '';
+  let clients: { sqs: SQSClient; sns: SNSClient; s3: S3Client } | undefined;
+  let s3Store: FauxqsS3Store | undefined;
+  let notifier: S3Notifier | undefined;
+  const queues = new Map<string, LocalQueue>();
+  const topics = new Map<string, { name: string; arn: string }>();
+  const buckets = new Map<string, string>();
+  const subscriptions = new Map<string, string>();
+  const pollers = new Map<string, SqsPoller>();
+
+  const resolveResource = (logicalId: string, attribute?: string): string | undefined => {
+    const queue = queues.get(logicalId);
+    if (queue) {
+      if (attribute === undefined || attribute === 'QueueUrl') return queue.url;
+      if (attribute === 'Arn') return queue.arn;
+      if (attribute === 'QueueName') return queue.name;
+      return undefined;
+    }
+    const topic = topics.get(logicalId);
+    if (topic) {
+      if (attribute === undefined || attribute === 'TopicArn') return topic.arn;
+      if (attribute === 'TopicName') return topic.name;
+      return undefined;
+    }
+    const bucket = buckets.get(logicalId);
+    if (bucket) {
+      if (attribute === undefined) return bucket;
+      if (attribute === 'Arn') return `arn:aws:s3:::${bucket}`;
+      if (attribute === 'DomainName' || attribute === 'RegionalDomainName') return `127.0.0.1/${bucket}`;
+      return undefined;
+    }
+    if (attribute === undefined) return subscriptions.get(logicalId);
+    return undefined;
+  };
+
+  return {
+    name: 'fauxqs',
+
+    async start({ template, log }): Promise<ServiceStarted> {
+      const stores = await createStores();
+      s3Store = stores.s3Store as unknown as FauxqsS3Store;
+      app = buildApp({ logger: false, stores });
+      app.addHook('onResponse', async (request, reply) => {
+        const created = objectCreatedBy(request, reply.statusCode);
+        if (created === undefined || notifier === undefined || s3Store === undefined) return;
+        try {
+          const object = s3Store.headObject(created.bucket, created.key);
+          notifier.objectCreated({
+            ...created,
+            size: object.contentLength,
+            eTag: object.etag.replaceAll('"', ''),
+          });
+        } catch (error) {
+          log(
+            `fauxqs: no S3 notification for s3://${created.bucket}/${created.key}: ${(error as Error).message}`,
+          );
+        }
+      });
+      await app.listen({ port, host: '127.0.0.1' });
+      endpoint = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+      const config = {
+        endpoint,
+        region: template.region,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      };
+      clients = { sqs: new SQSClient(config), sns: new SNSClient(config), s3: new S3Client(config) };
+      await createResources(template, clients, log);
+      log(
+        `fauxqs: ${queues.size} queue(s), ${topics.size} topic(s), ${buckets.size} bucket(s) on ${endpoint}`,
+      );
+      return {
+        endpoints: { sqs: endpoint, sns: endpoint, s3: endpoint },
+        resources: Object.fromEntries([
+          ...[...queues].map(([logicalId, queue]) => [`${resourceName(logicalId)}Url`, queue.url]),
+          ...[...topics].map(([logicalId, topic]) => [`${resourceName(logicalId)}Arn`, topic.arn]),
+          ...[...buckets].map(([logicalId, bucket]) => [resourceName(logicalId), bucket]),
+        ]),
+        // One endpoint serves all three. It is an IP literal, so S3 clients address buckets
+        // path-style by themselves (virtual-hosted `bucket.127.0.0.1` cannot resolve).
+        sdkEnvironment: {
+          AWS_ENDPOINT_URL_SQS: endpoint,
+          AWS_ENDPOINT_URL_SNS: endpoint,
+          AWS_ENDPOINT_URL_S3: endpoint,
+        },
+        resolveResource,
+      };
+    },
+
+    async attach({ template, invoker, log }: AttachContext): Promise<void> {
+      if (!clients) throw new Error('fauxqs service is not started');
+      const targets: S3NotificationTarget[] = [];
+      for (const fn of template.functions) {
+        for (const event of fn.events) {
+          if (event.kind === 'SQS') {
+            const queue = queues.get(event.queueLogicalId);
+            if (!queue) {
+              throw new Error(
+                `${fn.logicalId}.Events.${event.name}: ${event.queueLogicalId} is not an AWS::SQS::Queue`,
+              );
+            }
+            const poller = new SqsPoller({
+              client: clients.sqs,
+              queueUrl: queue.url,
+              queueArn: queue.arn,
+              functionLogicalId: fn.logicalId,
+              eventSource: event,
+              invoker,
+              region: template.region,
+              onError: (error) => log(`${fn.logicalId} sqs poller: ${(error as Error).message}`),
+            });
+            poller.start();
+            pollers.set(`${fn.logicalId}.${event.name}`, poller);
+          } else if (event.kind === 'S3') {
+            const bucketName = buckets.get(event.bucketLogicalId);
+            if (!bucketName) {
+              throw new Error(
+                `${fn.logicalId}.Events.${event.name}: ${event.bucketLogicalId} is not an AWS::S3::Bucket`,
+              );
+            }
+            targets.push({
+              functionLogicalId: fn.logicalId,
+              configurationId: `${fn.logicalId}-${event.name}`,
+              bucketName,
+              events: event.events,
+              ...(event.prefix === undefined ? {} : { prefix: event.prefix }),
+              ...(event.suffix === undefined ? {} : { suffix: event.suffix }),
+            });
+          }
+        }
+      }
+      notifier = new S3Notifier({
+        invoker,
+        targets,
+        region: template.region,
+        log,
+        ...(s3RetryDelayMs === undefined ? {} : { retryDelayMs: s3RetryDelayMs }),
+      });
+    },
+
+    stats() {
+      return {
+        queues: Object.fromEntries([...queues].map(([logicalId, queue]) => [logicalId, queue.name])),
+        pollers: Object.fromEntries([...pollers].map(([name, poller]) => [name, poller.stats])),
+        s3Notifications: notifier?.stats ?? {},
+      };
+    },
+
+    async stop() {
+      await Promise.all([...pollers.values()].map((poller) => poller.stop()));
+      pollers.clear();
+      await notifier?.stop();
+      if (clients) for (const client of Object.values(clients)) client.destroy();
+      await app?.close();
+    },
+  };
+
+  async function createResources(
+    template: LocalTemplate,
+    sdk: { sqs: SQSClient; sns: SNSClient; s3: S3Client },
+    log: (line: string) => void,
+  ): Promise<void> {
+    const ofType = (type: string) =>
+      Object.entries(template.resources).filter(([, resource]) => resource.Type === type);
+    // Placeholders of resources this service has created by then (`local:X.Arn`) become their values.
+    const resolve = (value: unknown): unknown =>
+      replacePlaceholders(template.resolve(value), resolveResource);
+
+    // Dead-letter queues first: a RedrivePolicy names its DLQ's ARN.
+    const allQueues = ofType('AWS::SQS::Queue');
+    const redriven = (resource: RawResource) => resource.Properties?.RedrivePolicy !== undefined;
+    for (const [logicalId, resource] of [
+      ...allQueues.filter(([, r]) => !redriven(r)),
+      ...allQueues.filter(([, r]) => redriven(r)),
+    ]) {
+      const props = (resolve(resource.Properties ?? {}) ?? {}) as Record<string, unknown>;
+      const fifo = props.FifoQueue === true || props.FifoQueue === 'true';
+      const name =
+        props.QueueName === undefined
+          ? `${template.stackName}-${logicalId}${fifo ? '.fifo' : ''}`
+          : String(props.QueueName);
+      const attributes: Record<string, string> = {};
+      for (const attribute of QUEUE_ATTRIBUTES) {
+        const value = props[attribute];
+        if (value === undefined) continue;
+        attributes[attribute] = typeof value === 'object' ? JSON.stringify(value) : String(value);
+      }
+      const created = await sdk.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+      queues.set(logicalId, {
+        name,
+        url: created.QueueUrl ?? '',
+        arn: `arn:aws:sqs:${template.region}:${ACCOUNT_ID}:${name}`,
+      });
+    }
+
+    for (const [logicalId, resource] of ofType('AWS::SNS::Topic')) {
+      const props = (resolve(resource.Properties ?? {}) ?? {}) as Record<string, unknown>;
+      const name =
+        props.TopicName === undefined ? `${template.stackName}-${logicalId}` : String(props.TopicName);
+      const created = await sdk.sns.send(new CreateTopicCommand({ Name: name }));
+      topics.set(logicalId, { name, arn: created.TopicArn ?? '' });
+      const inline = (props.Subscription ?? []) as Array<{ Protocol?: unknown; Endpoint?: unknown }>;
+      for (const [index, subscription] of inline.entries()) {
+        await subscribe(`${logicalId}.Subscription.${index}`, {
+          TopicArn: created.TopicArn,
+          Protocol: subscription.Protocol,
+          Endpoint: subscription.Endpoint,
+        });
+      }
+    }
+
+    for (const [logicalId, resource] of ofType('AWS::SNS::Subscription')) {
+      const props = (resolve(resource.Properties ?? {}) ?? {}) as Record<string, unknown>;
+      const arn = await subscribe(logicalId, props);
+      if (arn) subscriptions.set(logicalId, arn);
+    }
+
+    for (const [logicalId, resource] of ofType('AWS::S3::Bucket')) {
+      const props = (resolve(resource.Properties ?? {}) ?? {}) as Record<string, unknown>;
+      const name =
+        props.BucketName === undefined
+          ? bucketNameOf(`${template.stackName}-${logicalId}`)
+          : String(props.BucketName);
+      await sdk.s3.send(new CreateBucketCommand({ Bucket: name }));
+      buckets.set(logicalId, name);
+    }
+
+    async function subscribe(where: string, props: Record<string, unknown>): Promise<string | undefined> {
+      if (String(props.Protocol) !== 'sqs') {
+        log(`fauxqs: ${where}: protocol ${String(props.Protocol)} is not emulated locally (only sqs)`);
+        return undefined;
+      }
+      const attributes: Record<string, string> = {};
+      for (const name of ['RawMessageDelivery', 'FilterPolicy', 'FilterPolicyScope', 'RedrivePolicy']) {
+        const value = props[name];
+        if (value === undefined) continue;
+        attributes[name] = typeof value === 'object' ? JSON.stringify(value) : String(value);
+      }
+      const result = await sdk.sns.send(
+        new SubscribeCommand({
+          TopicArn: String(props.TopicArn),
+          Protocol: 'sqs',
+          Endpoint: String(props.Endpoint),
+          Attributes: attributes,
+          ReturnSubscriptionArn: true,
+        }),
+      );
+      return result.SubscriptionArn;
+    }
+  }
+}
+
+/**
+ * fauxqs' own stores, so queue URLs use the address clients reach (http://127.0.0.1:<port>/…):
+ * its default store host `localhost` gives `sqs.<region>.localhost` URLs that Node cannot resolve,
+ * and the SQS client sends to a queue URL's host when the endpoint comes from the environment.
+ * The stores are not in fauxqs' export map, so they are loaded beside its entry point (1.9.2).
+ */
+async function createStores(): Promise<FauxqsStores> {
+  const entry = import.meta.resolve('fauxqs');
+  const load = async <T>(path: string, name: string) =>
+    ((await import(new URL(path, entry).href)) as Record<string, new () => T>)[name] as new () => T;
+  const SqsStore = await load<FauxqsStores['sqsStore'] & { host: string }>('./sqs/sqsStore.js', 'SqsStore');
+  const SnsStore = await load<FauxqsStores['snsStore']>('./sns/snsStore.js', 'SnsStore');
+  const S3Store = await load<FauxqsStores['s3Store']>('./s3/s3Store.js', 'S3Store');
+  const sqsStore = new SqsStore();
+  sqsStore.host = '';
+  return { sqsStore, snsStore: new SnsStore(), s3Store: new S3Store() };
+}
+
+/** The object creation a served request made (PutObject, CopyObject, CompleteMultipartUpload), if any. */
+function objectCreatedBy(
+  request: {
+    method: string;
+    routeOptions: { url?: string };
+    params: unknown;
+    query: unknown;
+    headers: Record<string, unknown>;
+  },
+  status: number,
+): Omit<ObjectCreated, 'size' | 'eTag'> | undefined {
+  if (status !== 200 || request.routeOptions.url !== '/:bucket/*') return undefined;
+  const params = request.params as { bucket?: string; '*'?: string };
+  const bucket = params.bucket;
+  const key = params['*'];
+  if (!bucket || !key) return undefined;
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  if (request.method === 'PUT' && query.uploadId === undefined && query.partNumber === undefined) {
+    const copy = request.headers['x-amz-copy-source'] !== undefined;
+    return { bucket, key, eventName: copy ? 'ObjectCreated:Copy' : 'ObjectCreated:Put' };
+  }
+  if (request.method === 'POST' && typeof query.uploadId === 'string') {
+    return { bucket, key, eventName: 'ObjectCreated:CompleteMultipartUpload' };
+  }
+  return undefined;
+}
+
+function replacePlaceholders(
+  value: unknown,
+  resolve: (logicalId: string, attribute?: string) => string | undefined,
+): unknown {
+  if (typeof value === 'string') {
+    return value.replace(
+      /local:([A-Za-z0-9]+)(?:\.([A-Za-z0-9]+))?/g,
+      (match, id: string, attribute?: string) => resolve(id, attribute) ?? match,
+    );
+  }
+  if (Array.isArray(value)) return value.map((inner) => replacePlaceholders(inner, resolve));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, inner]) => [key, replacePlaceholders(inner, resolve)]),
+    );
+  }
+  return value;
+}
+
+/** S3 bucket names: 3–63 characters, lower-case letters, digits, dots and hyphens. */
+function bucketNameOf(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]/g, '-')
+    .slice(0, 63)
+    .replace(/[-.]+$/, '');
+}
+
+/** `IngestQueue` → `ingestQueue`: resource names as /health lists them. */
+function resourceName(logicalId: string): string {
+  return logicalId.charAt(0).toLowerCase() + logicalId.slice(1);
+}
