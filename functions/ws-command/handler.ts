@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
+import { IotDataPublisher } from '#adapters/iot-data-publisher.ts';
+import { systemClock } from '#core/ports.ts';
+import { planVehicleCommand } from '#core/vehicle-command.ts';
+import {
+  AuthModeEnvSchema,
+  BaseEnvSchema,
+  CallbackEnvSchema,
+  IotDataEnvSchema,
+  loadConfig,
+} from '#runtime/config.ts';
+import { observedHandler } from '#runtime/middy-stacks.ts';
+import { powertoolsFor } from '#runtime/powertools.ts';
+import { connectionClaims } from '#runtime/ws-authorizer.ts';
+import { replyToAction } from '#runtime/ws-reply.ts';
+
+/** WS route `command`: publishes a command to `vehicles/{id}/commands` (QoS 1), then acks the sender. */
+const config = loadConfig(
+  BaseEnvSchema.extend(CallbackEnvSchema.shape)
+    .extend(IotDataEnvSchema.shape)
+    .extend(AuthModeEnvSchema.shape),
+);
+const tools = powertoolsFor('ws-command');
+const devices = new IotDataPublisher(
+  // Empty: the SDK's own endpoint resolution (AWS_ENDPOINT_URL_IOT_DATA_PLANE locally, else the region's).
+  new IoTDataPlaneClient(config.IOT_DATA_ENDPOINT ? { endpoint: config.IOT_DATA_ENDPOINT } : {}),
+);
+const publisher = new ApiGatewayConnectionPublisher(
+  new ApiGatewayManagementApiClient({ endpoint: config.WS_CALLBACK_URL }),
+);
+
+export const handler = observedHandler<APIGatewayProxyWebsocketEventV2, APIGatewayProxyResult>(
+  async (event) => {
+    const { connectionId } = event.requestContext;
+    await replyToAction({ tools, publisher, connectionId, body: event.body }, async () => {
+      const planned = planVehicleCommand(event.body, {
+        now: systemClock.now(),
+        commandId: randomUUID(),
+        claims: connectionClaims(config.AUTH_MODE, event.requestContext),
+      });
+      await devices.publish(planned.topic, planned.message, 1);
+      tools.metrics.addMetric('CommandsPublished', 'Count', 1);
+      return planned.ack;
+    });
+    return { statusCode: 200, body: '' };
+  },
+  tools,
+);

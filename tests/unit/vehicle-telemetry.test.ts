@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { mapVehicleTelemetry } from '#core/vehicle-telemetry.ts';
+import { PayloadTooLargeError, ValidationError } from '#runtime/errors.ts';
+import { fixture } from '../helpers/fixtures.ts';
+
+const NOW = 1_763_900_000_500;
+const RECEIVED = 1_763_900_000_200;
+const options = { keyAttribute: 'vehicleId', now: NOW };
+
+/** What VehicleTelemetryRule hands the ingestor for a payload published to vehicles/3/telemetry. */
+const ruleOutput = (payload: Record<string, unknown>) => ({
+  ...payload,
+  vehicleId: '3',
+  receivedAt: RECEIVED,
+});
+
+function issuesOf(run: () => unknown) {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ValidationError);
+    return (error as ValidationError).issues;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('mapVehicleTelemetry', () => {
+  it('maps the fixture telemetry to a telemetry reading from iot, measurements as data', () => {
+    expect(mapVehicleTelemetry(ruleOutput(fixture('vehicle-telemetry.json')), options)).toEqual({
+      keyAttribute: 'vehicleId',
+      itemKey: '3',
+      channel: 'telemetry',
+      ts: 1_763_900_000_000,
+      source: 'iot',
+      data: { lat: 40.4168, lon: -3.7038, speed: 42.5, heading: 270, fuel: 0.61, engineTemp: 88, rpm: 2100 },
+      receivedAt: NOW,
+    });
+  });
+
+  it('uses the time IoT Core received the message when the device sends no ts', () => {
+    expect(mapVehicleTelemetry(ruleOutput({ speed: 3 }), options).ts).toBe(RECEIVED);
+  });
+
+  it('stores the key under the configured key attribute', () => {
+    const reading = mapVehicleTelemetry(ruleOutput({ speed: 3 }), { keyAttribute: 'deviceId', now: NOW });
+    expect(reading).toMatchObject({ keyAttribute: 'deviceId', itemKey: '3' });
+  });
+
+  it('names every bad field', () => {
+    const issues = issuesOf(() =>
+      mapVehicleTelemetry(ruleOutput({ speed: -1, lat: 91, fuel: 'half', label: 'x' }), options),
+    );
+    expect(issues.map((issue) => issue.path).sort()).toEqual([
+      'event.fuel',
+      'event.label',
+      'event.lat',
+      'event.speed',
+    ]);
+  });
+
+  it('refuses telemetry without a vehicle id, without measurements, or from the future', () => {
+    expect(issuesOf(() => mapVehicleTelemetry({ speed: 1, receivedAt: RECEIVED }, options))[0]?.path).toBe(
+      'event.vehicleId',
+    );
+    expect(issuesOf(() => mapVehicleTelemetry(ruleOutput({ ts: 5 }), options))[0]?.message).toBe(
+      'carries no measurement',
+    );
+    expect(
+      issuesOf(() => mapVehicleTelemetry(ruleOutput({ ts: NOW + 3_600_000, speed: 1 }), options))[0]?.path,
+    ).toBe('event.ts');
+    expect(issuesOf(() => mapVehicleTelemetry('not an object', options))[0]?.path).toBe('event');
+  });
+
+  it('refuses telemetry whose frame would exceed the WebSocket frame limit', () => {
+    const wide = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`sensor${i}`, i]));
+    expect(() => mapVehicleTelemetry(ruleOutput(wide), options)).toThrow(PayloadTooLargeError);
+  });
+});
