@@ -1,0 +1,102 @@
+import { z } from 'zod';
+
+/**
+ * Chat rooms on the real-time path. A room is the item key `room-<name>`; each message is the item
+ * `message#<id>` under it, so joining a room is subscribing to its key and the snapshot on join
+ * carries its messages. Authors come from the connection (`?user=<name>` at $connect), never
+ * from a message.
+ */
+
+/** A room's name; the room lives under the item key `room-<name>`. */
+export const RoomNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(48, 'must be at most 48 characters')
+  .regex(/^[A-Za-z0-9_-]+$/, 'may contain only letters, digits, _ and -');
+export type RoomName = z.output<typeof RoomNameSchema>;
+
+/** A user name, recorded on the connection at $connect (`?user=<name>`). */
+export const UserNameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(32, 'must be at most 32 characters')
+  .regex(/^[\p{L}\p{N}_.-]+$/u, 'may contain only letters, digits, _ . and -');
+export type UserName = z.output<typeof UserNameSchema>;
+
+/** The id of a message (the part after `message#` in its channel). */
+export const MessageIdSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be a message id');
+
+export const MAX_MESSAGE_TEXT_LENGTH = 2000;
+export const MessageTextSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MAX_MESSAGE_TEXT_LENGTH, `must be at most ${MAX_MESSAGE_TEXT_LENGTH} characters`);
+
+/** Prefix of the item key of a room. */
+export const ROOM_KEY_PREFIX = 'room-';
+/** Prefix of the channel of a message item. */
+export const MESSAGE_CHANNEL_PREFIX = 'message#';
+
+/** `lobby` → `room-lobby`. */
+export function roomKey(room: RoomName): string {
+  return `${ROOM_KEY_PREFIX}${room}`;
+}
+
+/** `abc` → `message#abc`. */
+export function messageChannel(messageId: string): string {
+  return `${MESSAGE_CHANNEL_PREFIX}${messageId}`;
+}
+
+// ---------------------------------------------------------------- client -> server
+
+/** Posts a message as the connection's user. */
+export const PublishActionSchema = z.strictObject({
+  action: z.literal('publish'),
+  room: RoomNameSchema,
+  text: MessageTextSchema,
+});
+/** Replaces the text of one of the connection user's own messages. */
+export const EditActionSchema = z.strictObject({
+  action: z.literal('edit'),
+  room: RoomNameSchema,
+  messageId: MessageIdSchema,
+  text: MessageTextSchema,
+});
+/** Soft-deletes one of the connection user's own messages: the item stays, its text goes. */
+export const DeleteActionSchema = z.strictObject({
+  action: z.literal('delete'),
+  room: RoomNameSchema,
+  messageId: MessageIdSchema,
+});
+
+/** Actions answered by function `ws-rooms`. */
+export const RoomActionSchema = z.discriminatedUnion('action', [
+  PublishActionSchema,
+  EditActionSchema,
+  DeleteActionSchema,
+]);
+export type RoomAction = z.output<typeof RoomActionSchema>;
+export type RoomActionName = RoomAction['action'];
+
+// ---------------------------------------------------------------- stored / delivered
+
+/**
+ * `data` of a message item (what `item` frames of a room carry). Times are the server's, epoch ms.
+ * A deleted message keeps its author and times, loses its text and has `deleted: true`.
+ */
+export const RoomMessageDataSchema = z.object({
+  author: UserNameSchema,
+  text: z.string().optional(),
+  postedAt: z.number().int().nonnegative(),
+  editedAt: z.number().int().nonnegative().optional(),
+  deleted: z.boolean().optional(),
+  deletedAt: z.number().int().nonnegative().optional(),
+});
+export type RoomMessageData = z.output<typeof RoomMessageDataSchema>;

@@ -1,0 +1,214 @@
+import { describe, expect, it } from 'vitest';
+import type { RealTimeItem } from '#contracts/real-time-item.ts';
+import { ClientMessageSchema, ServerFrameSchema } from '#contracts/ws-protocol.ts';
+import { openConnection } from '#core/connections.ts';
+import type { NormalisedReading } from '#core/normalise-reading.ts';
+import type { ConnectionStore } from '#core/ports.ts';
+import { newMessageId, parseRoomAction, type RoomPorts, runRoomAction } from '#core/room-messages.ts';
+import { ForbiddenError, NotFoundError, StaleWriteError, ValidationError } from '#runtime/errors.ts';
+
+/** An in-memory RealTimeData with the item store's ordering rule (strictly newer ts wins). */
+function roomPorts(users: Record<string, string>, now = 1_000_000) {
+  const items = new Map<string, RealTimeItem>();
+  let ids = 0;
+  const ports: RoomPorts & { clock: { now: () => number; set: (t: number) => void } } = {
+    connections: { getConnectionUser: async (connectionId) => users[connectionId] },
+    items: {
+      getItem: async (key, channel) => items.get(`${key}/${channel}`),
+      applyReading: async (reading: NormalisedReading) => {
+        const id = `${reading.itemKey}/${reading.channel}`;
+        const stored = items.get(id);
+        if (stored && stored.ts >= reading.ts) return { applied: false };
+        const version = (stored?.version ?? 0) + 1;
+        items.set(id, {
+          itemKey: reading.itemKey,
+          channel: reading.channel,
+          ts: reading.ts,
+          version,
+          source: reading.source,
+          data: reading.data,
+          receivedAt: reading.receivedAt,
+        });
+        return { applied: true, version };
+      },
+    },
+    clock: {
+      now: () => now,
+      set: (t) => {
+        now = t;
+      },
+    },
+    newId: () => `m${++ids}`,
+  };
+  return { ports, items };
+}
+
+const asAlice = { connectionId: 'c-alice', keyAttribute: 'vehicleId' };
+const asBob = { connectionId: 'c-bob', keyAttribute: 'vehicleId' };
+const users = { 'c-alice': 'alice', 'c-bob': 'bob' };
+
+describe('parseRoomAction', () => {
+  it('parses publish, edit and delete, trimming text', () => {
+    expect(parseRoomAction('{"action":"publish","room":"lobby","text":"  hi "}')).toEqual({
+      action: 'publish',
+      room: 'lobby',
+      text: 'hi',
+    });
+    expect(parseRoomAction('{"action":"delete","room":"lobby","messageId":"m1"}')).toEqual({
+      action: 'delete',
+      room: 'lobby',
+      messageId: 'm1',
+    });
+  });
+
+  it('refuses bad JSON, bad rooms, empty text and an author field', () => {
+    expect(() => parseRoomAction('nope')).toThrow(ValidationError);
+    expect(() => parseRoomAction('{"action":"publish","room":"a b","text":"x"}')).toThrow(/room/);
+    expect(() => parseRoomAction('{"action":"publish","room":"a","text":"   "}')).toThrow(/text/);
+    expect(() => parseRoomAction('{"action":"publish","room":"a","text":"x","author":"eve"}')).toThrow(
+      ValidationError,
+    );
+  });
+
+  it('is part of the client message union', () => {
+    expect(ClientMessageSchema.parse({ action: 'edit', room: 'r', messageId: 'm1', text: 't' }).action).toBe(
+      'edit',
+    );
+  });
+});
+
+describe('runRoomAction', () => {
+  it('stores a message under room-<name> with the connection user as author and server time', async () => {
+    const { ports, items } = roomPorts(users);
+    const frame = await runRoomAction({ action: 'publish', room: 'lobby', text: 'hello' }, asAlice, ports);
+    expect(ServerFrameSchema.parse(frame)).toEqual({ type: 'ack', action: 'publish', key: 'room-lobby' });
+    const item = items.get('room-lobby/message#m1');
+    expect(item).toMatchObject({
+      ts: 1_000_000,
+      source: 'rooms',
+      data: { author: 'alice', text: 'hello', postedAt: 1_000_000 },
+    });
+  });
+
+  it('lets the author edit a message, keeping postedAt and moving ts forward', async () => {
+    const { ports, items } = roomPorts(users);
+    await runRoomAction({ action: 'publish', room: 'lobby', text: 'helo' }, asAlice, ports);
+    // Same millisecond: the edit still gets a later ts than the stored one.
+    await runRoomAction({ action: 'edit', room: 'lobby', messageId: 'm1', text: 'hello' }, asAlice, ports);
+    expect(items.get('room-lobby/message#m1')).toMatchObject({
+      ts: 1_000_001,
+      version: 2,
+      data: { author: 'alice', text: 'hello', postedAt: 1_000_000, editedAt: 1_000_000 },
+    });
+  });
+
+  it('refuses an edit or delete by another user with Forbidden and leaves the message as it was', async () => {
+    const { ports, items } = roomPorts(users);
+    await runRoomAction({ action: 'publish', room: 'lobby', text: 'mine' }, asAlice, ports);
+    await expect(
+      runRoomAction({ action: 'edit', room: 'lobby', messageId: 'm1', text: 'yours' }, asBob, ports),
+    ).rejects.toThrow(ForbiddenError);
+    await expect(
+      runRoomAction({ action: 'delete', room: 'lobby', messageId: 'm1' }, asBob, ports),
+    ).rejects.toThrow(ForbiddenError);
+    expect(items.get('room-lobby/message#m1')?.data).toEqual({
+      author: 'alice',
+      text: 'mine',
+      postedAt: 1_000_000,
+    });
+  });
+
+  it('soft-deletes: the item stays with its author, without its text; deleting again is a no-op', async () => {
+    const { ports, items } = roomPorts(users);
+    await runRoomAction({ action: 'publish', room: 'lobby', text: 'oops' }, asAlice, ports);
+    ports.clock.set(1_000_500);
+    await runRoomAction({ action: 'delete', room: 'lobby', messageId: 'm1' }, asAlice, ports);
+    await runRoomAction({ action: 'delete', room: 'lobby', messageId: 'm1' }, asAlice, ports);
+    const item = items.get('room-lobby/message#m1');
+    expect(item?.version).toBe(2);
+    expect(item?.data).toEqual({ author: 'alice', postedAt: 1_000_000, deleted: true, deletedAt: 1_000_500 });
+    await expect(
+      runRoomAction({ action: 'edit', room: 'lobby', messageId: 'm1', text: 'back' }, asAlice, ports),
+    ).rejects.toThrow(NotFoundError);
+  });
+
+  it('refuses connections without a user and unknown messages', async () => {
+    const { ports } = roomPorts(users);
+    await expect(
+      runRoomAction(
+        { action: 'publish', room: 'lobby', text: 'hi' },
+        { ...asAlice, connectionId: 'anon' },
+        ports,
+      ),
+    ).rejects.toThrow(ForbiddenError);
+    await expect(
+      runRoomAction({ action: 'edit', room: 'lobby', messageId: 'nope', text: 'x' }, asAlice, ports),
+    ).rejects.toThrow(NotFoundError);
+  });
+
+  it('with auth on, refuses an action the token does not allow on the room', async () => {
+    const { ports, items } = roomPorts(users);
+    const claims = { subject: 'alice', keyPatterns: ['room-staff'], ingestActions: ['publish'] };
+    await expect(
+      runRoomAction({ action: 'publish', room: 'lobby', text: 'hi' }, { ...asAlice, claims }, ports),
+    ).rejects.toThrow(ForbiddenError);
+    await runRoomAction({ action: 'publish', room: 'staff', text: 'hi' }, { ...asAlice, claims }, ports);
+    expect(items.has('room-staff/message#m1')).toBe(true);
+  });
+
+  it('reports a lost race as a conflict instead of overwriting', async () => {
+    const { ports } = roomPorts(users);
+    await runRoomAction({ action: 'publish', room: 'lobby', text: 'a' }, asAlice, ports);
+    ports.items.applyReading = async () => ({ applied: false });
+    await expect(
+      runRoomAction({ action: 'edit', room: 'lobby', messageId: 'm1', text: 'b' }, asAlice, ports),
+    ).rejects.toThrow(StaleWriteError);
+  });
+});
+
+describe('newMessageId', () => {
+  it('sorts by time and fits a channel', () => {
+    const a = newMessageId(1_000, 'ffffffff-ffff');
+    const b = newMessageId(2_000, '00000000-0000');
+    expect(a < b).toBe(true);
+    expect(`message#${a}`).toMatch(/^message#[A-Za-z0-9_-]+$/);
+  });
+});
+
+describe('openConnection', () => {
+  function store() {
+    const added: Array<Parameters<ConnectionStore['addConnection']>[0]> = [];
+    const connections: ConnectionStore = {
+      addConnection: async (input) => void added.push(input),
+      addSubscription: async () => {},
+      removeSubscription: async () => {},
+      removeConnection: async () => {},
+      listSubscribers: async () => [],
+    };
+    return { connections, added, clock: { now: () => 5_000 } };
+  }
+  const options = { keyAttribute: 'vehicleId', isQueryParam: true, connectionTtlSeconds: 60 };
+
+  it('records the user named by ?user= on the connection', async () => {
+    const ports = store();
+    await openConnection(
+      { connectionId: 'c1', queryStringParameters: { vehicleId: 'room-a', user: 'ana' } },
+      options,
+      ports,
+    );
+    expect(ports.added[0]).toMatchObject({ connectionId: 'c1', key: 'room-a', user: 'ana' });
+  });
+
+  it('records no user without ?user= and refuses a malformed one', async () => {
+    const ports = store();
+    await openConnection({ connectionId: 'c1', queryStringParameters: { vehicleId: '3' } }, options, ports);
+    expect(ports.added[0]).not.toHaveProperty('user');
+    await expect(
+      openConnection(
+        { connectionId: 'c2', queryStringParameters: { vehicleId: '3', user: 'a b' } },
+        options,
+        ports,
+      ),
+    ).rejects.toThrow(ValidationError);
+  });
+});

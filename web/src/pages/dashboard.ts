@@ -1,0 +1,330 @@
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { ItemKeySchema } from '#contracts/item-key.ts';
+import type { ItemFrame } from '#contracts/ws-protocol.ts';
+import { formatAge, formatValue, h, hashParams } from '../dom.ts';
+import { exposeForTests, LiveConnection } from '../live-connection.ts';
+import type { PlatformInfo } from '../platform.ts';
+import { connectionBadge } from './connection-badge.ts';
+
+/** Points kept per chart. */
+const CHART_POINTS = 300;
+const STORAGE_KEY = 'rtp.dashboard.keys';
+
+interface Chart {
+  plot: uPlot;
+  xs: number[];
+  ys: number[];
+}
+
+interface ChannelView {
+  frame: ItemFrame;
+  tile: HTMLElement;
+  values: HTMLElement;
+  age: HTMLElement;
+  version: HTMLElement;
+  charts: Map<string, Chart>;
+  chartBox: HTMLElement;
+}
+
+interface KeyView {
+  key: string;
+  shown: boolean;
+  /** Local time of the last frame, for the fleet list's "seen" age. */
+  seenAt: number | undefined;
+  channels: Map<string, ChannelView>;
+  panel: HTMLElement;
+  tiles: HTMLElement;
+}
+
+/**
+ * The live dashboard: watch keys (the fleet list), see one tile per channel with each value and
+ * its age, and a small chart per numeric field. Returns a function that tears the page down.
+ */
+export function mountDashboard(root: HTMLElement, platform: PlatformInfo): () => void {
+  const views = new Map<string, KeyView>();
+  const badge = connectionBadge();
+  const fleet = h('ul', { class: 'fleet-list', 'aria-label': 'Watched keys' });
+  const panels = h('div', { class: 'panels' });
+  const empty = h(
+    'div',
+    { class: 'empty' },
+    h('h2', {}, 'No keys watched yet'),
+    h(
+      'p',
+      {},
+      `Type a ${platform.keyAttribute} above and press Watch. To see numbers move, run the simulator: `,
+      h('code', {}, 'npm run rtp -- simulate --vehicles 5'),
+      ' and watch 1 to 5.',
+    ),
+  );
+  const keyInput = h('input', {
+    name: 'key',
+    placeholder: `${platform.keyAttribute}, e.g. 1`,
+    autocomplete: 'off',
+    'aria-label': `${platform.keyAttribute} to watch`,
+  });
+  const formError = h('span', { class: 'form-error', role: 'status' });
+  const form = h(
+    'form',
+    { class: 'watch-form' },
+    keyInput,
+    h('button', { type: 'submit', class: 'primary' }, 'Watch'),
+    formError,
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const parsed = ItemKeySchema.safeParse(keyInput.value);
+    if (!parsed.success) {
+      formError.textContent = `${platform.keyAttribute} ${parsed.error.issues[0]?.message ?? 'is invalid'}`;
+      return;
+    }
+    formError.textContent = '';
+    keyInput.value = '';
+    watch(parsed.data);
+  });
+
+  root.replaceChildren(
+    h(
+      'section',
+      { class: 'page dashboard' },
+      h('div', { class: 'toolbar' }, h('h1', {}, 'Dashboard'), form, badge.element),
+      h(
+        'div',
+        { class: 'layout' },
+        h('aside', { class: 'fleet card' }, h('h2', {}, 'Fleet'), fleet),
+        h('div', { class: 'main' }, empty, panels),
+      ),
+    ),
+  );
+
+  const live = new LiveConnection({
+    websocketUrl: platform.websocketUrl,
+    keyAttribute: platform.keyAttribute,
+    token: platform.token,
+    onItem: (frame) => applyFrame(frame),
+    onRemoved: (frame) => {
+      const view = views.get(frame.key)?.channels.get(frame.channel);
+      if (!view) return;
+      view.tile.remove();
+      for (const chart of view.charts.values()) chart.plot.destroy();
+      views.get(frame.key)?.channels.delete(frame.channel);
+    },
+    onError: (frame) => {
+      formError.textContent = `${frame.code}: ${frame.message}`;
+    },
+    onState: (state) => badge.set(state),
+  });
+  exposeForTests(live);
+
+  function watch(key: string): void {
+    if (views.has(key)) return;
+    const tiles = h('div', { class: 'tiles' });
+    const panel = h(
+      'section',
+      { class: 'key-panel', 'data-key': key },
+      h('h2', {}, h('span', { class: 'muted' }, `${platform.keyAttribute} `), key),
+      tiles,
+      h('p', { class: 'waiting muted' }, 'Waiting for data…'),
+    );
+    views.set(key, { key, shown: true, seenAt: undefined, channels: new Map(), panel, tiles });
+    panels.append(panel);
+    live.subscribe(key);
+    saveKeys();
+    render();
+  }
+
+  function unwatch(key: string): void {
+    const view = views.get(key);
+    if (!view) return;
+    for (const channel of view.channels.values()) {
+      for (const chart of channel.charts.values()) chart.plot.destroy();
+    }
+    view.panel.remove();
+    views.delete(key);
+    live.unsubscribe(key);
+    saveKeys();
+    render();
+  }
+
+  function applyFrame(frame: ItemFrame): void {
+    const view = views.get(frame.key);
+    if (!view) return;
+    const firstData = view.seenAt === undefined;
+    view.seenAt = Date.now();
+    view.panel.querySelector('.waiting')?.remove();
+    let channel = view.channels.get(frame.channel);
+    if (!channel) {
+      channel = createTile(frame);
+      view.channels.set(frame.channel, channel);
+      view.tiles.append(channel.tile);
+    }
+    channel.frame = frame;
+    channel.version.textContent = `v${frame.version}`;
+    // Sorted: DynamoDB maps come back in no particular order, and tiles must not reshuffle.
+    const fields = Object.entries(frame.data).sort(([a], [b]) => a.localeCompare(b));
+    channel.values.replaceChildren(
+      ...fields.map(([field, value]) =>
+        h(
+          'div',
+          { class: 'value', 'data-field': field },
+          h('dt', {}, field),
+          h('dd', {}, formatValue(value)),
+        ),
+      ),
+    );
+    for (const [field, value] of fields) {
+      if (typeof value !== 'number') continue;
+      let chart = channel.charts.get(field);
+      if (!chart) {
+        chart = createChart(channel.chartBox, field);
+        channel.charts.set(field, chart);
+      }
+      chart.xs.push(frame.ts / 1000);
+      chart.ys.push(value);
+      if (chart.xs.length > CHART_POINTS) {
+        chart.xs.shift();
+        chart.ys.shift();
+      }
+      chart.plot.setData([chart.xs, chart.ys]);
+      // A line needs two points; one point alone gets a meaningless time axis.
+      chart.plot.root.parentElement?.classList.toggle('single', chart.xs.length < 2);
+    }
+    channel.age.textContent = formatAge(Date.now() - frame.ts);
+    // The fleet list re-renders on the 1 s ticker; at once only when a key gets its first data.
+    if (firstData) render();
+  }
+
+  function createTile(frame: ItemFrame): ChannelView {
+    const age = h('span', { class: 'age' });
+    const version = h('span', { class: 'version muted' });
+    const values = h('dl', { class: 'values' });
+    const chartBox = h('div', { class: 'charts' });
+    const tile = h(
+      'article',
+      { class: 'tile card', 'data-channel': frame.channel },
+      h('header', {}, h('h3', {}, frame.channel), version, age),
+      values,
+      chartBox,
+    );
+    return { frame, tile, values, age, version, charts: new Map(), chartBox };
+  }
+
+  function createChart(container: HTMLElement, field: string): Chart {
+    const box = h('figure', { class: 'chart', 'data-field': field }, h('figcaption', {}, field));
+    const next = [...container.children].find((other) => (other as HTMLElement).dataset.field! > field);
+    container.insertBefore(box, next ?? null);
+    const xs: number[] = [];
+    const ys: number[] = [];
+    const plot = new uPlot(
+      {
+        width: 268,
+        height: 72,
+        legend: { show: false },
+        cursor: { show: false },
+        scales: { x: { time: true } },
+        axes: [
+          {
+            size: 22,
+            font: '10px system-ui',
+            grid: { stroke: '#eef1f5' },
+            ticks: { show: false },
+            values: (_plot, splits) => splits.map((seconds) => new Date(seconds * 1000).toLocaleTimeString()),
+            space: 70,
+          },
+          { size: 44, font: '10px system-ui', grid: { stroke: '#eef1f5' }, ticks: { show: false } },
+        ],
+        series: [
+          {},
+          { stroke: '#2f6fdb', width: 1.5, fill: 'rgba(47,111,219,0.08)', points: { show: false } },
+        ],
+      },
+      [xs, ys],
+      box,
+    );
+    return { plot, xs, ys };
+  }
+
+  /** Fleet list (most recently seen first) and which panels show. */
+  function render(): void {
+    empty.hidden = views.size > 0;
+    const ordered = [...views.values()].sort((a, b) => (b.seenAt ?? 0) - (a.seenAt ?? 0));
+    fleet.replaceChildren(
+      ...ordered.map((view) => {
+        const checkbox = h('input', { type: 'checkbox', checked: view.shown });
+        checkbox.addEventListener('change', () => {
+          view.shown = checkbox.checked;
+          render();
+        });
+        return h(
+          'li',
+          { 'data-key': view.key, class: view.shown ? 'shown' : undefined },
+          h('label', {}, checkbox, h('span', { class: 'fleet-key' }, view.key)),
+          h('span', { class: 'age' }, view.seenAt ? formatAge(Date.now() - view.seenAt) : 'no data'),
+          h(
+            'button',
+            {
+              class: 'icon',
+              title: `Stop watching ${view.key}`,
+              'aria-label': `Stop watching ${view.key}`,
+              onclick: () => unwatch(view.key),
+            },
+            '×',
+          ),
+        );
+      }),
+    );
+    if (views.size === 0) fleet.append(h('li', { class: 'muted' }, 'Nothing watched'));
+    for (const view of views.values()) view.panel.hidden = !view.shown;
+  }
+
+  /** Ages move even when no frame comes. */
+  function tick(): void {
+    const now = Date.now();
+    for (const view of views.values()) {
+      for (const channel of view.channels.values()) {
+        channel.age.textContent = formatAge(now - channel.frame.ts);
+        channel.tile.classList.toggle('stale', now - channel.frame.ts > 30_000);
+      }
+    }
+  }
+  const ticker = setInterval(() => {
+    tick();
+    render();
+  }, 1000);
+
+  function saveKeys(): void {
+    try {
+      localStorage.setItem(STORAGE_KEY, JSON.stringify([...views.keys()]));
+    } catch {
+      // Storage may be disabled; watching still works for this visit.
+    }
+  }
+
+  const fromHash = hashParams().get('keys');
+  const initial = fromHash !== null ? fromHash.split(',') : storedKeys();
+  for (const raw of initial) {
+    const parsed = ItemKeySchema.safeParse(raw);
+    if (parsed.success) watch(parsed.data);
+  }
+  render();
+
+  return () => {
+    clearInterval(ticker);
+    live.close();
+    for (const key of [...views.keys()]) {
+      for (const channel of views.get(key)?.channels.values() ?? []) {
+        for (const chart of channel.charts.values()) chart.plot.destroy();
+      }
+    }
+  };
+}
+
+function storedKeys(): string[] {
+  try {
+    const stored = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '[]') as unknown;
+    return Array.isArray(stored) ? stored.filter((key): key is string => typeof key === 'string') : [];
+  } catch {
+    return [];
+  }
+}
