@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Builds web/dist for the browser tests when it is missing or older than its sources.
+    globalSetup: ['tests/e2e/global-setup.ts'],
     // Handlers run in-process against local emulators: no tracing daemon, no EMF on stdout, quiet logs.
     env: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

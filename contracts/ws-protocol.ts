@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { IssueSchema } from './error-body.ts';
 import { ChannelSchema, ItemKeySchema } from './item-key.ts';
 import { ItemDataSchema } from './real-time-item.ts';
+import { RoomActionSchema } from './room-messages.ts';
+import { VehicleCommandActionSchema } from './vehicle-command.ts';
 
 /**
  * The WebSocket protocol between dashboards and the platform. This file is the source of truth:
@@ -32,6 +34,18 @@ export const ClientActionSchema = z.discriminatedUnion('action', [
 ]);
 export type ClientAction = z.output<typeof ClientActionSchema>;
 export type ClientActionName = ClientAction['action'];
+
+/**
+ * Every message a client may send: the real-time path's actions and the ingest actions routed to
+ * their own functions (`publish`, `edit`, `delete` → `ws-rooms`; see room-messages.ts;
+ * `command` → `ws-command`, see vehicle-command.ts).
+ */
+export const ClientMessageSchema = z.discriminatedUnion('action', [
+  ...ClientActionSchema.options,
+  ...RoomActionSchema.options,
+  VehicleCommandActionSchema,
+]);
+export type ClientMessage = z.output<typeof ClientMessageSchema>;
 
 // ---------------------------------------------------------------- server -> client
 

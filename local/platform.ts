@@ -1,13 +1,18 @@
 import type { ServerResponse as GatewayResponse, IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { registerConnectionsRequestHandler } from '#adapters/apigw-management-client.ts';
+import { LOCAL_API_KEY, LOCAL_JWT_SECRET } from '#local/auth/local-auth.ts';
 import { createTables } from '#local/emulators/create-tables.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#local/emulators/dynamodb-local.ts';
 import {
   createLocalStreamsClient,
   DynamoDbStreamPoller,
 } from '#local/event-sources/dynamodb-stream-poller.ts';
+import { sendToFailureQueue } from '#local/event-sources/on-failure-queue.ts';
 import { HttpApi } from '#local/gateway/http-api.ts';
+import { inProcessConnectionsHandler } from '#local/gateway/in-process-connections.ts';
+import { staticFiles } from '#local/gateway/static-files.ts';
 import { WebSocketGateway } from '#local/gateway/websocket-gateway.ts';
 import { InProcessFunctions } from '#local/lambda/in-process-functions.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
@@ -17,6 +22,8 @@ import { loadTemplate } from '#local/template/load-template.ts';
 import type { LocalTemplate, StreamEventSourceModel } from '#local/template/model.ts';
 
 export const DEFAULT_TEMPLATE = fileURLToPath(new URL('../template.yaml', import.meta.url));
+/** The built web app (`npx vite build web`), served at `/`. */
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
 
 export interface PlatformOptions {
   templatePath?: string;
@@ -39,6 +46,23 @@ export interface PlatformOptions {
   log?: (line: string) => void;
   /** The emulated services besides DynamoDB and the gateways. Default: all of `local/services/index.ts`. */
   services?: LocalService[];
+  /** The built web app served at `/`. Default `web/dist`. */
+  webDir?: string;
+  /**
+   * The HS256 secret the local `$connect` authorizer verifies tokens with (`rtp token` signs with it).
+   * Default `LOCAL_JWT_SECRET`. Auth is off locally unless `parameters.AuthMode` is `jwt`.
+   */
+  jwtSecret?: string;
+  /**
+   * Environment values that replace the template's for every function declaring them, applied last
+   * (tests point `WS_CALLBACK_URL` at a fault-injecting proxy with it).
+   */
+  functionEnvironment?: Record<string, string>;
+  /**
+   * Functions post to `@connections` through the SDK with an in-process request handler instead of
+   * HTTP (same SDK path, no socket). Default true; the HTTP endpoint stays up either way.
+   */
+  inProcessConnections?: boolean;
 }
 
 export interface PlatformEndpoints {
@@ -60,6 +84,11 @@ export interface Platform {
   health(): Record<string, unknown>;
   /** Stops everything this platform started (gateway, pollers, DynamoDB Local), in reverse order. */
   stop(): Promise<void>;
+  /**
+   * Fault injection: stops DynamoDB Local (everything else keeps running and meets a refused
+   * connection) and starts it again on the same port. Only with `dataDir`: in memory, data would go.
+   */
+  dynamoDb: { stop(): Promise<void>; start(): Promise<void> };
 }
 
 /**
@@ -72,7 +101,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const templatePath = options.templatePath ?? DEFAULT_TEMPLATE;
   const templateOptions = {
     stackName: options.stackName ?? 'rtp-local',
-    parameters: options.parameters ?? {},
+    // Local defaults: an open WebSocket API (the dashboard needs no token) and the well-known
+    // ingest key; `AuthMode: 'jwt'` turns the authorizer on with the local HS256 secret.
+    parameters: { AuthMode: 'none', IngestApiKeys: LOCAL_API_KEY, ...options.parameters },
   };
   const portOf = (name: string, fallback: number): number =>
     options.freePorts ? 0 : (options.ports?.[name] ?? fallback);
@@ -94,11 +125,18 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
 
   try {
-    const dynamo: DynamoDbLocal = await startDynamoDbLocal({
+    let dynamo: DynamoDbLocal = await startDynamoDbLocal({
       port: ports.dynamodb,
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     });
     stops.push(() => dynamo.stop());
+    const dynamoDb = {
+      stop: () => dynamo.stop(),
+      start: async () => {
+        if (!options.dataDir) throw new Error('restarting DynamoDB Local needs dataDir (on-disk mode)');
+        dynamo = await startDynamoDbLocal({ port: dynamo.port, dataDir: options.dataDir });
+      },
+    };
 
     // The functions' SDK clients find DynamoDB Local through the SDK's own environment chain.
     Object.assign(process.env, {
@@ -164,6 +202,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     });
     await gateway.start();
     stops.push(() => gateway.close());
+    const inProcessConnections = options.inProcessConnections ?? true;
+    if (inProcessConnections) {
+      const unregister = registerConnectionsRequestHandler(
+        gateway.managementEndpoint,
+        inProcessConnectionsHandler(gateway),
+      );
+      stops.push(async () => unregister());
+    }
 
     const stage = baseTemplate.webSocketApi.stageName;
     const httpApi = new HttpApi({
@@ -188,8 +234,16 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         WS_URL: gateway.url,
         HTTP_API_URL: `http://127.0.0.1:${ports.http}`,
         POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
+        JWT_SECRET: options.jwtSecret ?? LOCAL_JWT_SECRET,
+        ...options.functionEnvironment,
       },
     });
+    if (inProcessConnections) {
+      // Only functions that post to @connections get the flag; it is no template variable (AWS never sets it).
+      for (const fn of template.functions) {
+        if (fn.environment.WS_CALLBACK_URL !== undefined) fn.environment.RTP_INPROCESS_CONNECTIONS = '1';
+      }
+    }
     functions = await InProcessFunctions.load(template.functions);
 
     const pollers: DynamoDbStreamPoller[] = [];
@@ -207,7 +261,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
     // Phase 2: the services' event sources reach the loaded functions.
     for (const service of services) {
-      await service.attach?.({
+      const attached = await service.attach?.({
         template,
         invoker,
         gateway,
@@ -215,6 +269,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         addGatewayRoute: (prefix, handler) => gatewayRoutes.push({ prefix, handler }),
         log,
       });
+      if (attached) {
+        Object.assign(endpoints, attached.endpoints);
+        Object.assign(serviceResources, attached.resources);
+        Object.assign(process.env, attached.sdkEnvironment);
+      }
     }
 
     const resources: Record<string, string> = {
@@ -239,9 +298,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       },
     });
     httpApi.addLocalRoute('GET', '/health', (_req, res) => sendJson(res, 200, health()));
-    httpApi.addLocalRoute('GET', '/', (_req, res) =>
-      sendJson(res, 200, { service: 'realtime-platform', health: `${endpoints.http}/health`, endpoints }),
-    );
+    // The web app (web/dist) on the same origin as the APIs; it finds the WebSocket through /health.
+    const webApp = staticFiles(options.webDir ?? DEFAULT_WEB_DIR, { buildHint: 'npx vite build web' });
+    httpApi.addLocalRoute('GET', '/', webApp);
+    httpApi.addLocalRoute('GET', '/{proxy+}', webApp);
     await httpApi.start();
     endpoints.http = httpApi.url;
     stops.push(() => httpApi.close());
@@ -253,6 +313,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       health,
       invoke: (id, event) => invoker.invoke(id, event),
       stop: stopAll,
+      dynamoDb,
     };
   } catch (error) {
     await stopAll();
@@ -278,11 +339,13 @@ async function startStreamPoller(
     eventSource,
     invoker,
     idleDelayMs: 20,
-    onFailure: (failure) =>
+    onFailure: async (failure) => {
       log(
         `${functionLogicalId}: discarded ${failure.DDBStreamBatchInfo.batchSize} stream records after retries ` +
           `(on-failure destination ${eventSource.onFailureQueueLogicalId ?? 'none'})`,
-      ),
+      );
+      await sendToFailureQueue(template, eventSource.onFailureQueueLogicalId, failure, log);
+    },
     onError: (error) => log(`${functionLogicalId} stream poller: ${(error as Error).message}`),
   });
   await poller.start();

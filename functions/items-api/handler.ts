@@ -20,7 +20,11 @@ export const handler = httpHandler<APIGatewayProxyEventV2, APIGatewayProxyResult
       return jsonResponse(200, {
         status: 'ok',
         endpoints: { http: config.HTTP_API_URL, websocket: config.WS_URL },
-        resources: { itemsTable: config.ITEMS_TABLE, connectionsTable: config.CONNECTIONS_TABLE },
+        resources: {
+          itemsTable: config.ITEMS_TABLE,
+          connectionsTable: config.CONNECTIONS_TABLE,
+          realTimeItemKey: config.REAL_TIME_ITEM_KEY,
+        },
       });
     }
     const key = parseOrThrow(ItemKeySchema, event.pathParameters?.key, 'path.key');

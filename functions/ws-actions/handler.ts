@@ -6,13 +6,24 @@ import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { parseClientAction, runClientAction } from '#core/client-actions.ts';
 import { systemClock } from '#core/ports.ts';
-import { BaseEnvSchema, CallbackEnvSchema, ConnectionTtlEnvSchema, loadConfig } from '#runtime/config.ts';
+import {
+  AuthModeEnvSchema,
+  BaseEnvSchema,
+  CallbackEnvSchema,
+  ConnectionTtlEnvSchema,
+  loadConfig,
+} from '#runtime/config.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
+import { connectionClaims } from '#runtime/ws-authorizer.ts';
 import { replyToAction } from '#runtime/ws-reply.ts';
 
 /** subscribe / unsubscribe / sync / ping and the $default route; every message gets one reply frame. */
-const config = loadConfig(BaseEnvSchema.extend(CallbackEnvSchema.shape).extend(ConnectionTtlEnvSchema.shape));
+const config = loadConfig(
+  BaseEnvSchema.extend(CallbackEnvSchema.shape)
+    .extend(ConnectionTtlEnvSchema.shape)
+    .extend(AuthModeEnvSchema.shape),
+);
 const tools = powertoolsFor('ws-actions');
 const documents = createDocumentClient();
 const connections = new DynamoConnectionStore(documents, config.CONNECTIONS_TABLE);
@@ -28,7 +39,11 @@ export const handler = observedHandler<APIGatewayProxyWebsocketEventV2, APIGatew
       const action = parseClientAction(event.body);
       return runClientAction(
         action,
-        { connectionId, connectionTtlSeconds: config.CONNECTION_TTL_SECONDS },
+        {
+          connectionId,
+          connectionTtlSeconds: config.CONNECTION_TTL_SECONDS,
+          claims: connectionClaims(config.AUTH_MODE, event.requestContext),
+        },
         { connections, items, clock: systemClock },
       );
     });

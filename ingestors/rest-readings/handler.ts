@@ -4,13 +4,16 @@ import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { ingestReadings } from '#core/ingest-readings.ts';
 import { normaliseReadingsBody } from '#core/normalise-reading.ts';
 import { systemClock } from '#core/ports.ts';
-import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
+import { ApiKeysEnvSchema, BaseEnvSchema, loadConfig } from '#runtime/config.ts';
 import { jsonResponse } from '#runtime/http-errors.ts';
 import { httpHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
-/** POST /readings: one reading or `{"readings":[…]}` → 202 `{accepted, stale}`; invalid → 400 naming the fields. */
-const config = loadConfig(BaseEnvSchema);
+/**
+ * POST /readings: one reading or `{"readings":[…]}` → 202 `{accepted, stale}`; invalid → 400 naming the
+ * fields; no accepted `x-api-key` → 401.
+ */
+const config = loadConfig(BaseEnvSchema.extend(ApiKeysEnvSchema.shape));
 const tools = powertoolsFor('rest-readings');
 const items = new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE);
 
@@ -27,5 +30,5 @@ export const handler = httpHandler<APIGatewayProxyEventV2 & { body: unknown }, A
     return jsonResponse(202, result);
   },
   tools,
-  { jsonBody: true },
+  { jsonBody: true, apiKeys: config.INGEST_API_KEYS },
 );

@@ -2,11 +2,13 @@ import {
   BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ConnectionStore } from '#core/ports.ts';
+import type { ConnectionIdentityStore } from '#core/room-messages.ts';
 import { DependencyError } from '#runtime/errors.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
 
@@ -22,13 +24,19 @@ const UNPROCESSED_RETRIES = 5;
  * WebSocketConnectionManager in DynamoDB: one `conn` row per connection and one `sub#<key>` row per
  * subscription, found per key through the `byItemKey` GSI (queried, never scanned).
  */
-export class DynamoConnectionStore implements ConnectionStore {
+export class DynamoConnectionStore implements ConnectionStore, ConnectionIdentityStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
-  async addConnection(input: { connectionId: string; key: string; connectedAt: number; expiresAt: number }) {
+  async addConnection(input: {
+    connectionId: string;
+    key: string;
+    connectedAt: number;
+    expiresAt: number;
+    user?: string;
+  }) {
     try {
       await this.client.send(
         new TransactWriteCommand({
@@ -41,6 +49,7 @@ export class DynamoConnectionStore implements ConnectionStore {
                   sk: CONNECTION_SK,
                   connectedAt: input.connectedAt,
                   expiresAt: input.expiresAt,
+                  ...(input.user === undefined ? {} : { user: input.user }),
                 },
               },
             },
@@ -60,6 +69,25 @@ export class DynamoConnectionStore implements ConnectionStore {
       );
     } catch (error) {
       throw fromDynamoError(error, `add connection ${input.connectionId}`);
+    }
+  }
+
+  /** The user recorded on the connection row at $connect; undefined for anonymous or unknown connections. */
+  async getConnectionUser(connectionId: string): Promise<string | undefined> {
+    try {
+      const result = await this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: { connectionId, sk: CONNECTION_SK },
+          ProjectionExpression: '#user',
+          ExpressionAttributeNames: { '#user': 'user' },
+          ConsistentRead: true,
+        }),
+      );
+      const user = result.Item?.user;
+      return typeof user === 'string' ? user : undefined;
+    } catch (error) {
+      throw fromDynamoError(error, `get connection ${connectionId}`);
     }
   }
 

@@ -1,5 +1,6 @@
 import {
   type DynamoDBDocumentClient,
+  GetCommand,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
@@ -7,11 +8,12 @@ import {
 import { type RealTimeItem, RealTimeItemSchema } from '#contracts/real-time-item.ts';
 import type { NormalisedReading } from '#core/normalise-reading.ts';
 import type { ApplyResult, ItemStore } from '#core/ports.ts';
+import type { RoomItemStore } from '#core/room-messages.ts';
 import { StaleWriteError } from '#runtime/errors.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
 
 /** RealTimeData in DynamoDB. Writes are conditional on `ts` (see lib/core/versioning.ts). */
-export class DynamoItemStore implements ItemStore {
+export class DynamoItemStore implements ItemStore, RoomItemStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -55,6 +57,18 @@ export class DynamoItemStore implements ItemStore {
       const mapped = fromDynamoError(error, `apply ${reading.itemKey}/${reading.channel}`);
       if (mapped instanceof StaleWriteError) return { applied: false };
       throw mapped;
+    }
+  }
+
+  /** One item by key and channel (consistent read), or undefined. */
+  async getItem(key: string, channel: string): Promise<RealTimeItem | undefined> {
+    try {
+      const result = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: { itemKey: key, channel }, ConsistentRead: true }),
+      );
+      return result.Item ? RealTimeItemSchema.parse(result.Item) : undefined;
+    } catch (error) {
+      throw fromDynamoError(error, `get item ${key}/${channel}`);
     }
   }
 

@@ -1,5 +1,6 @@
 import { type ClientAction, ClientActionSchema, type ServerFrame } from '#contracts/ws-protocol.ts';
 import { ValidationError } from '#runtime/errors.ts';
+import { type AccessClaims, assertCanSubscribe } from './authorise.ts';
 import { parseOrThrow } from './issues.ts';
 import type { Clock, ConnectionStore, ItemStore } from './ports.ts';
 
@@ -31,6 +32,8 @@ const CLIENT_ACTIONS: readonly string[] = ClientActionSchema.options.map(
 
 export interface ActionContext {
   connectionId: string;
+  /** The connection's claims when auth is on: `subscribe` and `sync` must stay within them. */
+  claims?: AccessClaims;
   /** How long subscription rows live (API Gateway closes connections after 2 h). */
   connectionTtlSeconds: number;
 }
@@ -44,6 +47,9 @@ export async function runClientAction(
   context: ActionContext,
   ports: { connections: ConnectionStore; items: ItemStore; clock: Clock },
 ): Promise<ServerFrame> {
+  if (context.claims && (action.action === 'subscribe' || action.action === 'sync')) {
+    assertCanSubscribe(context.claims, action.key);
+  }
   switch (action.action) {
     case 'subscribe':
       await ports.connections.addSubscription({

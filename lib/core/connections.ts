@@ -1,24 +1,40 @@
+import { UserNameSchema } from '#contracts/room-messages.ts';
+import { type AccessClaims, assertCanSubscribe } from './authorise.ts';
 import { type ConnectKeyOptions, type ConnectRequest, resolveConnectKey } from './connection-key.ts';
+import { parseOrThrow } from './issues.ts';
 import type { Clock, ConnectionStore } from './ports.ts';
 
 /**
  * Accepts a new WebSocket connection: resolves its key and records the connection with its first
- * subscription. Nothing may be posted to it yet (API Gateway answers 410 until $connect returns).
- * @throws ValidationError when the key is missing or malformed (the connection is refused with 400).
+ * subscription, and the user it names (`?user=<name>`, optional; rooms author messages by it).
+ * Nothing may be posted to it yet (API Gateway answers 410 until $connect returns).
+ * @throws ValidationError when the key is missing or malformed, or the user name is malformed (the
+ * connection is refused with 400).
+ * With `claims` (auth on), the key must be one the claims cover and the user is the token's
+ * subject, whatever `?user=` says.
+ * @throws ForbiddenError when `claims` do not cover the key (the connection is refused with 403).
  * @returns the key the connection is subscribed to.
  */
 export async function openConnection(
-  request: ConnectRequest & { connectionId: string },
+  request: ConnectRequest & { connectionId: string; claims?: AccessClaims },
   options: ConnectKeyOptions & { connectionTtlSeconds: number },
   ports: { connections: ConnectionStore; clock: Clock },
 ): Promise<string> {
   const key = resolveConnectKey(request, options);
+  if (request.claims) assertCanSubscribe(request.claims, key);
+  // A token's subject that is no valid user name (e.g. a 36-character Cognito UUID) names no user.
+  const user = request.claims
+    ? UserNameSchema.safeParse(request.claims.subject).data
+    : request.queryStringParameters?.user === undefined
+      ? undefined
+      : parseOrThrow(UserNameSchema, request.queryStringParameters.user, 'query.user');
   const now = ports.clock.now();
   await ports.connections.addConnection({
     connectionId: request.connectionId,
     key,
     connectedAt: now,
     expiresAt: Math.floor(now / 1000) + options.connectionTtlSeconds,
+    ...(user === undefined ? {} : { user }),
   });
   return key;
 }

@@ -1,17 +1,21 @@
 import {
   DependencyError,
   type PlatformError,
+  SlowConnectionError,
   StaleConnectionError,
   toPlatformError,
 } from '#runtime/errors.ts';
 import { createLimiter } from './limiter.ts';
 import { type Delivery, planFanout } from './plan-fanout.ts';
 import type { ConnectionPublisher, ConnectionStore } from './ports.ts';
+import type { SlowConsumerTracker } from './slow-consumers.ts';
 import type { ItemChange } from './stream-change.ts';
 
 export interface FanoutOptions {
   /** PostToConnection calls in flight at once, across the batch. */
   concurrency: number;
+  /** Strikes of slow connections, kept across batches; without it a slow post is a plain failure. */
+  slowConsumers?: SlowConsumerTracker;
 }
 
 /**
@@ -22,6 +26,9 @@ export interface DeliveryReport {
   key: string;
   delivered: number;
   toStale: number;
+  /** Connections too slow for this frame (dropped for them only); `disconnected` of them were closed. */
+  slow: number;
+  disconnected: number;
   failed: PlatformError[];
 }
 
@@ -68,15 +75,25 @@ export function startFanoutBatch(
     return removal;
   };
 
-  const post = async (delivery: Delivery): Promise<'delivered' | 'stale' | PlatformError> => {
+  const post = async (
+    delivery: Delivery,
+  ): Promise<'delivered' | 'stale' | 'slow' | 'disconnected' | PlatformError> => {
     if (staleRemovals.has(delivery.connectionId)) return 'stale';
     try {
       await limit(() => ports.publisher.post(delivery.connectionId, delivery.frame));
+      options.slowConsumers?.clear(delivery.connectionId);
       return 'delivered';
     } catch (error) {
       if (error instanceof StaleConnectionError) {
         await removeStale(delivery.connectionId);
         return 'stale';
+      }
+      if (error instanceof SlowConnectionError && options.slowConsumers) {
+        if (options.slowConsumers.strike(delivery.connectionId) === 'tolerate') return 'slow';
+        // Closed, not just forgotten: its client reconnects and syncs, so nothing stays missed.
+        await ports.publisher.disconnect?.(delivery.connectionId);
+        await removeStale(delivery.connectionId);
+        return 'disconnected';
       }
       return toPlatformError(error);
     }
@@ -86,11 +103,20 @@ export function startFanoutBatch(
     const subscribers = await subscribersOf(change.key);
     const deliveries = planFanout([change], new Map([[change.key, subscribers]]));
     const outcomes = await Promise.all(deliveries.map(post));
-    const report: DeliveryReport = { key: change.key, delivered: 0, toStale: 0, failed: [] };
+    const report: DeliveryReport = {
+      key: change.key,
+      delivered: 0,
+      toStale: 0,
+      slow: 0,
+      disconnected: 0,
+      failed: [],
+    };
     const retryable: PlatformError[] = [];
     for (const outcome of outcomes) {
       if (outcome === 'delivered') report.delivered += 1;
       else if (outcome === 'stale') report.toStale += 1;
+      else if (outcome === 'slow') report.slow += 1;
+      else if (outcome === 'disconnected') report.disconnected += 1;
       else if (outcome.retryable) retryable.push(outcome);
       else report.failed.push(outcome);
     }

@@ -6,6 +6,7 @@ import type { ItemData } from '#contracts/real-time-item.ts';
 import { MAX_FRAME_BYTES } from '#contracts/ws-protocol.ts';
 import { PayloadTooLargeError, ValidationError } from '#runtime/errors.ts';
 import { parseOrThrow } from './issues.ts';
+import { assertStorableData } from './storable-data.ts';
 
 /** A reading ready for the conditional write: key resolved, defaults applied. */
 export interface NormalisedReading {
@@ -34,7 +35,8 @@ const FRAME_ENVELOPE_BYTES = 512;
 /**
  * Validates one raw reading and returns it normalised: key as text, `channel` defaulting to
  * `telemetry`, `ts` defaulting to the receive time.
- * @throws ValidationError naming the bad fields (prefix `where`), PayloadTooLargeError when its frame
+ * @throws ValidationError naming the bad fields (prefix `where`), including `data` nested too deep or
+ * with numbers DynamoDB cannot store; PayloadTooLargeError when its frame
  * would exceed API Gateway's 32 KB frame limit.
  */
 export function normaliseReading(
@@ -42,6 +44,8 @@ export function normaliseReading(
   options: NormaliseOptions,
   where = 'reading',
 ): NormalisedReading {
+  // Before the schema: its recursion over `data` must never meet an unbounded depth.
+  if (typeof raw === 'object' && raw !== null && 'data' in raw) assertStorableData(raw.data, `${where}.data`);
   const parsed = parseOrThrow(readingSchemaFor(options.keyAttribute), raw, where);
   const itemKey = parsed[options.keyAttribute] as string;
   const ts = parsed.ts ?? options.now;

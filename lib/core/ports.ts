@@ -10,6 +10,8 @@ export interface ConnectionStore {
     key: string;
     connectedAt: number;
     expiresAt: number;
+    /** Who the connection is (`?user=<name>`); authors room messages. */
+    user?: string;
   }): Promise<void>;
   addSubscription(input: { connectionId: string; key: string; expiresAt: number }): Promise<void>;
   removeSubscription(input: { connectionId: string; key: string }): Promise<void>;
@@ -21,8 +23,13 @@ export interface ConnectionStore {
 
 /** Sends frames to connections (API Gateway `@connections`). */
 export interface ConnectionPublisher {
-  /** @throws StaleConnectionError when the connection is gone. */
+  /**
+   * @throws StaleConnectionError when the connection is gone; SlowConnectionError when the post timed
+   * out or the connection is throttled.
+   */
   post(connectionId: string, frame: ServerFrame): Promise<void>;
+  /** Closes the connection (DeleteConnection); a connection already gone is not an error. */
+  disconnect?(connectionId: string): Promise<void>;
 }
 
 export type ApplyResult = { applied: true; version: number } | { applied: false };
@@ -41,3 +48,13 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** Sends messages to devices over MQTT (AWS IoT data plane `Publish`). */
+export interface DevicePublisher {
+  /**
+   * Publishes `message` as JSON to `topic`.
+   * @throws DependencyError when the broker is unavailable or throttles; ForbiddenError when the
+   * topic is not allowed.
+   */
+  publish(topic: string, message: unknown, qos: 0 | 1): Promise<void>;
+}

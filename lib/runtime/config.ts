@@ -33,10 +33,74 @@ export const BaseEnvSchema = z.object({
 });
 
 /** Where frames are posted: the WebSocket API's `@connections` endpoint (https://…/{stage}). */
-export const CallbackEnvSchema = z.object({ WS_CALLBACK_URL: z.url() });
+export const CallbackEnvSchema = z.object({
+  WS_CALLBACK_URL: z.url(),
+  /**
+   * Local runtime only ("1"): post through the in-process transport the runtime registered for
+   * WS_CALLBACK_URL (lib/adapters/apigw-management-client.ts). Unset on AWS.
+   */
+  RTP_INPROCESS_CONNECTIONS: z
+    .enum(['0', '1'])
+    .default('0')
+    .transform((value) => value === '1'),
+});
 
 export const ConnectionTtlEnvSchema = z.object({
   CONNECTION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(7200),
+});
+
+/**
+ * The AWS IoT data plane endpoint for `Publish` (template parameter `IotDataEndpoint`): the account's
+ * `iot:Data-ATS` address. Empty means the SDK's own resolution (locally `AWS_ENDPOINT_URL_IOT_DATA_PLANE`).
+ */
+export const IotDataEnvSchema = z.object({
+  IOT_DATA_ENDPOINT: z.union([z.literal(''), z.url()]).default(''),
+});
+
+/**
+ * Template parameter `AuthMode` (Globals): `jwt` — `$connect` runs the JWT authorizer and every
+ * WebSocket action is checked against the connection's claims; `none` — everyone may do everything.
+ */
+export const AuthModeEnvSchema = z.object({ AUTH_MODE: z.enum(['jwt', 'none']).default('jwt') });
+
+/** Empty strings count as unset: the template declares these with `''` defaults. */
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+/**
+ * The JWT authorizer's settings: on AWS a JWKS with issuer and audience (RS256); locally an HS256
+ * secret (the local runtime sets `JWT_SECRET`). With `AUTH_MODE=jwt` one of them must be complete.
+ */
+export const JwtEnvSchema = AuthModeEnvSchema.extend({
+  JWKS_URL: optionalText.pipe(z.url().optional()),
+  JWT_ISSUER: optionalText,
+  JWT_AUDIENCE: optionalText,
+  JWT_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+}).superRefine((env, ctx) => {
+  if (env.AUTH_MODE !== 'jwt' || env.JWT_SECRET !== undefined) return;
+  for (const name of ['JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE'] as const) {
+    if (env[name] === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: [name],
+        message: 'is required with AUTH_MODE=jwt (or set JWT_SECRET locally)',
+      });
+  }
+});
+
+/** API keys accepted by REST ingest (`x-api-key`), comma separated; empty refuses every request. */
+export const ApiKeysEnvSchema = z.object({
+  INGEST_API_KEYS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((key) => key.trim())
+        .filter((key) => key.length > 0),
+    ),
 });
 
 /**

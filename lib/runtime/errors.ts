@@ -82,6 +82,24 @@ export class StaleConnectionError extends PlatformError {
   }
 }
 
+/**
+ * One connection cannot keep up: its post timed out or API Gateway throttled it (LimitExceeded).
+ * Not retried (a retry would re-post to every other subscriber of the record too): the frame is
+ * dropped for that connection only, and repeated strikes disconnect it (see slow-consumers.ts).
+ */
+export class SlowConnectionError extends PlatformError {
+  readonly code = 'SlowConnection';
+  readonly httpStatus = 429;
+  readonly expose = false;
+  readonly retryable = false;
+  readonly connectionId: string;
+
+  constructor(connectionId: string, reason: string, options?: { cause?: unknown }) {
+    super(`connection ${connectionId} is too slow (${reason})`, options);
+    this.connectionId = connectionId;
+  }
+}
+
 /** A dependency (DynamoDB, API Gateway, …) failed or throttled; trying again may succeed. */
 export class DependencyError extends PlatformError {
   readonly code = 'DependencyUnavailable';

@@ -24,6 +24,14 @@ export function fanoutRecordHandler(
       const report = await batch.deliver(change);
       tools.metrics.addMetric('FramesDelivered', 'Count', report.delivered);
       if (report.toStale > 0) tools.metrics.addMetric('StaleConnectionsRemoved', 'Count', report.toStale);
+      if (report.slow > 0) tools.metrics.addMetric('FramesDroppedForSlowConnections', 'Count', report.slow);
+      if (report.disconnected > 0) {
+        tools.logger.warn('slow connections disconnected', {
+          itemKey: change.key,
+          count: report.disconnected,
+        });
+        tools.metrics.addMetric('SlowConnectionsDisconnected', 'Count', report.disconnected);
+      }
       for (const failure of report.failed) {
         tools.logger.warn('frame refused', {
           itemKey: change.key,

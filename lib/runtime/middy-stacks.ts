@@ -1,9 +1,10 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy, { type MiddyfiedHandler } from '@middy/core';
+import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { Context } from 'aws-lambda';
+import { requireApiKey } from './api-key.ts';
 import { httpErrorMapper } from './http-errors.ts';
 import type { Powertools } from './powertools.ts';
 
@@ -17,9 +18,17 @@ export function observedHandler<E, R>(handler: Handler<E, R>, tools: Powertools)
     .use(logMetrics(tools.metrics, { captureColdStartMetric: true }));
 }
 
-/** An HTTP API handler: JSON body parsed, every error mapped to the platform's error body (last). */
-export function httpHandler<E, R>(handler: Handler<E, R>, tools: Powertools, options: { jsonBody: boolean }) {
+/**
+ * An HTTP API handler: API key checked (when `apiKeys` is given) before the JSON body is parsed,
+ * every error mapped to the platform's error body (last).
+ */
+export function httpHandler<E, R>(
+  handler: Handler<E, R>,
+  tools: Powertools,
+  options: { jsonBody: boolean; apiKeys?: readonly string[] },
+) {
   const stack = observedHandler(handler, tools);
+  if (options.apiKeys) stack.use(requireApiKey(options.apiKeys) as MiddlewareObj<E, R>);
   if (options.jsonBody) stack.use(httpJsonBodyParser());
   return stack.use(httpErrorMapper(tools.logger));
 }

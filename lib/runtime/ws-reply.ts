@@ -1,6 +1,7 @@
 import type { ServerFrame } from '#contracts/ws-protocol.ts';
 import type { ConnectionPublisher } from '#core/ports.ts';
-import { StaleConnectionError, toPlatformError } from './errors.ts';
+import { splitFrame } from '#core/snapshot-frames.ts';
+import { SlowConnectionError, StaleConnectionError, toPlatformError } from './errors.ts';
 import type { Powertools } from './powertools.ts';
 import { toErrorFrame } from './ws-errors.ts';
 
@@ -41,8 +42,10 @@ export async function replyToAction(
     tools.metrics.addMetric('ActionsRejected', 'Count', 1);
   }
   try {
-    await publisher.post(connectionId, frame);
+    // In order: a big snapshot goes out as several frames under API Gateway's 32 KB frame limit.
+    for (const part of splitFrame(frame)) await publisher.post(connectionId, part);
   } catch (error) {
-    if (!(error instanceof StaleConnectionError)) throw error;
+    // A sender that left, or that cannot take frames in time, gets no reply; the action itself stood.
+    if (!(error instanceof StaleConnectionError || error instanceof SlowConnectionError)) throw error;
   }
 }

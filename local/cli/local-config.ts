@@ -1,10 +1,15 @@
 import { z } from 'zod';
+import { LOCAL_API_KEY, LOCAL_JWT_SECRET } from '#local/auth/local-auth.ts';
 
 /** The local runtime's settings, from the environment; every one has a default that works on a fresh machine. */
 export const LocalEnvSchema = z.object({
   RTP_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   RTP_WS_PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
   RTP_DYNAMODB_PORT: z.coerce.number().int().min(0).max(65_535).default(8000),
+  RTP_KINESIS_PORT: z.coerce.number().int().min(0).max(65_535).default(4567),
+  RTP_MQTT_PORT: z.coerce.number().int().min(0).max(65_535).default(1883),
+  /** SQS, SNS and S3 (fauxqs) share this port. */
+  RTP_SQS_PORT: z.coerce.number().int().min(0).max(65_535).default(4566),
   /** Keep DynamoDB Local's data here between runs; in memory when unset. */
   RTP_DATA_DIR: z.string().min(1).optional(),
   RTP_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
@@ -12,6 +17,14 @@ export const LocalEnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9-]{0,100}$/)
     .default('rtp-local'),
+  /** `none` (default): the WebSocket API is open locally; `jwt`: `$connect` needs a token (`rtp token`). */
+  RTP_AUTH_MODE: z.enum(['none', 'jwt']).default('none'),
+  /** The HS256 secret of local tokens (`rtp start` verifies with it, `rtp token` signs with it). */
+  RTP_JWT_SECRET: z.string().min(32).default(LOCAL_JWT_SECRET),
+  /** The ingest API key: `rtp start` accepts it on POST /readings, `rtp publish/simulate` send it. */
+  RTP_API_KEY: z.string().min(1).default(LOCAL_API_KEY),
+  /** A token `rtp subscribe` connects with (with RTP_AUTH_MODE=jwt). */
+  RTP_TOKEN: z.string().min(1).optional(),
   /** Where `rtp subscribe/publish/simulate` find the platform. */
   RTP_URL: z.url().default('http://127.0.0.1:3000'),
 });

@@ -6,12 +6,17 @@ const USAGE = `rtp — the Realtime Platform on this machine
   rtp start                         bring the whole platform up (what \`npm start\` runs)
   rtp subscribe vehicleId=3 [...]   print the frames of one or more keys, like wscat
   rtp publish vehicleId=3 speed=42  post one reading over REST (numbers stay numbers)
-  rtp simulate --vehicles N --rate R [--seconds S] [--via rest]
+  rtp simulate --vehicles N --rate R [--seconds S] [--via rest|mqtt|kinesis]
                                     drive N vehicles at R readings/s in total
+  rtp token --sub alice --keys '3,4,room-*' [--ingest publish,bid] [--ttl 3600]
+                                    print a dev JWT (HS256, local secret) for ?token=
 
 Settings (environment): RTP_HTTP_PORT (3000), RTP_WS_PORT (3001), RTP_DYNAMODB_PORT (8000),
+RTP_SQS_PORT (4566: SQS, SNS and S3), RTP_MQTT_PORT (1883: IoT Core's MQTT broker),
 RTP_DATA_DIR (unset: in memory), RTP_LOG_LEVEL (WARN), RTP_STACK_NAME (rtp-local),
-RTP_URL (http://127.0.0.1:3000, where subscribe/publish/simulate find the platform).`;
+RTP_URL (http://127.0.0.1:3000, where subscribe/publish/simulate find the platform),
+RTP_AUTH_MODE (none: open WebSocket API; jwt: $connect needs ?token=), RTP_JWT_SECRET (local dev secret),
+RTP_API_KEY (rtp-local-api-key: the x-api-key of POST /readings), RTP_TOKEN (token for rtp subscribe).`;
 
 async function main(argv: string[]): Promise<void> {
   const [command = 'start', ...rest] = argv;
@@ -45,6 +50,24 @@ async function main(argv: string[]): Promise<void> {
         rate: Number(values.rate),
         seconds: Number(values.seconds),
         via: String(values.via),
+      });
+    }
+    case 'token': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          sub: { type: 'string', default: '' },
+          keys: { type: 'string', default: '' },
+          ingest: { type: 'string', default: '' },
+          ttl: { type: 'string', default: '3600' },
+        },
+      });
+      const { runToken } = await import('./commands/token.ts');
+      return runToken(env, {
+        sub: String(values.sub),
+        keys: String(values.keys),
+        ingest: String(values.ingest),
+        ttlSeconds: Number(values.ttl),
       });
     }
     case 'help':

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
-import type { WebSocketApiModel } from '#local/template/model.ts';
+import type { WebSocketApiModel, WebSocketAuthorizerModel } from '#local/template/model.ts';
 import {
   consoleGatewayLogger,
   formatRequestTime,
@@ -71,6 +71,8 @@ export interface WebSocketRequestContext {
   disconnectStatusCode?: number;
   /** DISCONNECT events only. */
   disconnectReason?: string;
+  /** With a `$connect` authorizer: its `principalId` and context, on every event of the connection. */
+  authorizer?: Record<string, string | number | boolean>;
 }
 
 /** The Lambda proxy event of a WebSocket route (`$connect`, `$disconnect`, message routes). */
@@ -124,6 +126,7 @@ interface Connection {
 
 interface PendingConnect {
   id: string;
+  authorizer?: Record<string, string | number | boolean>;
   connectedAt: number;
   sourceIp: string;
   userAgent: string;
@@ -157,6 +160,7 @@ export class WebSocketGateway {
   readonly #maxConnectionDurationMs: number;
   readonly #logger: GatewayLogger;
   readonly #routes: Map<string, string>;
+  readonly #connectAuthorizer: WebSocketAuthorizerModel | undefined;
   readonly #selectRoute: RouteSelector;
   readonly #server: Server;
   readonly #wss: WebSocketServer;
@@ -184,6 +188,7 @@ export class WebSocketGateway {
     this.#maxConnectionDurationMs = options.maxConnectionDurationMs ?? DEFAULT_MAX_CONNECTION_DURATION_MS;
     this.#logger = options.logger ?? consoleGatewayLogger;
     this.#routes = new Map(options.api.routes.map((route) => [route.routeKey, route.functionLogicalId]));
+    this.#connectAuthorizer = options.api.routes.find((route) => route.routeKey === '$connect')?.authorizer;
     this.#selectRoute = compileRouteSelectionExpression(options.api.routeSelectionExpression);
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -336,6 +341,14 @@ export class WebSocketGateway {
     const connectFunction = this.#routes.get('$connect');
     this.#pendingIds.add(id);
     try {
+      if (this.#connectAuthorizer) {
+        const outcome = await this.#authorize(this.#connectAuthorizer, req, url, pending);
+        if ('statusCode' in outcome) {
+          this.#stats.connectionsRejected++;
+          return rejectUpgrade(socket, outcome.statusCode, outcome.body);
+        }
+        pending.authorizer = outcome.authorizer;
+      }
       if (connectFunction !== undefined) {
         const event = this.#connectEvent(req, url, pending);
         let result: unknown;
@@ -530,6 +543,49 @@ export class WebSocketGateway {
     return event;
   }
 
+  /**
+   * Runs the `$connect` route's REQUEST authorizer as API Gateway does: a missing identity source →
+   * 401 without invoking; the function throwing `Unauthorized` → 401, throwing anything else → 500;
+   * a policy that does not Allow `execute-api:Invoke` on the route (or Denies it) → 403. Allowed: the
+   * context (with `principalId`) becomes `requestContext.authorizer` of every event of the connection.
+   */
+  async #authorize(
+    authorizer: WebSocketAuthorizerModel,
+    req: IncomingMessage,
+    url: URL,
+    pending: PendingConnect,
+  ): Promise<
+    { authorizer: Record<string, string | number | boolean> } | { statusCode: number; body: string }
+  > {
+    const unauthorized = { statusCode: 401, body: '{"message":"Unauthorized"}' };
+    const forbidden = { statusCode: 403, body: '{"message":"Forbidden"}' };
+    for (const source of authorizer.identitySource) {
+      if (identitySourceValue(source, req, url) === undefined) return unauthorized;
+    }
+    const methodArn = `arn:aws:execute-api:us-east-1:000000000000:${this.#apiId}/${this.#stage}/$connect`;
+    const event = {
+      type: 'REQUEST',
+      methodArn,
+      stageVariables: {},
+      ...this.#connectEvent(req, url, pending),
+    };
+    let result: unknown;
+    try {
+      result = await this.#track(this.#options.invoker.invoke(authorizer.functionLogicalId, event));
+    } catch (error) {
+      if (error instanceof Error && error.message === 'Unauthorized') return unauthorized;
+      this.#logger.error('$connect authorizer failed', { connectionId: pending.id, error: String(error) });
+      return { statusCode: 500, body: '{"message": null}' };
+    }
+    const decision = policyDecision(result, methodArn);
+    if (decision === undefined) {
+      this.#logger.error('$connect authorizer returned no valid policy', { connectionId: pending.id });
+      return { statusCode: 500, body: '{"message": null}' };
+    }
+    if (!decision.allowed) return forbidden;
+    return { authorizer: decision.context };
+  }
+
   #requestContext(
     connection: PendingConnect,
     routeKey: string,
@@ -551,6 +607,7 @@ export class WebSocketGateway {
       domainName: connection.domainName,
       connectionId: connection.id,
       apiId: this.#apiId,
+      ...(connection.authorizer ? { authorizer: connection.authorizer } : {}),
     };
   }
 
@@ -658,6 +715,60 @@ function proxyResponseOf(result: unknown): ProxyResponse | undefined {
   let text = typeof body === 'string' ? body : '';
   if (isBase64Encoded === true) text = Buffer.from(text, 'base64').toString();
   return { statusCode: status, headers: textHeaders, body: text };
+}
+
+/** The value of an authorizer identity source (`route.request.querystring.x` / `route.request.header.x`). */
+function identitySourceValue(source: string, req: IncomingMessage, url: URL): string | undefined {
+  const query = /^route\.request\.querystring\.(.+)$/.exec(source);
+  if (query) return url.searchParams.get(query[1]!) || undefined;
+  const header = /^route\.request\.header\.(.+)$/.exec(source);
+  if (header) {
+    const value = req.headers[header[1]!.toLowerCase()];
+    return (Array.isArray(value) ? value[0] : value) || undefined;
+  }
+  // Stage variables and context sources are always present locally.
+  return 'present';
+}
+
+/**
+ * Reads a Lambda authorizer's IAM policy answer: allowed only when a statement Allows
+ * `execute-api:Invoke` on `methodArn` and none Denies it. `undefined` when the answer is malformed.
+ */
+function policyDecision(
+  result: unknown,
+  methodArn: string,
+): { allowed: boolean; context: Record<string, string | number | boolean> } | undefined {
+  if (typeof result !== 'object' || result === null) return undefined;
+  const { principalId, policyDocument, context } = result as Record<string, unknown>;
+  const statements = (policyDocument as { Statement?: unknown } | undefined)?.Statement;
+  if (typeof principalId !== 'string' || !Array.isArray(statements)) return undefined;
+  const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : [String(value)]);
+  const matches = (statement: Record<string, unknown>) =>
+    list(statement.Action).some((action) => globMatch(action, 'execute-api:Invoke')) &&
+    list(statement.Resource).some((resource) => globMatch(resource, methodArn));
+  const applicable = (statements as Array<Record<string, unknown>>).filter(matches);
+  const allowed =
+    applicable.some((statement) => statement.Effect === 'Allow') &&
+    !applicable.some((statement) => statement.Effect === 'Deny');
+  const flat: Record<string, string | number | boolean> = { principalId };
+  if (typeof context === 'object' && context !== null) {
+    // API Gateway passes only scalar context values on.
+    for (const [name, value] of Object.entries(context)) {
+      if (['string', 'number', 'boolean'].includes(typeof value))
+        flat[name] = value as string | number | boolean;
+    }
+  }
+  return { allowed, context: flat };
+}
+
+function globMatch(pattern: string, value: string): boolean {
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return regex.test(value);
 }
 
 function headerValue(headers: Record<string, string>, name: string): string | undefined {

@@ -1,3 +1,6 @@
+import { fauxqsService } from './fauxqs-service.ts';
+import { iotCoreService } from './iot-core-service.ts';
+import { kinesisService } from './kinesis-service.ts';
 import type { LocalService } from './local-service.ts';
 
 /**
@@ -5,8 +8,12 @@ import type { LocalService } from './local-service.ts';
  * Each source of readings adds its service here.
  */
 export function localServices(portOf: PortOf): LocalService[] {
-  void portOf;
-  return [];
+  return [
+    kinesisService(portOf('kinesis', 4567)),
+    iotCoreService(portOf('mqtt', 1883)),
+    // SQS, SNS and S3 share one port.
+    fauxqsService(portOf('sqs', 4566)),
+  ];
 }
 
 /** The port a service listens on: its name's setting, or `fallback`; 0 = a free port. */

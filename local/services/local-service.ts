@@ -19,6 +19,13 @@ export interface ServiceStarted {
   resolveResource?: (logicalId: string, attribute?: string) => string | undefined;
 }
 
+/**
+ * What phase 2 of a service may add, for what is known only once the gateways listen (e.g. an API
+ * served on the gateway's port). `sdkEnvironment` still reaches the loaded functions: the SDK reads
+ * `AWS_ENDPOINT_URL_*` on a client's first call.
+ */
+export type ServiceAttached = Pick<ServiceStarted, 'endpoints' | 'resources' | 'sdkEnvironment'>;
+
 /** What phase 2 gets: the functions are loaded and the gateways are up. */
 export interface AttachContext {
   template: LocalTemplate;
@@ -40,7 +47,8 @@ export interface LocalService {
   /** Phase 1: start emulators and create the template's resources of this service. */
   start(context: { template: LocalTemplate; log: (line: string) => void }): Promise<ServiceStarted>;
   /** Phase 2: attach event sources (pollers, rules, notifications) to the functions. */
-  attach?(context: AttachContext): Promise<void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: services that add nothing keep `async attach(): Promise<void>`.
+  attach?(context: AttachContext): Promise<void | ServiceAttached>;
   /** Live counters for /health. */
   stats?(): Record<string, unknown>;
   /** Stops everything the service started. */

@@ -5,9 +5,12 @@ import type {
   EventSourceModel,
   FunctionModel,
   LocalTemplate,
+  S3EventSourceModel,
+  SqsEventSourceModel,
   StreamEventSourceModel,
   TableModel,
   WebSocketApiModel,
+  WebSocketAuthorizerModel,
 } from './model.ts';
 
 type Json = unknown;
@@ -30,6 +33,8 @@ export interface LoadTemplateOptions {
 }
 
 const ACCOUNT_ID = '000000000000';
+/** What `Ref: AWS::NoValue` resolves to: the property or list element is dropped. */
+const NO_VALUE = Symbol('AWS::NoValue');
 
 /** A template construct the local runtime cannot run: named, with where it is. */
 export class TemplateError extends Error {}
@@ -42,6 +47,7 @@ export class TemplateError extends Error {}
 export function loadTemplate(templatePath: string, options: LoadTemplateOptions = {}): LocalTemplate {
   const template = yamlParse(readFileSync(templatePath, 'utf8')) as {
     Parameters?: Record<string, { Default?: Json }>;
+    Conditions?: Record<string, Json>;
     Globals?: { Function?: Record<string, Json> };
     Resources: Record<string, Resource>;
   };
@@ -95,20 +101,54 @@ export function loadTemplate(templatePath: string, options: LoadTemplateOptions 
   };
 
   const resolveValue = (value: Json): Json => {
-    if (Array.isArray(value)) return value.map(resolveValue);
+    if (Array.isArray(value)) return value.map(resolveValue).filter((inner) => inner !== NO_VALUE);
     if (value === null || typeof value !== 'object') return value;
     const entries = Object.entries(value as Record<string, Json>);
     const [first] = entries;
     if (entries.length === 1 && first && (first[0] === 'Ref' || first[0].startsWith('Fn::'))) {
       return resolveIntrinsic(first[0], first[1]);
     }
-    return Object.fromEntries(entries.map(([key, inner]) => [key, resolveValue(inner)]));
+    return Object.fromEntries(
+      entries.map(([key, inner]) => [key, resolveValue(inner)]).filter(([, inner]) => inner !== NO_VALUE),
+    );
+  };
+
+  // Conditions: the subset templates use to switch features by parameter (Equals, Not, And, Or).
+  const conditionNamed = (name: string): boolean => {
+    const condition = template.Conditions?.[name];
+    if (condition === undefined) throw new TemplateError(`unknown condition ${name}`);
+    return evaluateCondition(condition);
+  };
+  const evaluateCondition = (value: Json): boolean => {
+    const [entry] = Object.entries((value ?? {}) as Record<string, Json>);
+    const [fn, argument] = entry ?? ['', undefined];
+    const args = Array.isArray(argument) ? argument : [argument];
+    switch (fn) {
+      case 'Condition':
+        return conditionNamed(String(argument));
+      case 'Fn::Equals':
+        return String(resolveValue(args[0])) === String(resolveValue(args[1]));
+      case 'Fn::Not':
+        return !evaluateCondition(args[0]);
+      case 'Fn::And':
+        return args.every(evaluateCondition);
+      case 'Fn::Or':
+        return args.some(evaluateCondition);
+      default:
+        throw new TemplateError(
+          `condition function ${fn || JSON.stringify(value)} is not supported by the local runtime`,
+        );
+    }
   };
 
   const resolveIntrinsic = (fn: string, argument: Json): Json => {
     switch (fn) {
       case 'Ref':
-        return refOf(String(argument));
+        return argument === 'AWS::NoValue' ? NO_VALUE : refOf(String(argument));
+      case 'Fn::If': {
+        const [condition, whenTrue, whenFalse] = argument as [string, Json, Json];
+        return resolveValue(conditionNamed(String(condition)) ? whenTrue : whenFalse);
+      }
       case 'Fn::GetAtt': {
         const [name, attribute] = Array.isArray(argument) ? argument : String(argument).split('.');
         return attributeOf(String(name), String(attribute));
@@ -208,9 +248,53 @@ export function loadTemplate(templatePath: string, options: LoadTemplateOptions 
           method: String(props.Method ?? 'ANY').toUpperCase(),
           path: String(props.Path ?? '/'),
         });
+      } else if (event.Type === 'SQS') {
+        models.push(sqsEvent(logicalId, name, props));
+      } else if (event.Type === 'S3') {
+        models.push(s3Event(logicalId, name, props));
       }
     }
     return models;
+  }
+
+  function sqsEvent(logicalId: string, name: string, props: Record<string, Json>): SqsEventSourceModel {
+    const queueLogicalId = getAttTarget(props.Queue);
+    if (!queueLogicalId)
+      throw new TemplateError(`${logicalId}.Events.${name}: Queue must be a GetAtt of a template queue`);
+    return {
+      kind: 'SQS',
+      name,
+      queueLogicalId,
+      batchSize: Number(props.BatchSize ?? 10),
+      maximumBatchingWindowInSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
+      reportBatchItemFailures: ((props.FunctionResponseTypes ?? []) as string[]).includes(
+        'ReportBatchItemFailures',
+      ),
+      enabled: props.Enabled !== false,
+    };
+  }
+
+  function s3Event(logicalId: string, name: string, props: Record<string, Json>): S3EventSourceModel {
+    const bucketLogicalId = (props.Bucket as { Ref?: Json } | undefined)?.Ref;
+    if (typeof bucketLogicalId !== 'string' || resources[bucketLogicalId]?.Type !== 'AWS::S3::Bucket')
+      throw new TemplateError(
+        `${logicalId}.Events.${name}: Bucket must be a Ref to a bucket of this template`,
+      );
+    const rules =
+      (props.Filter as { S3Key?: { Rules?: Array<{ Name?: Json; Value?: Json }> } } | undefined)?.S3Key
+        ?.Rules ?? [];
+    const rule = (ruleName: string) =>
+      rules.find((candidate) => String(candidate.Name).toLowerCase() === ruleName)?.Value;
+    const prefix = rule('prefix');
+    const suffix = rule('suffix');
+    return {
+      kind: 'S3',
+      name,
+      bucketLogicalId,
+      events: ([] as Json[]).concat(props.Events ?? []).map(String),
+      ...(prefix === undefined ? {} : { prefix: String(resolveValue(prefix)) }),
+      ...(suffix === undefined ? {} : { suffix: String(resolveValue(suffix)) }),
+    };
   }
 
   function streamEvent(
@@ -237,6 +321,7 @@ export function loadTemplate(templatePath: string, options: LoadTemplateOptions 
         'ReportBatchItemFailures',
       ),
       startingPosition: props.StartingPosition === 'TRIM_HORIZON' ? 'TRIM_HORIZON' : 'LATEST',
+      maximumRecordAgeInSeconds: Number(props.MaximumRecordAgeInSeconds ?? -1),
       ...(failureQueue ? { onFailureQueueLogicalId: failureQueue } : {}),
     };
   }
@@ -283,7 +368,12 @@ function loadWebSocketApi(
       const functionLogicalId = /functions\/\$\{(\w+)\.Arn\}/.exec(uri)?.[1];
       if (!functionLogicalId)
         throw new TemplateError(`${routeId}: cannot find the function its integration invokes`);
-      return { routeKey: String(route.Properties?.RouteKey), functionLogicalId };
+      const authorizer = routeAuthorizer(routeId, route, resources, resolveValue);
+      return {
+        routeKey: String(route.Properties?.RouteKey),
+        functionLogicalId,
+        ...(authorizer ? { authorizer } : {}),
+      };
     });
   return {
     webSocketApi: {
@@ -294,5 +384,43 @@ function loadWebSocketApi(
         : (parameters.StageName ?? 'local'),
       routes,
     },
+  };
+}
+
+/**
+ * The Lambda REQUEST authorizer of a route with `AuthorizationType: CUSTOM` (conditions resolved),
+ * or undefined for `NONE`.
+ */
+function routeAuthorizer(
+  routeId: string,
+  route: Resource,
+  resources: Record<string, Resource>,
+  resolveValue: (value: Json) => Json,
+): WebSocketAuthorizerModel | undefined {
+  const props = route.Properties ?? {};
+  if (resolveValue(props.AuthorizationType ?? 'NONE') !== 'CUSTOM') return undefined;
+  // Only the logical id is needed: pick the Fn::If branch without resolving the Ref to a local placeholder.
+  let reference: Json = props.AuthorizerId;
+  while (typeof reference === 'object' && reference !== null && 'Fn::If' in reference) {
+    const [condition, whenTrue, whenFalse] = (reference as { 'Fn::If': [Json, Json, Json] })['Fn::If'];
+    const holds = resolveValue({ 'Fn::If': [condition, true, false] }) === true;
+    reference = holds ? whenTrue : whenFalse;
+  }
+  const logicalId = (reference as { Ref?: Json } | undefined)?.Ref;
+  const authorizer = typeof logicalId === 'string' ? resources[logicalId] : undefined;
+  if (authorizer?.Type !== 'AWS::ApiGatewayV2::Authorizer')
+    throw new TemplateError(`${routeId}: AuthorizerId must be a Ref to an AWS::ApiGatewayV2::Authorizer`);
+  const authorizerProps = authorizer.Properties ?? {};
+  if (authorizerProps.AuthorizerType !== 'REQUEST')
+    throw new TemplateError(`${logicalId}: only REQUEST (Lambda) authorizers run locally`);
+  const uri = JSON.stringify(authorizerProps.AuthorizerUri ?? '');
+  const functionLogicalId = /functions\/\$\{(\w+)\.Arn\}/.exec(uri)?.[1];
+  if (!functionLogicalId)
+    throw new TemplateError(`${logicalId}: cannot find the function AuthorizerUri invokes`);
+  const identitySource = resolveValue(authorizerProps.IdentitySource ?? []);
+  return {
+    logicalId: logicalId as string,
+    functionLogicalId,
+    identitySource: Array.isArray(identitySource) ? identitySource.map(String) : [String(identitySource)],
   };
 }

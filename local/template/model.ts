@@ -43,6 +43,8 @@ export interface StreamEventSourceModel {
   bisectBatchOnFunctionError: boolean;
   reportBatchItemFailures: boolean;
   startingPosition: 'LATEST' | 'TRIM_HORIZON';
+  /** Records older than this are discarded unprocessed; -1 or absent: never. */
+  maximumRecordAgeInSeconds?: number;
   /** Logical id of the on-failure destination queue, if any. */
   onFailureQueueLogicalId?: string;
 }
@@ -55,7 +57,37 @@ export interface HttpApiEventModel {
   path: string;
 }
 
-export type EventSourceModel = StreamEventSourceModel | HttpApiEventModel;
+/** An SQS event source of a function (`Type: SQS`): a poller with Lambda's semantics reads the queue. */
+export interface SqsEventSourceModel {
+  kind: 'SQS';
+  name: string;
+  /** Logical id of the AWS::SQS::Queue read (from `Queue: !GetAtt X.Arn`). */
+  queueLogicalId: string;
+  /** 1–10000; default 10. */
+  batchSize: number;
+  maximumBatchingWindowInSeconds: number;
+  reportBatchItemFailures: boolean;
+  enabled: boolean;
+}
+
+/** An S3 notification to a function (`Type: S3`): raised by the local runtime itself. */
+export interface S3EventSourceModel {
+  kind: 'S3';
+  name: string;
+  /** Logical id of the AWS::S3::Bucket watched (from `Bucket: !Ref X`). */
+  bucketLogicalId: string;
+  /** Event patterns, e.g. `s3:ObjectCreated:*`. */
+  events: string[];
+  /** Key filter rules (`Filter.S3Key.Rules` prefix/suffix). */
+  prefix?: string;
+  suffix?: string;
+}
+
+export type EventSourceModel =
+  | StreamEventSourceModel
+  | HttpApiEventModel
+  | SqsEventSourceModel
+  | S3EventSourceModel;
 
 /** An AWS::Serverless::Function with Globals merged and intrinsics resolved. */
 export interface FunctionModel {
@@ -74,6 +106,16 @@ export interface FunctionModel {
 export interface WebSocketRouteModel {
   routeKey: string;
   functionLogicalId: string;
+  /** The route's Lambda REQUEST authorizer (`AuthorizationType: CUSTOM`), run before the integration. */
+  authorizer?: WebSocketAuthorizerModel;
+}
+
+/** An AWS::ApiGatewayV2::Authorizer of type REQUEST and the function it invokes. */
+export interface WebSocketAuthorizerModel {
+  logicalId: string;
+  functionLogicalId: string;
+  /** e.g. `route.request.querystring.token`: all must be present, or API Gateway answers 401 itself. */
+  identitySource: string[];
 }
 
 export interface WebSocketApiModel {

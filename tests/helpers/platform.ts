@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { LOCAL_API_KEY } from '#local/auth/local-auth.ts';
 import { type Platform, type PlatformOptions, startPlatform } from '#local/platform.ts';
 
 /**
@@ -15,7 +16,10 @@ export function startTestPlatform(options: PlatformOptions = {}): Promise<Platfo
   });
 }
 
-/** POSTs a JSON body to the platform's HTTP API and returns status and parsed body. */
+/**
+ * POSTs a JSON body to the platform's HTTP API with the local ingest key (`x-api-key`; pass
+ * `{'x-api-key': ''}` to send none) and returns status and parsed body.
+ */
 export async function postJson(
   baseUrl: string,
   path: string,
@@ -24,7 +28,7 @@ export async function postJson(
 ) {
   const response = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', 'x-api-key': LOCAL_API_KEY, ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();

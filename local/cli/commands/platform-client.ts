@@ -16,11 +16,11 @@ export async function fetchHealth(baseUrl: string): Promise<Health> {
   }
 }
 
-/** POSTs readings; resolves with the response body, throws with the platform's error message. */
-export async function postReadings(baseUrl: string, body: unknown): Promise<unknown> {
+/** POSTs readings with the ingest key; resolves with the response body, throws with the platform's error message. */
+export async function postReadings(baseUrl: string, body: unknown, apiKey: string): Promise<unknown> {
   const response = await fetch(`${baseUrl}/readings`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
     body: JSON.stringify(body),
   });
   const text = await response.text();

@@ -16,5 +16,5 @@ export async function runPublish(env: LocalEnv, args: string[]): Promise<void> {
     else if (name === 'ts') reading.ts = Number(raw);
     else (reading.data as Record<string, unknown>)[name] = value;
   }
-  console.log(JSON.stringify(await postReadings(env.RTP_URL, reading)));
+  console.log(JSON.stringify(await postReadings(env.RTP_URL, reading, env.RTP_API_KEY)));
 }

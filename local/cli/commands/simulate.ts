@@ -1,4 +1,6 @@
 import type { LocalEnv } from '../local-config.ts';
+import { kinesisProducer } from './kinesis-producer.ts';
+import { mqttProducer } from './mqtt-producer.ts';
 import { fetchHealth, postReadings } from './platform-client.ts';
 
 export interface SimulateOptions {
@@ -13,9 +15,17 @@ export interface SimulateOptions {
 /** `rtp simulate`: vehicles driving around, posting telemetry at a steady total rate, with a live progress line. */
 export async function runSimulate(env: LocalEnv, options: SimulateOptions): Promise<void> {
   if (!(options.vehicles >= 1 && options.rate > 0)) throw new Error('--vehicles and --rate must be positive');
-  if (options.via !== 'rest') throw new Error(`--via ${options.via} is not available yet; use --via rest`);
+  if (options.via !== 'rest' && options.via !== 'kinesis' && options.via !== 'mqtt') {
+    throw new Error(`--via ${options.via} is not available; use --via rest, mqtt or kinesis`);
+  }
   const health = await fetchHealth(env.RTP_URL);
   const keyAttribute = health.resources.realTimeItemKey;
+  const producer =
+    options.via === 'kinesis'
+      ? kinesisProducer(health, keyAttribute)
+      : options.via === 'mqtt'
+        ? await mqttProducer(health, keyAttribute)
+        : undefined;
   const vehicles = Array.from({ length: options.vehicles }, (_, i) => ({
     id: String(i + 1),
     lat: 40.4 + Math.random() / 10,
@@ -60,7 +70,7 @@ export async function runSimulate(env: LocalEnv, options: SimulateOptions): Prom
       };
     });
     try {
-      await postReadings(env.RTP_URL, { readings });
+      await (producer ? producer.send(readings) : postReadings(env.RTP_URL, { readings }, env.RTP_API_KEY));
       stats.sent += readings.length;
     } catch (error) {
       stats.failed += readings.length;
@@ -69,5 +79,6 @@ export async function runSimulate(env: LocalEnv, options: SimulateOptions): Prom
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, 100 - (Date.now() - tickStart))));
   }
   clearInterval(progress);
+  await producer?.close();
   process.stderr.write(`\ndone: ${stats.sent} sent, ${stats.failed} failed\n`);
 }

@@ -7,8 +7,17 @@ export async function runStart(env: LocalEnv): Promise<void> {
   console.error('starting DynamoDB Local, gateway and functions…');
   const platform = await startPlatform({
     stackName: env.RTP_STACK_NAME,
-    ports: { http: env.RTP_HTTP_PORT, websocket: env.RTP_WS_PORT, dynamodb: env.RTP_DYNAMODB_PORT },
+    ports: {
+      http: env.RTP_HTTP_PORT,
+      websocket: env.RTP_WS_PORT,
+      dynamodb: env.RTP_DYNAMODB_PORT,
+      kinesis: env.RTP_KINESIS_PORT,
+      mqtt: env.RTP_MQTT_PORT,
+      sqs: env.RTP_SQS_PORT,
+    },
     logLevel: env.RTP_LOG_LEVEL,
+    parameters: { AuthMode: env.RTP_AUTH_MODE, IngestApiKeys: env.RTP_API_KEY },
+    jwtSecret: env.RTP_JWT_SECRET,
     ...(env.RTP_DATA_DIR ? { dataDir: env.RTP_DATA_DIR } : {}),
   });
   const { endpoints, resources } = platform;

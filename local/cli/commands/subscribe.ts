@@ -13,7 +13,10 @@ export async function runSubscribe(env: LocalEnv, args: string[]): Promise<void>
   });
   const [first, ...others] = keys;
   if (!first) throw new Error(`usage: rtp subscribe ${keyAttribute}=3 [${keyAttribute}=4 …]`);
-  const socket = new WebSocket(`${health.endpoints.websocket}/?${keyAttribute}=${encodeURIComponent(first)}`);
+  const token = env.RTP_TOKEN ? `&token=${encodeURIComponent(env.RTP_TOKEN)}` : '';
+  const socket = new WebSocket(
+    `${health.endpoints.websocket}/?${keyAttribute}=${encodeURIComponent(first)}${token}`,
+  );
   socket.on('open', () => {
     console.error(
       `connected to ${health.endpoints.websocket}, subscribed to ${keys.join(', ')} (Ctrl-C to stop)`,

@@ -1,0 +1,123 @@
+import { ForbiddenError, UnauthorizedError } from '#runtime/errors.ts';
+
+/**
+ * What a connection may do, from its token's claims: the keys (or key patterns) it may subscribe to
+ * and sync, and the ingest actions (`publish`, `bid`, `command`, …) it may send for those keys.
+ *
+ * Key patterns: an exact key (`3`), or a glob where `*` matches any run of characters
+ * (`room-*`, `*`). Patterns never contain anything else that is special.
+ */
+export interface AccessClaims {
+  /** Who the token names (the JWT `sub`). */
+  subject: string;
+  keyPatterns: readonly string[];
+  /** Ingest actions allowed on those keys; `*` allows every action. */
+  ingestActions: readonly string[];
+}
+
+/** Verifies a bearer token and returns its claims. */
+export interface TokenVerifier {
+  /** @throws UnauthorizedError for a missing, malformed, badly signed, expired or misaddressed token. */
+  verify(token: string): Promise<AccessClaims>;
+}
+
+/** A verifier for deployments without a token issuer: every token is refused. */
+export const refuseEveryToken: TokenVerifier = {
+  verify: () => Promise.reject(new UnauthorizedError('no token issuer is configured')),
+};
+
+/** Claims of an unauthenticated deployment (`AuthMode=none`): every key, every action. */
+export const OPEN_ACCESS: AccessClaims = { subject: 'anonymous', keyPatterns: ['*'], ingestActions: ['*'] };
+
+/** Claims that allow nothing: what a connection without an authorizer context gets when auth is on. */
+export const NO_ACCESS: AccessClaims = { subject: 'anonymous', keyPatterns: [], ingestActions: [] };
+
+const PATTERN = /^[A-Za-z0-9_.:@*-]{1,128}$/;
+const ACTION = /^[A-Za-z0-9_*-]{1,64}$/;
+
+/** Splits a claim given as a list or as comma/space separated text, dropping malformed entries. */
+function listClaim(value: unknown, valid: RegExp): string[] {
+  const raw = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\s,]+/) : [];
+  return raw.filter((entry): entry is string => typeof entry === 'string' && valid.test(entry));
+}
+
+/**
+ * The access claims of a verified JWT payload: `sub`, `keys` (list or comma separated) and
+ * optional `ingest` (list or comma separated action names).
+ * @throws UnauthorizedError when `sub` is missing.
+ */
+export function claimsFromTokenPayload(payload: Record<string, unknown>): AccessClaims {
+  const subject = payload.sub;
+  if (typeof subject !== 'string' || subject.length === 0 || subject.length > 256) {
+    throw new UnauthorizedError('token has no subject');
+  }
+  return {
+    subject,
+    keyPatterns: listClaim(payload.keys, PATTERN),
+    ingestActions: listClaim(payload.ingest, ACTION),
+  };
+}
+
+/**
+ * The authorizer context API Gateway passes to every event of the connection. Values must be
+ * strings, numbers or booleans (API Gateway drops anything else), hence the comma-joined lists.
+ */
+export function toAuthorizerContext(claims: AccessClaims): Record<string, string> {
+  return {
+    sub: claims.subject,
+    keys: claims.keyPatterns.join(','),
+    ingest: claims.ingestActions.join(','),
+  };
+}
+
+/**
+ * Claims of a connection from its `requestContext.authorizer`. Without one (no authorizer ran)
+ * the claims allow nothing; callers pass `OPEN_ACCESS` themselves when auth is off.
+ */
+export function claimsFromAuthorizerContext(context: unknown): AccessClaims {
+  if (typeof context !== 'object' || context === null) return NO_ACCESS;
+  const { sub, keys, ingest } = context as Record<string, unknown>;
+  if (typeof sub !== 'string' || sub.length === 0) return NO_ACCESS;
+  return { subject: sub, keyPatterns: listClaim(keys, PATTERN), ingestActions: listClaim(ingest, ACTION) };
+}
+
+/** Whether `key` matches one of `patterns` (exact, or `*` globs). */
+export function matchesKeyPattern(patterns: readonly string[], key: string): boolean {
+  return patterns.some((pattern) => {
+    if (!pattern.includes('*')) return pattern === key;
+    const parts = pattern.split('*');
+    const first = parts[0] ?? '';
+    const last = parts[parts.length - 1] ?? '';
+    if (key.length < first.length + last.length || !key.startsWith(first) || !key.endsWith(last))
+      return false;
+    let at = first.length;
+    const end = key.length - last.length;
+    for (const middle of parts.slice(1, -1)) {
+      const found = key.indexOf(middle, at);
+      if (found < 0 || found + middle.length > end) return false;
+      at = found + middle.length;
+    }
+    return true;
+  });
+}
+
+/** Whether the connection may subscribe to (and sync) `key`. */
+export function canSubscribe(claims: AccessClaims, key: string): boolean {
+  return matchesKeyPattern(claims.keyPatterns, key);
+}
+
+/** Whether the connection may send ingest action `action` (e.g. `publish`) for `key`. */
+export function canIngest(claims: AccessClaims, action: string, key: string): boolean {
+  const actionAllowed = claims.ingestActions.includes('*') || claims.ingestActions.includes(action);
+  return actionAllowed && matchesKeyPattern(claims.keyPatterns, key);
+}
+
+/** @throws ForbiddenError when the claims do not cover `key`. */
+export function assertCanSubscribe(claims: AccessClaims, key: string): void {
+  if (!canSubscribe(claims, key)) throw new ForbiddenError(`not allowed to subscribe to key ${key}`);
+}
+
+/** @throws ForbiddenError when the claims do not allow `action` on `key`. */
+export function assertCanIngest(claims: AccessClaims, action: string, key: string): void {
+  if (!canIngest(claims, action, key)) throw new ForbiddenError(`not allowed to ${action} on key ${key}`);
+}

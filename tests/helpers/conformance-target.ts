@@ -1,0 +1,69 @@
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
+import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
+import type { Platform } from '#local/platform.ts';
+import { startTestPlatform } from './platform.ts';
+
+/**
+ * Where the WebSocket conformance suite runs: the local runtime by default, or a deployed stack when
+ * `RTP_CONFORMANCE_WS_URL` (the stack's `WebSocketUrl` output) and `RTP_CONFORMANCE_CONNECTIONS_URL`
+ * (its `ConnectionsUrl` output) are set. A deployed target also needs
+ * `RTP_CONFORMANCE_CONNECTIONS_TABLE` (the `ConnectionsTableName` output, to find connection ids),
+ * optionally `RTP_CONFORMANCE_TOKEN` (a JWT when the stack runs with `AuthMode=jwt`) and
+ * `RTP_CONFORMANCE_KEY_ATTRIBUTE` (default `vehicleId`); AWS credentials come from the usual chain.
+ */
+export interface ConformanceTarget {
+  name: string;
+  wsUrl: string;
+  keyAttribute: string;
+  /** Appended to every connect URL (`&token=…` for a deployed stack with auth on). */
+  connectSuffix: string;
+  management: ApiGatewayManagementApiClient;
+  /** Ids of the connections subscribed to `key` (the store's GSI, as the fan-out finds them). */
+  connectionIdsOf(key: string): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export async function startConformanceTarget(): Promise<ConformanceTarget> {
+  const wsUrl = process.env.RTP_CONFORMANCE_WS_URL;
+  const connectionsUrl = process.env.RTP_CONFORMANCE_CONNECTIONS_URL;
+  if (wsUrl && connectionsUrl) {
+    const table = process.env.RTP_CONFORMANCE_CONNECTIONS_TABLE;
+    if (!table) throw new Error('RTP_CONFORMANCE_CONNECTIONS_TABLE is required with RTP_CONFORMANCE_WS_URL');
+    const store = new DynamoConnectionStore(createDocumentClient(new DynamoDBClient({})), table);
+    const token = process.env.RTP_CONFORMANCE_TOKEN;
+    return {
+      name: `deployed stack ${wsUrl}`,
+      wsUrl,
+      keyAttribute: process.env.RTP_CONFORMANCE_KEY_ATTRIBUTE ?? 'vehicleId',
+      connectSuffix: token ? `&token=${encodeURIComponent(token)}` : '',
+      management: new ApiGatewayManagementApiClient({ endpoint: connectionsUrl }),
+      connectionIdsOf: (key) => store.listSubscribers(key),
+      stop: async () => {},
+    };
+  }
+  if (wsUrl || connectionsUrl) {
+    throw new Error('set both RTP_CONFORMANCE_WS_URL and RTP_CONFORMANCE_CONNECTIONS_URL, or neither');
+  }
+  const platform: Platform = await startTestPlatform();
+  const dynamo = new DynamoDBClient({ endpoint: platform.endpoints.dynamodb });
+  const store = new DynamoConnectionStore(
+    createDocumentClient(dynamo),
+    platform.resources.connectionsTable as string,
+  );
+  const management = new ApiGatewayManagementApiClient({ endpoint: platform.endpoints.connections });
+  return {
+    name: 'local runtime',
+    wsUrl: platform.endpoints.websocket,
+    keyAttribute: platform.resources.realTimeItemKey ?? 'vehicleId',
+    connectSuffix: '',
+    management,
+    connectionIdsOf: (key) => store.listSubscribers(key),
+    stop: async () => {
+      management.destroy();
+      dynamo.destroy();
+      await platform.stop();
+    },
+  };
+}

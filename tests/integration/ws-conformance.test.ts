@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteConnectionCommand,
+  GetConnectionCommand,
+  GoneException,
+  PayloadTooLargeException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { type ConformanceTarget, startConformanceTarget } from '../helpers/conformance-target.ts';
+import { waitFor } from '../helpers/platform.ts';
+import { connectClient, type TestClient } from '../helpers/ws-client.ts';
+
+/**
+ * The WebSocket semantics clients rely on, as API Gateway defines them. Runs against the local
+ * runtime, or a deployed stack (see tests/helpers/conformance-target.ts).
+ */
+let target: ConformanceTarget;
+const clients: TestClient[] = [];
+
+beforeAll(async () => {
+  target = await startConformanceTarget();
+  console.log(`WebSocket conformance against the ${target.name}`);
+});
+
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.close()));
+  await target?.stop();
+});
+
+const uniqueKey = () => `conf-${randomUUID().slice(0, 8)}`;
+
+async function open(key: string): Promise<{ client: TestClient; connectionId: string }> {
+  const client = await connectClient(`${target.wsUrl}/?${target.keyAttribute}=${key}${target.connectSuffix}`);
+  clients.push(client);
+  let ids: string[] = [];
+  await waitFor(async () => {
+    ids = await target.connectionIdsOf(key);
+    return ids.length === 1;
+  }, `the connection of ${key}`);
+  return { client, connectionId: ids[0] as string };
+}
+
+const statusOf = (error: unknown) =>
+  (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+
+describe('$connect', () => {
+  it('answers 400 when the key is missing, and opens with a key', async () => {
+    const refused = await connectClient(`${target.wsUrl}/?${target.connectSuffix.slice(1)}`).catch(
+      (error: { status?: number }) => error.status,
+    );
+    expect(refused).toBe(400);
+    const { client } = await open(uniqueKey());
+    expect(client.socket.readyState).toBe(WebSocket.OPEN);
+  });
+});
+
+describe('route selection', () => {
+  it('routes on $request.body.action, and to $default for unknown actions and non-JSON text', async () => {
+    const { client } = await open(uniqueKey());
+    client.send({ action: 'ping' });
+    await client.next((frame) => frame.type === 'ack' && frame.action === 'ping', 'the ping route');
+    client.send({ action: 'no-such-route' });
+    client.send('not json at all');
+    await waitFor(
+      () => client.frames.filter((frame) => frame.type === 'error').length === 2,
+      'two $default replies',
+    );
+    expect(client.frames.filter((frame) => frame.type === 'error').map((frame) => frame.code)).toEqual([
+      'ValidationError',
+      'ValidationError',
+    ]);
+    expect(client.socket.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('closes with 1009 on a message over 128 KB', async () => {
+    const { client } = await open(uniqueKey());
+    const closed = new Promise<number>((resolve) => client.socket.once('close', (code) => resolve(code)));
+    client.send({ action: 'ping', pad: 'x'.repeat(130 * 1024) });
+    expect(await closed).toBe(1009);
+  });
+});
+
+describe('@connections', () => {
+  it('posts to an open connection and reads its details', async () => {
+    const { client, connectionId } = await open(uniqueKey());
+    await target.management.send(
+      new PostToConnectionCommand({
+        ConnectionId: connectionId,
+        Data: JSON.stringify({ type: 'ack', action: 'conformance' }),
+      }),
+    );
+    await client.next((frame) => frame.type === 'ack' && frame.action === 'conformance', 'the posted frame');
+    const details = await target.management.send(new GetConnectionCommand({ ConnectionId: connectionId }));
+    expect(details.ConnectedAt).toBeInstanceOf(Date);
+    expect(details.Identity?.SourceIp).toBeTruthy();
+  });
+
+  it('answers 410 GoneException for an id that never existed and for a closed connection', async () => {
+    const never = target.management.send(
+      new PostToConnectionCommand({ ConnectionId: 'AAAAAAAAAAAAAAA=', Data: '{}' }),
+    );
+    await expect(never).rejects.toBeInstanceOf(GoneException);
+    const { client, connectionId } = await open(uniqueKey());
+    await client.close();
+    await waitFor(
+      () =>
+        target.management.send(new GetConnectionCommand({ ConnectionId: connectionId })).then(
+          () => false,
+          (error: unknown) => statusOf(error) === 410,
+        ),
+      'GetConnection to answer 410',
+    );
+  });
+
+  it('refuses a post over 128 KB with 413 PayloadTooLargeException', async () => {
+    const { connectionId } = await open(uniqueKey());
+    const big = target.management.send(
+      new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'x'.repeat(129 * 1024) }),
+    );
+    await expect(big).rejects.toBeInstanceOf(PayloadTooLargeException);
+  });
+});
+
+describe('$disconnect', () => {
+  it('runs when the client closes: the connection and its subscriptions are removed', async () => {
+    const key = uniqueKey();
+    const { client } = await open(key);
+    client.send({ action: 'subscribe', key: `${key}-b` });
+    await client.next((frame) => frame.type === 'ack' && frame.action === 'subscribe', 'the subscribe ack');
+    expect(await target.connectionIdsOf(`${key}-b`)).toHaveLength(1);
+    await client.close();
+    await waitFor(
+      async () =>
+        (await target.connectionIdsOf(key)).length === 0 &&
+        (await target.connectionIdsOf(`${key}-b`)).length === 0,
+      'the rows of the closed connection to be removed',
+    );
+  });
+
+  it('runs after DeleteConnection: the client sees the close and the rows go', async () => {
+    const key = uniqueKey();
+    const { client, connectionId } = await open(key);
+    const closed = new Promise<number>((resolve) => client.socket.once('close', (code) => resolve(code)));
+    await target.management.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
+    expect(await closed).toBeGreaterThanOrEqual(1000);
+    await waitFor(async () => (await target.connectionIdsOf(key)).length === 0, 'the rows to be removed');
+  });
+});
