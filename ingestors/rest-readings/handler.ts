@@ -4,16 +4,17 @@ import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { ingestReadings } from '#core/ingest-readings.ts';
 import { normaliseReadingsBody } from '#core/normalise-reading.ts';
 import { systemClock } from '#core/ports.ts';
-import { ApiKeysEnvSchema, BaseEnvSchema, loadConfig } from '#runtime/config.ts';
+import { ApiKeysEnvSchema, AuthModeEnvSchema, BaseEnvSchema, loadConfig } from '#runtime/config.ts';
 import { jsonResponse } from '#runtime/http-errors.ts';
 import { httpHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
 /**
  * POST /readings: one reading or `{"readings":[…]}` → 202 `{accepted, stale}`; invalid → 400 naming the
- * fields; no accepted `x-api-key` → 401.
+ * fields; with AuthMode=jwt (the AWS default) no accepted `x-api-key` → 401. AuthMode=none (the local
+ * default) leaves ingest open, like the WebSocket API, so the two commands of the README just work.
  */
-const config = loadConfig(BaseEnvSchema.extend(ApiKeysEnvSchema.shape));
+const config = loadConfig(BaseEnvSchema.extend(ApiKeysEnvSchema.shape).extend(AuthModeEnvSchema.shape));
 const tools = powertoolsFor('rest-readings');
 const items = new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE);
 
@@ -30,5 +31,5 @@ export const handler = httpHandler<APIGatewayProxyEventV2 & { body: unknown }, A
     return jsonResponse(202, result);
   },
   tools,
-  { jsonBody: true, apiKeys: config.INGEST_API_KEYS },
+  { jsonBody: true, ...(config.AUTH_MODE === 'jwt' ? { apiKeys: config.INGEST_API_KEYS } : {}) },
 );

@@ -129,6 +129,15 @@ describe('the spine: reading in, RealTimeData, stream, WebSocket frame', () => {
     expect(stored.Item?.version?.N).toBe('1');
   });
 
+  it('takes readings without an API key in the local default AuthMode=none, as the README shows', async () => {
+    const response = await fetch(`${platform.endpoints.http}/readings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ vehicleId: '60', data: { speed: 42 } }),
+    });
+    expect(response.status).toBe(202);
+  });
+
   it('answers bad input with 400 naming the field, and keeps serving', async () => {
     const malformed = await postJson(platform.endpoints.http, '/readings', '{"vehicleId": ');
     expect(malformed.status).toBe(400);
