@@ -15,7 +15,7 @@ import { LoadClient } from './lib/load-client-handle.ts';
 import { RESULTS_DIR, writeResult } from './lib/report.ts';
 import { runFanout } from './scenarios/fanout.ts';
 import { runLatency } from './scenarios/latency.ts';
-import { rawConditionalPutRate, runThroughput } from './scenarios/throughput.ts';
+import { createRawLimitTable, rawConditionalPutRate, runThroughput } from './scenarios/throughput.ts';
 import { runWorkPerBatch } from './scenarios/work-per-batch.ts';
 
 const { values } = parseArgs({
@@ -58,7 +58,7 @@ if (['1', '2', '3'].some((scenario) => only.has(scenario))) {
     // DynamoDB Local's JVM runs 3-5× slower until its JIT has seen a few thousand requests.
     const warmUp = await rawConditionalPutRate(
       platform.endpoints.dynamodb,
-      platform.resources.realTimeDataTable ?? `${platform.resources.stackName}-RealTimeData`,
+      await createRawLimitTable(platform),
       32,
       quick ? 4_000 : 10_000,
     );

@@ -45,7 +45,8 @@ function onFrame(subscriber: Subscriber, raw: WebSocket.RawData): void {
     version?: number;
     data?: { sentAt?: number; seq?: number };
   };
-  if (frame.type !== 'item' && frame.type !== undefined && frame.type !== 'bench') return;
+  // Item frames (the pipeline's and the reference broadcasts'); acks and snapshots are not timed.
+  if (frame.type !== 'item') return;
   const sentAt = frame.data?.sentAt;
   if (typeof sentAt === 'number') latencies.push(at - sentAt);
   const seq = frame.data?.seq;

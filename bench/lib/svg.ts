@@ -7,7 +7,11 @@ const COLOURS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2
 
 const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const fmt = (value: number) =>
-  Math.abs(value) >= 100 ? value.toFixed(0) : Math.abs(value) >= 10 ? value.toFixed(1) : value.toFixed(2);
+  Number.isInteger(value) || Math.abs(value) >= 100
+    ? value.toFixed(0)
+    : Math.abs(value) >= 10
+      ? value.toFixed(1)
+      : value.toFixed(2);
 
 function frame(title: string, subtitle: string | undefined, body: string): string {
   return [
@@ -43,6 +47,22 @@ function yAxis(max: number, unit: string): string {
   }
   parts.push(
     `<text transform="translate(16 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#444">${escapeXml(unit)}</text>`,
+  );
+  return parts.join('\n');
+}
+
+function logYAxis(decades: number, unit: string): string {
+  const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
+  const parts: string[] = [];
+  for (let i = 0; i <= decades; i += 1) {
+    const y = MARGIN.top + plotH - (plotH * i) / decades;
+    parts.push(
+      `<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y}" y2="${y}" stroke="#e5e7eb"/>`,
+      `<text x="${MARGIN.left - 6}" y="${y + 4}" text-anchor="end" fill="#444">${fmt(10 ** i)}</text>`,
+    );
+  }
+  parts.push(
+    `<text transform="translate(16 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#444">${escapeXml(`${unit} (log scale)`)}</text>`,
   );
   return parts.join('\n');
 }
@@ -88,6 +108,8 @@ export function lineChart(options: {
   unit: string;
   series: Array<{ name: string; points: Array<[number, number]> }>;
   target?: { value: number; label: string };
+  /** Logarithmic y axis (decades), for latencies spanning ms to s. */
+  logY?: boolean;
 }): string {
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
@@ -97,8 +119,12 @@ export function lineChart(options: {
   const xMax = Math.max(...xs, xMin + 1);
   const max = niceMax(Math.max(...ys, options.target?.value ?? 0) * 1.1);
   const px = (x: number) => MARGIN.left + ((x - xMin) / (xMax - xMin)) * plotW;
-  const py = (y: number) => MARGIN.top + plotH - (plotH * Math.min(y, max)) / max;
-  const parts = [yAxis(max, options.unit)];
+  const decades = Math.max(1, Math.ceil(Math.log10(Math.max(...ys, options.target?.value ?? 1, 10))));
+  const py = options.logY
+    ? (y: number) =>
+        MARGIN.top + plotH - (plotH * Math.min(decades, Math.max(0, Math.log10(Math.max(y, 1))))) / decades
+    : (y: number) => MARGIN.top + plotH - (plotH * Math.min(y, max)) / max;
+  const parts = [options.logY ? logYAxis(decades, options.unit) : yAxis(max, options.unit)];
   for (const x of [...new Set(xs)]) {
     parts.push(
       `<text x="${px(x)}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="middle" fill="#444">${fmt(x)}</text>`,

@@ -136,11 +136,24 @@ export async function runLatency(platform: Platform, client: LoadClient, options
     `   highest rate with p99 ≤ 50 ms and 0 lost: ${highestHolding || 'none'} readings/s` +
       (options.quick ? ' (quick mode: one step up or down only)' : ''),
   );
-  const svg = lineChart({
+  const svg = latencyChart(transport, options, steps);
+  const result = { scenario: 'latency', options, transport, steps, highestRateP99Within50ms: highestHolding };
+  writeResult('latency', result, svg);
+  return result;
+}
+
+/** The latency chart: p50/p95/p99 against the offered rate, log scale, with the p99 target. */
+export function latencyChart(
+  transport: string,
+  options: Pick<LatencyOptions, 'keys' | 'subscribersPerKey'>,
+  steps: readonly LatencyStep[],
+): string {
+  return lineChart({
     title: 'End-to-end latency, publish → WebSocket frame',
-    subtitle: `${transport.toUpperCase()} ingest, ${options.keys} keys × ${options.subscribersPerKey} subscribers`,
+    subtitle: `${transport.toUpperCase()} ingest, ${options.keys} keys × ${options.subscribersPerKey} subscribers, ${steps.reduce((sum, step) => sum + step.lost, 0)} lost`,
     xLabel: 'readings/s',
     unit: 'ms',
+    logY: true,
     series: [
       { name: 'p50', points: steps.map((step) => [step.rate, step.p50]) },
       { name: 'p95', points: steps.map((step) => [step.rate, step.p95]) },
@@ -148,7 +161,4 @@ export async function runLatency(platform: Platform, client: LoadClient, options
     ],
     target: { value: 50, label: 'p99 target 50 ms' },
   });
-  const result = { scenario: 'latency', options, transport, steps, highestRateP99Within50ms: highestHolding };
-  writeResult('latency', result, svg);
-  return result;
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
+import { createManagementApiClient } from '#adapters/apigw-management-client.ts';
 import { IotDataPublisher } from '#adapters/iot-data-publisher.ts';
 import { systemClock } from '#core/ports.ts';
 import { planVehicleCommand } from '#core/vehicle-command.ts';
@@ -30,7 +30,7 @@ const devices = new IotDataPublisher(
   new IoTDataPlaneClient(config.IOT_DATA_ENDPOINT ? { endpoint: config.IOT_DATA_ENDPOINT } : {}),
 );
 const publisher = new ApiGatewayConnectionPublisher(
-  new ApiGatewayManagementApiClient({ endpoint: config.WS_CALLBACK_URL }),
+  createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
 );
 
 export const handler = observedHandler<APIGatewayProxyWebsocketEventV2, APIGatewayProxyResult>(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
+import { createManagementApiClient } from '#adapters/apigw-management-client.ts';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
@@ -20,7 +20,7 @@ const documents = createDocumentClient();
 const connections = new DynamoConnectionStore(documents, config.CONNECTIONS_TABLE);
 const items = new DynamoItemStore(documents, config.ITEMS_TABLE);
 const publisher = new ApiGatewayConnectionPublisher(
-  new ApiGatewayManagementApiClient({ endpoint: config.WS_CALLBACK_URL }),
+  createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
 );
 const newId = () => newMessageId(systemClock.now(), randomUUID());
 
