@@ -20,6 +20,7 @@ import { localServices } from '#local/services/index.ts';
 import type { LocalService } from '#local/services/local-service.ts';
 import { loadTemplate } from '#local/template/load-template.ts';
 import type { LocalTemplate, StreamEventSourceModel } from '#local/template/model.ts';
+import { metricTotalsSnapshot } from '#runtime/metric-totals.ts';
 
 export const DEFAULT_TEMPLATE = fileURLToPath(new URL('../template.yaml', import.meta.url));
 /** The built web app (`npx vite build web`), served at `/`. */
@@ -294,6 +295,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         http: httpApi.stats(),
         streams: Object.fromEntries(pollers.map((poller, index) => [`poller${index}`, poller.stats])),
         functions: Object.fromEntries(functions?.stats ?? []),
+        // What the functions counted (readings ingested per source, frames delivered, rejects,
+        // per-stage latency): EMF is off locally, so the running totals stand in for CloudWatch.
+        metrics: metricTotalsSnapshot(),
         ...Object.fromEntries(services.map((service) => [service.name, service.stats?.() ?? {}])),
       },
     });

@@ -14,6 +14,8 @@ export interface StreamRecordInput {
 export interface ItemChange {
   key: string;
   frame: ItemFrame | RemovedFrame;
+  /** When the platform stored the item (epoch ms), for the stored → streamed → posted latencies. */
+  receivedAt?: number;
 }
 
 /**
@@ -41,6 +43,7 @@ export function toItemChange(record: StreamRecordInput): ItemChange | undefined 
       ts: item.ts,
       data: item.data,
     },
+    receivedAt: item.receivedAt,
   };
 }
 

@@ -1,8 +1,20 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { FanoutBatch } from '#core/fanout-batch.ts';
-import { type StreamRecordInput, toItemChange } from '#core/stream-change.ts';
+import { type ItemChange, type StreamRecordInput, toItemChange } from '#core/stream-change.ts';
 import { toPlatformError } from './errors.ts';
 import type { Powertools } from './powertools.ts';
+
+/**
+ * Per-stage latency of an item change: source time → stored (`SourceToStoredLatency`), stored →
+ * read from the stream (`StoredToStreamedLatency`), streamed → posted to every subscriber
+ * (`StreamedToPostedLatency`). Clocks of sources may be off: the first stage says so when negative.
+ */
+function recordStageLatencies(tools: Powertools, change: ItemChange, streamedAt: number): void {
+  if (change.frame.type !== 'item' || change.receivedAt === undefined) return;
+  tools.metrics.addMetric('SourceToStoredLatency', 'Milliseconds', change.receivedAt - change.frame.ts);
+  tools.metrics.addMetric('StoredToStreamedLatency', 'Milliseconds', streamedAt - change.receivedAt);
+  tools.metrics.addMetric('StreamedToPostedLatency', 'Milliseconds', Date.now() - streamedAt);
+}
 
 /**
  * The per-record step of stream-fanout, for Powertools' BatchProcessor. Only retryable failures are
@@ -21,8 +33,10 @@ export function fanoutRecordHandler(
         tools.metrics.addMetric('ExpiriesSkipped', 'Count', 1);
         return;
       }
+      const streamedAt = Date.now();
       const report = await batch.deliver(change);
       tools.metrics.addMetric('FramesDelivered', 'Count', report.delivered);
+      recordStageLatencies(tools, change, streamedAt);
       if (report.toStale > 0) tools.metrics.addMetric('StaleConnectionsRemoved', 'Count', report.toStale);
       if (report.slow > 0) tools.metrics.addMetric('FramesDroppedForSlowConnections', 'Count', report.slow);
       if (report.disconnected > 0) {

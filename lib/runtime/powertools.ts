@@ -1,11 +1,28 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import { recordMetricTotal } from './metric-totals.ts';
 
 export interface Powertools {
   logger: Logger;
   metrics: Metrics;
   tracer: Tracer;
+}
+
+/** Powertools metrics that also keep running totals in the process (see metric-totals.ts). */
+class TotallingMetrics extends Metrics {
+  readonly #service: string;
+
+  constructor(options: ConstructorParameters<typeof Metrics>[0] & { serviceName: string }) {
+    super(options);
+    this.#service = options.serviceName;
+  }
+
+  override addMetric(...args: Parameters<Metrics['addMetric']>): this {
+    const [name, unit, value] = args;
+    recordMetricTotal(this.#service, name, unit, value);
+    return super.addMetric(...args);
+  }
 }
 
 const byService = new Map<string, Powertools>();
@@ -21,7 +38,7 @@ export function powertoolsFor(serviceName: string): Powertools {
     const logger = new Logger({ serviceName });
     tools = {
       logger,
-      metrics: new Metrics({
+      metrics: new TotallingMetrics({
         serviceName,
         namespace: 'RealtimePlatform',
         // An invocation that counted nothing (a ping, a health check) is normal, not a warning.

@@ -177,6 +177,15 @@ describe('the spine: reading in, RealTimeData, stream, WebSocket frame', () => {
       expect.arrayContaining(['http', 'websocket', 'dynamodb', 'connections']),
     );
     expect(health.resources.realTimeDataTable).toMatch(/RealTimeData$/);
+    // The functions' metrics as running totals: readings per source, frames, per-stage latency.
+    const metrics = (health as unknown as { stats: { metrics: Record<string, Record<string, unknown>> } })
+      .stats.metrics;
+    expect(metrics['rest-readings']?.ReadingsIngested).toBeGreaterThan(0);
+    expect(metrics['stream-fanout']?.FramesDelivered).toBeGreaterThan(0);
+    expect(metrics['stream-fanout']?.StoredToStreamedLatency).toMatchObject({
+      count: expect.any(Number),
+      max: expect.any(Number),
+    });
     expect((await fetch(`${platform.endpoints.http}/items/bad%20key`)).status).toBe(400);
   });
 
