@@ -3,6 +3,7 @@ import { IssueSchema } from './error-body.ts';
 import { ChannelSchema, ItemKeySchema } from './item-key.ts';
 import { ItemDataSchema } from './real-time-item.ts';
 import { RoomActionSchema } from './room-messages.ts';
+import { BidActionSchema } from './sales.ts';
 import { VehicleCommandActionSchema } from './vehicle-command.ts';
 
 /**
@@ -38,12 +39,13 @@ export type ClientActionName = ClientAction['action'];
 /**
  * Every message a client may send: the real-time path's actions and the ingest actions routed to
  * their own functions (`publish`, `edit`, `delete` → `ws-rooms`; see room-messages.ts;
- * `command` → `ws-command`, see vehicle-command.ts).
+ * `command` → `ws-command`, see vehicle-command.ts; `bid` → `ws-bids`, see sales.ts).
  */
 export const ClientMessageSchema = z.discriminatedUnion('action', [
   ...ClientActionSchema.options,
   ...RoomActionSchema.options,
   VehicleCommandActionSchema,
+  BidActionSchema,
 ]);
 export type ClientMessage = z.output<typeof ClientMessageSchema>;
 

@@ -12,7 +12,13 @@ export default defineConfig({
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 800 },
   server: {
     host: '127.0.0.1',
-    proxy: { '/health': platform, '/readings': platform, '/items': platform },
+    proxy: {
+      '/health': platform,
+      '/readings': platform,
+      '/items': platform,
+      '/sales': platform,
+      '/jobs': platform,
+    },
   },
   preview: { host: '127.0.0.1' },
 });

@@ -9,11 +9,12 @@ import { type RealTimeItem, RealTimeItemSchema } from '#contracts/real-time-item
 import type { NormalisedReading } from '#core/normalise-reading.ts';
 import type { ApplyResult, ItemStore } from '#core/ports.ts';
 import type { RoomItemStore } from '#core/room-messages.ts';
+import type { BidItemStore } from '#core/sales-bids.ts';
 import { StaleWriteError } from '#runtime/errors.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
 
 /** RealTimeData in DynamoDB. Writes are conditional on `ts` (see lib/core/versioning.ts). */
-export class DynamoItemStore implements ItemStore, RoomItemStore {
+export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -55,6 +56,51 @@ export class DynamoItemStore implements ItemStore, RoomItemStore {
       return { applied: true, version: Number(result.Attributes?.version) };
     } catch (error) {
       const mapped = fromDynamoError(error, `apply ${reading.itemKey}/${reading.channel}`);
+      if (mapped instanceof StaleWriteError) return { applied: false };
+      throw mapped;
+    }
+  }
+
+  /**
+   * Writes `reading` only when the item is new or its `data.<field>` is below `value` (a bid beats
+   * the current one). `ts` plays no part: the amount orders bids. Version +1 as in applyReading.
+   */
+  async applyIfAbove(reading: NormalisedReading, field: string, value: number): Promise<ApplyResult> {
+    try {
+      const result = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { itemKey: reading.itemKey, channel: reading.channel },
+          UpdateExpression:
+            'SET #keyAttr = :keyValue, #ts = :ts, #data = :data, #source = :source, #receivedAt = :receivedAt, ' +
+            '#version = if_not_exists(#version, :zero) + :one',
+          // Only a strictly higher value wins; two racing writes cannot both pass.
+          ConditionExpression: 'attribute_not_exists(itemKey) OR #data.#field < :value',
+          ExpressionAttributeNames: {
+            '#keyAttr': reading.keyAttribute,
+            '#ts': 'ts',
+            '#data': 'data',
+            '#field': field,
+            '#source': 'source',
+            '#receivedAt': 'receivedAt',
+            '#version': 'version',
+          },
+          ExpressionAttributeValues: {
+            ':keyValue': reading.itemKey,
+            ':ts': reading.ts,
+            ':data': reading.data,
+            ':source': reading.source,
+            ':receivedAt': reading.receivedAt,
+            ':value': value,
+            ':zero': 0,
+            ':one': 1,
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return { applied: true, version: Number(result.Attributes?.version) };
+    } catch (error) {
+      const mapped = fromDynamoError(error, `apply ${reading.itemKey}/${reading.channel} if above`);
       if (mapped instanceof StaleWriteError) return { applied: false };
       throw mapped;
     }

@@ -114,6 +114,11 @@ export function fauxqsService(options: FauxqsServiceOptions | number): LocalServ
           );
         }
       });
+      app.addHook('preHandler', (request, reply, done) => {
+        const refusal = s3Store ? conditionalPutRefusal(request, s3Store) : undefined;
+        if (refusal === undefined) return done();
+        reply.code(refusal.status).header('content-type', 'application/xml').send(refusal.xml);
+      });
       await app.listen({ port, host: '127.0.0.1' });
       endpoint = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
       const config = {
@@ -323,6 +328,56 @@ async function createStores(): Promise<FauxqsStores> {
   const sqsStore = new SqsStore();
   sqsStore.host = '';
   return { sqsStore, snsStore: new SnsStore(), s3Store: new S3Store() };
+}
+
+/**
+ * Emulates S3 conditional writes, which fauxqs 1.9.2 ignores on PutObject: `If-Match: <etag>`
+ * (412 PreconditionFailed when the object changed, 404 NoSuchKey when it is gone) and
+ * `If-None-Match: *` (412 when the object exists). It runs as a synchronous preHandler, so no other
+ * request's write can land between the check and fauxqs' own handler storing the object.
+ */
+function conditionalPutRefusal(
+  request: {
+    method: string;
+    routeOptions: { url?: string };
+    params: unknown;
+    query: unknown;
+    headers: Record<string, unknown>;
+  },
+  store: FauxqsS3Store,
+): { status: number; xml: string } | undefined {
+  if (request.method !== 'PUT' || request.routeOptions.url !== '/:bucket/*') return undefined;
+  const ifMatch = request.headers['if-match'];
+  const ifNoneMatch = request.headers['if-none-match'];
+  if (typeof ifMatch !== 'string' && typeof ifNoneMatch !== 'string') return undefined;
+  const query = (request.query ?? {}) as Record<string, unknown>;
+  if (query.uploadId !== undefined || query.partNumber !== undefined) return undefined;
+  const params = request.params as { bucket?: string; '*'?: string };
+  if (!params.bucket || !params['*']) return undefined;
+  let etag: string | undefined;
+  try {
+    etag = store.headObject(params.bucket, params['*']).etag;
+  } catch {
+    etag = undefined;
+  }
+  const error = (status: number, code: string, message: string) => ({
+    status,
+    xml: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`,
+  });
+  if (typeof ifMatch === 'string') {
+    if (etag === undefined) return error(404, 'NoSuchKey', 'The specified key does not exist.');
+    if (ifMatch.replaceAll('"', '') !== etag.replaceAll('"', '')) {
+      return error(
+        412,
+        'PreconditionFailed',
+        'At least one of the pre-conditions you specified did not hold',
+      );
+    }
+  }
+  if (ifNoneMatch === '*' && etag !== undefined) {
+    return error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+  }
+  return undefined;
 }
 
 /** The object creation a served request made (PutObject, CopyObject, CompleteMultipartUpload), if any. */

@@ -167,14 +167,14 @@ describe('web app in chromium', () => {
 
   it('has the sales and jobs pages in its navigation', async () => {
     const page = await browser.newPage();
-    for (const [route, title] of [
-      ['sales', 'Sales'],
-      ['jobs', 'Jobs'],
+    for (const [route, path, title] of [
+      ['sales', 'sales?user=nav', 'Sales'],
+      ['jobs', 'jobs', 'Jobs'],
     ] as const) {
-      await page.goto(`${platform.endpoints.http}/#/${route}`);
-      await page.locator('.placeholder h1').filter({ hasText: title }).waitFor();
+      await page.goto(`${platform.endpoints.http}/#/${path}`);
+      await page.locator('.page h1').filter({ hasText: title }).waitFor();
       expect(await page.locator(`.tabs a.active[data-route="${route}"]`).count()).toBe(1);
-      await browser.screenshot(page, route);
+      await browser.screenshot(page, `nav-${route}`);
     }
   });
 });

@@ -1,4 +1,5 @@
 import {
+  type AckFrame,
   type ClientMessage,
   ClientMessageSchema,
   type ErrorFrame,
@@ -21,6 +22,8 @@ export interface LiveConnectionOptions {
   onItem?: (frame: ItemFrame) => void;
   onRemoved?: (frame: RemovedFrame) => void;
   onError?: (frame: ErrorFrame) => void;
+  /** Acks of actions the page sent (e.g. `bid`), in arrival order. */
+  onAck?: (frame: AckFrame) => void;
   onState?: (state: ConnectionState) => void;
 }
 
@@ -182,6 +185,7 @@ export class LiveConnection {
         this.#options.onError?.(frame);
         break;
       case 'ack':
+        this.#options.onAck?.(frame);
         break;
     }
   }

@@ -1,8 +1,9 @@
 import './style.css';
 import { h } from './dom.ts';
 import { mountDashboard } from './pages/dashboard.ts';
-import { mountPlaceholder } from './pages/placeholder.ts';
+import { mountJobs } from './pages/jobs.ts';
 import { mountRooms } from './pages/rooms.ts';
+import { mountSales } from './pages/sales.ts';
 import { loadPlatformInfo, type PlatformInfo } from './platform.ts';
 
 type Mount = (root: HTMLElement, platform: PlatformInfo) => () => void;
@@ -11,18 +12,8 @@ type Mount = (root: HTMLElement, platform: PlatformInfo) => () => void;
 const routes: Record<string, Mount> = {
   dashboard: mountDashboard,
   rooms: mountRooms,
-  sales: (root) =>
-    mountPlaceholder(
-      root,
-      'Sales',
-      'The live auction: the product catalogue (SQLite, loaded in the browser) with bids arriving as they are placed.',
-    ),
-  jobs: (root) =>
-    mountPlaceholder(
-      root,
-      'Jobs',
-      'Queue work with POST /jobs and watch its status (queued, running, done, failed) change live.',
-    ),
+  sales: mountSales,
+  jobs: mountJobs,
 };
 
 const page = document.getElementById('page') as HTMLElement;

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { ItemKeySchema } from './item-key.ts';
+
+/**
+ * Async jobs: `POST /jobs` queues one on JobsQueue and answers 202 with its id; the jobs worker runs
+ * it and writes its status as the item `status` of key `job-<jobId>`, so a page subscribed to that
+ * key watches it go queued → running → done (with a result) or failed (with a reason).
+ */
+
+/** A job's id (a UUID). */
+export const JobIdSchema = z.uuid();
+
+/**
+ * Optional on every request: a client-chosen id, so a page can subscribe to `job-<jobId>` before it
+ * posts and see every status from `queued` on. Omitted: the server picks one.
+ */
+const clientJobId = { jobId: JobIdSchema.optional() };
+
+/** Waits `seconds` in `steps` steps, reporting progress after each (a stand-in for real work). */
+export const SleepJobSchema = z.strictObject({
+  type: z.literal('sleep'),
+  ...clientJobId,
+  input: z.strictObject({
+    seconds: z.number().min(0).max(30),
+    steps: z.number().int().min(1).max(20).default(5),
+  }),
+});
+
+/** Statistics (count, min, max, mean) of each numeric field over the current items of a key. */
+export const StatsJobSchema = z.strictObject({
+  type: z.literal('stats'),
+  ...clientJobId,
+  input: z.strictObject({ key: ItemKeySchema }),
+});
+
+/** Fails on purpose with `reason`: shows what a failed job looks like. */
+export const FailJobSchema = z.strictObject({
+  type: z.literal('fail'),
+  ...clientJobId,
+  input: z.strictObject({ reason: z.string().trim().min(1).max(200).default('failed on purpose') }),
+});
+
+/** The body of `POST /jobs`. */
+export const JobRequestSchema = z.discriminatedUnion('type', [SleepJobSchema, StatsJobSchema, FailJobSchema]);
+export type JobRequest = z.output<typeof JobRequestSchema>;
+export type JobType = JobRequest['type'];
+
+/** A message of JobsQueue. */
+export const JobMessageSchema = z.intersection(
+  JobRequestSchema,
+  z.object({ jobId: JobIdSchema, queuedAt: z.number().int().nonnegative() }),
+);
+export type JobMessage = z.output<typeof JobMessageSchema>;
+
+/** `202` answer of `POST /jobs`: subscribe to `key` to watch the job. */
+export const JobAcceptedSchema = z.strictObject({ jobId: JobIdSchema, key: z.string() });
+export type JobAccepted = z.output<typeof JobAcceptedSchema>;
+
+/** Prefix of a job's item key. */
+export const JOB_KEY_PREFIX = 'job-';
+/** Channel of a job's status item. */
+export const JOB_STATUS_CHANNEL = 'status';
+
+/** `<uuid>` → `job-<uuid>`. */
+export function jobKey(jobId: string): string {
+  return `${JOB_KEY_PREFIX}${jobId}`;
+}
+
+export const JobStatusSchema = z.enum(['queued', 'running', 'done', 'failed']);
+export type JobStatus = z.output<typeof JobStatusSchema>;
+
+/** `data` of a job's `status` item. Times are the server's, epoch ms. */
+export const JobStatusDataSchema = z.object({
+  jobId: JobIdSchema,
+  type: z.string(),
+  status: JobStatusSchema,
+  /** 0–1 while running. */
+  progress: z.number().min(0).max(1).optional(),
+  /** What a `done` job produced. */
+  result: z.record(z.string(), z.json()).optional(),
+  /** Why a `failed` job failed. */
+  reason: z.string().optional(),
+  updatedAt: z.number().int().nonnegative(),
+});
+export type JobStatusData = z.output<typeof JobStatusDataSchema>;

@@ -1,0 +1,58 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
+import { createManagementApiClient } from '#adapters/apigw-management-client.ts';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
+import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
+import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
+import { SqsJsonSender } from '#adapters/sqs-json-sender.ts';
+import type { SalesUpdate } from '#contracts/sales.ts';
+import { systemClock } from '#core/ports.ts';
+import { parseBidAction, placeBid } from '#core/sales-bids.ts';
+import { AuthModeEnvSchema, BaseEnvSchema, CallbackEnvSchema, loadConfig } from '#runtime/config.ts';
+import { observedHandler } from '#runtime/middy-stacks.ts';
+import { powertoolsFor } from '#runtime/powertools.ts';
+import { connectionClaims } from '#runtime/ws-authorizer.ts';
+import { replyToAction } from '#runtime/ws-reply.ts';
+
+/** Sales bids: the conditional write only a higher amount wins; an ack, or a Conflict error frame. */
+const config = loadConfig(
+  BaseEnvSchema.extend(CallbackEnvSchema.shape)
+    .extend(AuthModeEnvSchema.shape)
+    .extend({ SALES_UPDATES_QUEUE_URL: z.url() }),
+);
+const tools = powertoolsFor('ws-bids');
+const documents = createDocumentClient();
+const connections = new DynamoConnectionStore(documents, config.CONNECTIONS_TABLE);
+const items = new DynamoItemStore(documents, config.ITEMS_TABLE);
+const updates = new SqsJsonSender<SalesUpdate>(new SQSClient({}), config.SALES_UPDATES_QUEUE_URL);
+const publisher = new ApiGatewayConnectionPublisher(
+  createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
+);
+
+export const handler = observedHandler<APIGatewayProxyWebsocketEventV2, APIGatewayProxyResult>(
+  async (event) => {
+    const { connectionId } = event.requestContext;
+    await replyToAction({ tools, publisher, connectionId, body: event.body }, async () => {
+      const outcome = await placeBid(
+        parseBidAction(event.body),
+        {
+          connectionId,
+          keyAttribute: config.REAL_TIME_ITEM_KEY,
+          claims: connectionClaims(config.AUTH_MODE, event.requestContext),
+        },
+        { connections, items, updates, clock: systemClock },
+      );
+      tools.metrics.addMetric('BidsAccepted', 'Count', 1);
+      if (outcome.sendError !== undefined) {
+        // The bid stands and was broadcast; the product's next accepted bid carries its state to sales.db.
+        tools.logger.error('catalogue update not sent', { update: outcome.update, error: outcome.sendError });
+        tools.metrics.addMetric('CatalogueUpdatesUnsent', 'Count', 1);
+      }
+      return outcome.frame;
+    });
+    return { statusCode: 200, body: '' };
+  },
+  tools,
+);

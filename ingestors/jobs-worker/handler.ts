@@ -1,0 +1,55 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
+import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
+import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
+import { parseJobMessage, runJob } from '#core/jobs.ts';
+import { systemClock } from '#core/ports.ts';
+import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
+import { toPlatformError } from '#runtime/errors.ts';
+import { observedHandler } from '#runtime/middy-stacks.ts';
+import { powertoolsFor } from '#runtime/powertools.ts';
+
+/**
+ * Reads JobsQueue and runs each job, writing its status items (running, done, failed) through the
+ * conditional writer. Infrastructure errors fail the record (retried, then redriven to the DLQ);
+ * a message that can never run goes to the DLQ at once with its reason.
+ */
+const config = loadConfig(BaseEnvSchema.extend({ DEAD_LETTER_QUEUE_URL: z.url() }));
+const tools = powertoolsFor('jobs-worker');
+const items = new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE);
+const deadLetters = new SqsDeadLetterQueue(new SQSClient({}), config.DEAD_LETTER_QUEUE_URL);
+const processor = new BatchProcessor(EventType.SQS);
+
+async function handleRecord(record: SQSRecord): Promise<void> {
+  try {
+    const outcome = await runJob(
+      parseJobMessage(record.body),
+      { keyAttribute: config.REAL_TIME_ITEM_KEY },
+      { items, clock: systemClock, sleep: (ms) => sleep(ms) },
+    );
+    tools.metrics.addMetric(
+      outcome === 'done' ? 'JobsDone' : outcome === 'failed' ? 'JobsFailed' : 'JobsSkipped',
+      'Count',
+      1,
+    );
+  } catch (error) {
+    const platformError = toPlatformError(error);
+    if (platformError.retryable) throw platformError;
+    tools.logger.warn('job message rejected', { messageId: record.messageId, error: platformError });
+    tools.metrics.addMetric('JobMessagesRejected', 'Count', 1);
+    await deadLetters.reject(
+      { body: record.body, messageId: record.messageId },
+      { code: platformError.code, message: platformError.message },
+    );
+  }
+}
+
+export const handler = observedHandler<SQSEvent, SQSBatchResponse>(
+  (event, context) =>
+    processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false }),
+  tools,
+);
