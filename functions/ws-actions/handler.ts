@@ -1,4 +1,3 @@
-import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
 import { createManagementApiClient } from '#adapters/apigw-management-client.ts';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
@@ -13,10 +12,8 @@ import {
   ConnectionTtlEnvSchema,
   loadConfig,
 } from '#runtime/config.ts';
-import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
-import { connectionClaims } from '#runtime/ws-authorizer.ts';
-import { replyToAction } from '#runtime/ws-reply.ts';
+import { wsActionHandler } from '#runtime/ws-reply.ts';
 
 /** subscribe / unsubscribe / sync / ping and the $default route; every message gets one reply frame. */
 const config = loadConfig(
@@ -32,22 +29,12 @@ const publisher = new ApiGatewayConnectionPublisher(
   createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
 );
 
-export const handler = observedHandler<APIGatewayProxyWebsocketEventV2, APIGatewayProxyResult>(
-  async (event) => {
-    const { connectionId } = event.requestContext;
-    await replyToAction({ tools, publisher, connectionId, body: event.body }, async () => {
-      const action = parseClientAction(event.body);
-      return runClientAction(
-        action,
-        {
-          connectionId,
-          connectionTtlSeconds: config.CONNECTION_TTL_SECONDS,
-          claims: connectionClaims(config.AUTH_MODE, event.requestContext),
-        },
-        { connections, items, clock: systemClock },
-      );
-    });
-    return { statusCode: 200, body: '' };
-  },
-  tools,
+export const handler = wsActionHandler(
+  { tools, publisher, authMode: config.AUTH_MODE },
+  async ({ connectionId, body, claims }) =>
+    runClientAction(
+      parseClientAction(body),
+      { connectionId, connectionTtlSeconds: config.CONNECTION_TTL_SECONDS, claims },
+      { connections, items, clock: systemClock },
+    ),
 );

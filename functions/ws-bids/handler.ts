@@ -1,5 +1,4 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
 import { createManagementApiClient } from '#adapters/apigw-management-client.ts';
@@ -11,10 +10,8 @@ import type { SalesUpdate } from '#contracts/sales.ts';
 import { systemClock } from '#core/ports.ts';
 import { parseBidAction, placeBid } from '#core/sales-bids.ts';
 import { AuthModeEnvSchema, BaseEnvSchema, CallbackEnvSchema, loadConfig } from '#runtime/config.ts';
-import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
-import { connectionClaims } from '#runtime/ws-authorizer.ts';
-import { replyToAction } from '#runtime/ws-reply.ts';
+import { wsActionHandler } from '#runtime/ws-reply.ts';
 
 /** Sales bids: the conditional write only a higher amount wins; an ack, or a Conflict error frame. */
 const config = loadConfig(
@@ -31,28 +28,20 @@ const publisher = new ApiGatewayConnectionPublisher(
   createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
 );
 
-export const handler = observedHandler<APIGatewayProxyWebsocketEventV2, APIGatewayProxyResult>(
-  async (event) => {
-    const { connectionId } = event.requestContext;
-    await replyToAction({ tools, publisher, connectionId, body: event.body }, async () => {
-      const outcome = await placeBid(
-        parseBidAction(event.body),
-        {
-          connectionId,
-          keyAttribute: config.REAL_TIME_ITEM_KEY,
-          claims: connectionClaims(config.AUTH_MODE, event.requestContext),
-        },
-        { connections, items, updates, clock: systemClock },
-      );
-      tools.metrics.addMetric('BidsAccepted', 'Count', 1);
-      if (outcome.sendError !== undefined) {
-        // The bid stands and was broadcast; the product's next accepted bid carries its state to sales.db.
-        tools.logger.error('catalogue update not sent', { update: outcome.update, error: outcome.sendError });
-        tools.metrics.addMetric('CatalogueUpdatesUnsent', 'Count', 1);
-      }
-      return outcome.frame;
-    });
-    return { statusCode: 200, body: '' };
+export const handler = wsActionHandler(
+  { tools, publisher, authMode: config.AUTH_MODE },
+  async ({ connectionId, body, claims }) => {
+    const outcome = await placeBid(
+      parseBidAction(body),
+      { connectionId, keyAttribute: config.REAL_TIME_ITEM_KEY, claims },
+      { connections, items, updates, clock: systemClock },
+    );
+    tools.metrics.addMetric('BidsAccepted', 'Count', 1);
+    if (outcome.sendError !== undefined) {
+      // The bid stands and was broadcast; the product's next accepted bid carries its state to sales.db.
+      tools.logger.error('catalogue update not sent', { update: outcome.update, error: outcome.sendError });
+      tools.metrics.addMetric('CatalogueUpdatesUnsent', 'Count', 1);
+    }
+    return outcome.frame;
   },
-  tools,
 );

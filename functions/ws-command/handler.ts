@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
 import { createManagementApiClient } from '#adapters/apigw-management-client.ts';
 import { IotDataPublisher } from '#adapters/iot-data-publisher.ts';
@@ -13,10 +12,8 @@ import {
   IotDataEnvSchema,
   loadConfig,
 } from '#runtime/config.ts';
-import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
-import { connectionClaims } from '#runtime/ws-authorizer.ts';
-import { replyToAction } from '#runtime/ws-reply.ts';
+import { wsActionHandler } from '#runtime/ws-reply.ts';
 
 /** WS route `command`: publishes a command to `vehicles/{id}/commands` (QoS 1), then acks the sender. */
 const config = loadConfig(
@@ -33,20 +30,12 @@ const publisher = new ApiGatewayConnectionPublisher(
   createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
 );
 
-export const handler = observedHandler<APIGatewayProxyWebsocketEventV2, APIGatewayProxyResult>(
-  async (event) => {
-    const { connectionId } = event.requestContext;
-    await replyToAction({ tools, publisher, connectionId, body: event.body }, async () => {
-      const planned = planVehicleCommand(event.body, {
-        now: systemClock.now(),
-        commandId: randomUUID(),
-        claims: connectionClaims(config.AUTH_MODE, event.requestContext),
-      });
-      await devices.publish(planned.topic, planned.message, 1);
-      tools.metrics.addMetric('CommandsPublished', 'Count', 1);
-      return planned.ack;
-    });
-    return { statusCode: 200, body: '' };
+export const handler = wsActionHandler(
+  { tools, publisher, authMode: config.AUTH_MODE },
+  async ({ body, claims }) => {
+    const planned = planVehicleCommand(body, { now: systemClock.now(), commandId: randomUUID(), claims });
+    await devices.publish(planned.topic, planned.message, 1);
+    tools.metrics.addMetric('CommandsPublished', 'Count', 1);
+    return planned.ack;
   },
-  tools,
 );

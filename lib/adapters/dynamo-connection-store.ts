@@ -4,17 +4,24 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ConnectionStore } from '#core/ports.ts';
 import type { ConnectionIdentityStore } from '#core/room-messages.ts';
 import { DependencyError } from '#runtime/errors.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
+import { queryItems } from './paged-query.ts';
 
 /** Sort key of the row that stands for the connection itself. */
 const CONNECTION_SK = 'conn';
 const subscriptionSk = (key: string) => `sub#${key}`;
+/** The row of one subscription; `itemKey` puts it in the byItemKey GSI. */
+const subscriptionRow = (input: { connectionId: string; key: string; expiresAt: number }) => ({
+  connectionId: input.connectionId,
+  sk: subscriptionSk(input.key),
+  itemKey: input.key,
+  expiresAt: input.expiresAt,
+});
 /** GSI over subscription rows only (sparse: the connection row has no itemKey). */
 const BY_ITEM_KEY_INDEX = 'byItemKey';
 const BATCH_WRITE_LIMIT = 25;
@@ -53,17 +60,7 @@ export class DynamoConnectionStore implements ConnectionStore, ConnectionIdentit
                 },
               },
             },
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  connectionId: input.connectionId,
-                  sk: subscriptionSk(input.key),
-                  itemKey: input.key,
-                  expiresAt: input.expiresAt,
-                },
-              },
-            },
+            { Put: { TableName: this.tableName, Item: subscriptionRow(input) } },
           ],
         }),
       );
@@ -93,17 +90,7 @@ export class DynamoConnectionStore implements ConnectionStore, ConnectionIdentit
 
   async addSubscription(input: { connectionId: string; key: string; expiresAt: number }) {
     try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            connectionId: input.connectionId,
-            sk: subscriptionSk(input.key),
-            itemKey: input.key,
-            expiresAt: input.expiresAt,
-          },
-        }),
-      );
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: subscriptionRow(input) }));
     } catch (error) {
       throw fromDynamoError(error, `subscribe ${input.connectionId} to ${input.key}`);
     }
@@ -125,20 +112,13 @@ export class DynamoConnectionStore implements ConnectionStore, ConnectionIdentit
   async removeConnection(connectionId: string) {
     const keys: Array<{ connectionId: string; sk: string }> = [];
     try {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            KeyConditionExpression: 'connectionId = :id',
-            ExpressionAttributeValues: { ':id': connectionId },
-            ProjectionExpression: 'connectionId, sk',
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const row of page.Items ?? []) keys.push({ connectionId, sk: String(row.sk) });
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      const rows = queryItems(this.client, {
+        TableName: this.tableName,
+        KeyConditionExpression: 'connectionId = :id',
+        ExpressionAttributeValues: { ':id': connectionId },
+        ProjectionExpression: 'connectionId, sk',
+      });
+      for await (const row of rows) keys.push({ connectionId, sk: String(row.sk) });
       for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) {
         await this.deleteAll(keys.slice(i, i + BATCH_WRITE_LIMIT));
       }
@@ -168,20 +148,13 @@ export class DynamoConnectionStore implements ConnectionStore, ConnectionIdentit
   async listSubscribers(key: string): Promise<string[]> {
     const connectionIds: string[] = [];
     try {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const page = await this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: BY_ITEM_KEY_INDEX,
-            KeyConditionExpression: 'itemKey = :key',
-            ExpressionAttributeValues: { ':key': key },
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        for (const row of page.Items ?? []) connectionIds.push(String(row.connectionId));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      const rows = queryItems(this.client, {
+        TableName: this.tableName,
+        IndexName: BY_ITEM_KEY_INDEX,
+        KeyConditionExpression: 'itemKey = :key',
+        ExpressionAttributeValues: { ':key': key },
+      });
+      for await (const row of rows) connectionIds.push(String(row.connectionId));
     } catch (error) {
       throw fromDynamoError(error, `list subscribers of ${key}`);
     }

@@ -1,7 +1,6 @@
 import {
   type DynamoDBDocumentClient,
   GetCommand,
-  QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -12,6 +11,7 @@ import type { RoomItemStore } from '#core/room-messages.ts';
 import type { BidItemStore } from '#core/sales-bids.ts';
 import { StaleWriteError } from '#runtime/errors.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
+import { queryItems } from './paged-query.ts';
 
 /** RealTimeData in DynamoDB. Writes are conditional on `ts` (see lib/core/versioning.ts). */
 export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
@@ -21,6 +21,36 @@ export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
   ) {}
 
   async applyReading(reading: NormalisedReading): Promise<ApplyResult> {
+    // Strictly newer only: an older or equal ts (disorder, redelivery, duplicates) never overwrites.
+    return this.applyWhen(reading, '#ts < :ts', {}, {}, `apply ${reading.itemKey}/${reading.channel}`);
+  }
+
+  /**
+   * Writes `reading` only when the item is new or its `data.<field>` is below `value` (a bid beats
+   * the current one). `ts` plays no part: the amount orders bids. Version +1 as in applyReading.
+   */
+  async applyIfAbove(reading: NormalisedReading, field: string, value: number): Promise<ApplyResult> {
+    // Only a strictly higher value wins; two racing writes cannot both pass.
+    return this.applyWhen(
+      reading,
+      '#data.#field < :value',
+      { '#field': field },
+      { ':value': value },
+      `apply ${reading.itemKey}/${reading.channel} if above`,
+    );
+  }
+
+  /**
+   * Stores `reading` and adds 1 to `version` when the item is new or `condition` holds (its extra
+   * names and values beside the written attributes'); a failed condition is `{ applied: false }`.
+   */
+  private async applyWhen(
+    reading: NormalisedReading,
+    condition: string,
+    names: Record<string, string>,
+    values: Record<string, unknown>,
+    what: string,
+  ): Promise<ApplyResult> {
     try {
       const result = await this.client.send(
         new UpdateCommand({
@@ -31,8 +61,7 @@ export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
           UpdateExpression:
             'SET #keyAttr = :keyValue, #ts = :ts, #data = :data, #source = :source, #receivedAt = :receivedAt, ' +
             '#version = if_not_exists(#version, :zero) + :one',
-          // Strictly newer only: an older or equal ts (disorder, redelivery, duplicates) never overwrites.
-          ConditionExpression: 'attribute_not_exists(itemKey) OR #ts < :ts',
+          ConditionExpression: `attribute_not_exists(itemKey) OR ${condition}`,
           ExpressionAttributeNames: {
             '#keyAttr': reading.keyAttribute,
             '#ts': 'ts',
@@ -40,6 +69,7 @@ export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
             '#source': 'source',
             '#receivedAt': 'receivedAt',
             '#version': 'version',
+            ...names,
           },
           ExpressionAttributeValues: {
             ':keyValue': reading.itemKey,
@@ -49,58 +79,14 @@ export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
             ':receivedAt': reading.receivedAt,
             ':zero': 0,
             ':one': 1,
+            ...values,
           },
           ReturnValues: 'UPDATED_NEW',
         }),
       );
       return { applied: true, version: Number(result.Attributes?.version) };
     } catch (error) {
-      const mapped = fromDynamoError(error, `apply ${reading.itemKey}/${reading.channel}`);
-      if (mapped instanceof StaleWriteError) return { applied: false };
-      throw mapped;
-    }
-  }
-
-  /**
-   * Writes `reading` only when the item is new or its `data.<field>` is below `value` (a bid beats
-   * the current one). `ts` plays no part: the amount orders bids. Version +1 as in applyReading.
-   */
-  async applyIfAbove(reading: NormalisedReading, field: string, value: number): Promise<ApplyResult> {
-    try {
-      const result = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { itemKey: reading.itemKey, channel: reading.channel },
-          UpdateExpression:
-            'SET #keyAttr = :keyValue, #ts = :ts, #data = :data, #source = :source, #receivedAt = :receivedAt, ' +
-            '#version = if_not_exists(#version, :zero) + :one',
-          // Only a strictly higher value wins; two racing writes cannot both pass.
-          ConditionExpression: 'attribute_not_exists(itemKey) OR #data.#field < :value',
-          ExpressionAttributeNames: {
-            '#keyAttr': reading.keyAttribute,
-            '#ts': 'ts',
-            '#data': 'data',
-            '#field': field,
-            '#source': 'source',
-            '#receivedAt': 'receivedAt',
-            '#version': 'version',
-          },
-          ExpressionAttributeValues: {
-            ':keyValue': reading.itemKey,
-            ':ts': reading.ts,
-            ':data': reading.data,
-            ':source': reading.source,
-            ':receivedAt': reading.receivedAt,
-            ':value': value,
-            ':zero': 0,
-            ':one': 1,
-          },
-          ReturnValues: 'UPDATED_NEW',
-        }),
-      );
-      return { applied: true, version: Number(result.Attributes?.version) };
-    } catch (error) {
-      const mapped = fromDynamoError(error, `apply ${reading.itemKey}/${reading.channel} if above`);
+      const mapped = fromDynamoError(error, what);
       if (mapped instanceof StaleWriteError) return { applied: false };
       throw mapped;
     }
@@ -132,13 +118,8 @@ export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
       input.ExpressionAttributeValues = { ':key': key, ':since': sinceVersion };
     }
     const items: RealTimeItem[] = [];
-    let startKey: Record<string, unknown> | undefined;
     try {
-      do {
-        const page = await this.client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
-        for (const raw of page.Items ?? []) items.push(RealTimeItemSchema.parse(raw));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      for await (const raw of queryItems(this.client, input)) items.push(RealTimeItemSchema.parse(raw));
     } catch (error) {
       throw fromDynamoError(error, `list items of ${key}`);
     }

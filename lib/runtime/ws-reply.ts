@@ -1,8 +1,13 @@
+import type { MiddyfiedHandler } from '@middy/core';
+import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import type { ServerFrame } from '#contracts/ws-protocol.ts';
+import type { AccessClaims } from '#core/authorise.ts';
 import type { ConnectionPublisher } from '#core/ports.ts';
 import { splitFrame } from '#core/snapshot-frames.ts';
 import { SlowConnectionError, StaleConnectionError, toPlatformError } from './errors.ts';
+import { observedHandler } from './middy-stacks.ts';
 import type { Powertools } from './powertools.ts';
+import { connectionClaims } from './ws-authorizer.ts';
 import { toErrorFrame } from './ws-errors.ts';
 
 /** The `action` of a message body, when there is one, to name it in an error frame. */
@@ -48,4 +53,31 @@ export async function replyToAction(
     // A sender that left, or that cannot take frames in time, gets no reply; the action itself stood.
     if (!(error instanceof StaleConnectionError || error instanceof SlowConnectionError)) throw error;
   }
+}
+
+/** One message of a WebSocket route, as {@link wsActionHandler} hands it to its work. */
+export interface WsActionMessage {
+  connectionId: string;
+  body: string | undefined;
+  /** The sender's claims from the authorizer; undefined with AUTH_MODE `none`. */
+  claims: AccessClaims | undefined;
+}
+
+/**
+ * The handler of a WebSocket route whose every message gets one reply frame: the observed middy
+ * stack around {@link replyToAction} with the sender's id, body and claims; API Gateway gets a 200.
+ */
+export function wsActionHandler(
+  context: { tools: Powertools; publisher: ConnectionPublisher; authMode: 'jwt' | 'none' },
+  work: (message: WsActionMessage) => Promise<ServerFrame>,
+): MiddyfiedHandler<APIGatewayProxyWebsocketEventV2, APIGatewayProxyResult> {
+  const { tools, publisher, authMode } = context;
+  return observedHandler<APIGatewayProxyWebsocketEventV2, APIGatewayProxyResult>(async (event) => {
+    const { connectionId } = event.requestContext;
+    const body = event.body;
+    await replyToAction({ tools, publisher, connectionId, body }, () =>
+      work({ connectionId, body, claims: connectionClaims(authMode, event.requestContext) }),
+    );
+    return { statusCode: 200, body: '' };
+  }, tools);
 }

@@ -11,21 +11,17 @@ import {
   type ShardIteratorType,
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
-import type {
-  DynamoDBRecord,
-  DynamoDBStreamEvent,
-  AttributeValue as LambdaAttributeValue,
-  StreamRecord,
-} from 'aws-lambda';
-import type { LambdaInvoker } from '#local/lambda/invoker.ts';
-import type { StreamEventSourceModel } from '#local/template/model.ts';
+import type { DynamoDBRecord, AttributeValue as LambdaAttributeValue, StreamRecord } from 'aws-lambda';
 import {
-  batchFailureEnvelope,
-  type DiscardedBatch,
+  type batchFailureEnvelope,
+  type ShardBatchFailureDetails,
+  type ShardBatchInfo,
   type ShardDescription,
-  ShardPoller,
   type ShardPollerStats,
   type ShardReader,
+  StreamMapping,
+  type StreamMappingOptions,
+  toShardDescriptions,
 } from './shard-poller.ts';
 
 /** GetRecords returns at most 1000 records per call; larger batches are filled over several calls. */
@@ -37,24 +33,11 @@ const MAX_GET_RECORDS_LIMIT = 1000;
  * reads them from the stream with the sequence numbers.
  */
 export interface StreamBatchFailure extends ReturnType<typeof batchFailureEnvelope> {
-  DDBStreamBatchInfo: {
-    shardId: string;
-    startSequenceNumber: string;
-    endSequenceNumber: string;
-    approximateArrivalOfFirstRecord: string;
-    approximateArrivalOfLastRecord: string;
-    batchSize: number;
-    streamArn: string;
-  };
+  DDBStreamBatchInfo: ShardBatchInfo;
 }
 
 /** Local extras handed to `onFailure` next to the destination message. */
-export interface StreamBatchFailureDetails {
-  /** The discarded records, in the shape the function received them. */
-  records: DynamoDBRecord[];
-  /** What the last attempt threw, or the reason its response counted as a failure. */
-  error: unknown;
-}
+export type StreamBatchFailureDetails = ShardBatchFailureDetails<DynamoDBRecord>;
 
 /**
  * Counters for /health (see {@link ShardPollerStats}). DynamoDB Local truncates
@@ -64,34 +47,14 @@ export interface StreamBatchFailureDetails {
 export type StreamPollerStats = ShardPollerStats;
 
 /** Options of {@link DynamoDbStreamPoller}. */
-export interface DynamoDbStreamPollerOptions {
+export interface DynamoDbStreamPollerOptions
+  extends StreamMappingOptions<StreamBatchFailure, DynamoDBRecord> {
   /** Streams client pointed at DynamoDB Local (see {@link createLocalStreamsClient}); owned by the caller. */
   client: DynamoDBStreamsClient;
   /** The stream to read. Either this or `tableName`. */
   streamArn?: string;
   /** Table whose most recent stream is read (resolved with ListStreams at start). */
   tableName?: string;
-  /** SAM logical id of the function, passed to the invoker. */
-  functionLogicalId: string;
-  /** The function's DynamoDB event from the template. */
-  eventSource: StreamEventSourceModel;
-  invoker: LambdaInvoker;
-  /**
-   * Receives each batch discarded after `maximumRetryAttempts` retries; polling goes on once it resolves.
-   * Without it discarded batches are only counted, like a mapping without a destination.
-   */
-  onFailure?: (failure: StreamBatchFailure, details: StreamBatchFailureDetails) => void | Promise<void>;
-  /** Polling and onFailure errors; the poller keeps going after each. Default: console.error. */
-  onError?: (error: unknown) => void;
-  /** Longest pause between empty polls of a shard (backs off from 5 ms). Default 50. */
-  idleDelayMs?: number;
-  /** How often DescribeStream looks for new shards. Default 1000; a shard ending triggers one at once. */
-  shardDiscoveryIntervalMs?: number;
-  /** Delay before the first retry of a failed batch, doubled per retry up to 5 s. Default 100. */
-  retryDelayMs?: number;
-  /** Region and account of the function ARN in failure messages. Defaults us-east-1 / 000000000000. */
-  region?: string;
-  accountId?: string;
   /**
    * Replaces `awsRegion` of every record. DynamoDB Local stamps `ddblocal`; by default that is passed
    * through unchanged, as Lambda copies what the stream returns.
@@ -114,78 +77,28 @@ export function createLocalStreamsClient(endpoint: string, region = 'us-east-1')
  * batching window, LATEST / TRIM_HORIZON, retries with bisection, ReportBatchItemFailures,
  * MaximumRetryAttempts and MaximumRecordAgeInSeconds, then `onFailure`.
  */
-export class DynamoDbStreamPoller {
+export class DynamoDbStreamPoller extends StreamMapping<_Record, DynamoDBRecord, StreamBatchFailure> {
   readonly #options: DynamoDbStreamPollerOptions;
-  readonly #engine: ShardPoller<_Record>;
-  #streamArn: string | undefined;
-  #started = false;
 
   constructor(options: DynamoDbStreamPollerOptions) {
-    if (options.eventSource.kind !== 'DynamoDB') {
-      throw new Error(`DynamoDbStreamPoller reads DynamoDB streams, not ${options.eventSource.kind}`);
-    }
+    super('DynamoDbStreamPoller', 'DynamoDB', options, (streamArn) =>
+      streamsReader(options.client, streamArn),
+    );
     if (options.streamArn === undefined && options.tableName === undefined) {
       throw new Error('DynamoDbStreamPoller needs streamArn or tableName');
     }
     this.#options = options;
-    this.#engine = new ShardPoller<_Record>({
-      reader: streamsReader(options.client, () => this.#streamArn),
-      eventSource: options.eventSource,
-      invoke: (_shardId, records) =>
-        options.invoker.invoke(options.functionLogicalId, this.#toEvent(records)),
-      onDiscard: (batch) => this.#discarded(batch),
-      onError: options.onError ?? ((error: unknown) => console.error('DynamoDbStreamPoller:', error)),
-      ...(options.idleDelayMs === undefined ? {} : { idleDelayMs: options.idleDelayMs }),
-      ...(options.shardDiscoveryIntervalMs === undefined
-        ? {}
-        : { shardDiscoveryIntervalMs: options.shardDiscoveryIntervalMs }),
-      ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
-    });
   }
 
-  /** ARN of the stream being read, once started. */
-  get streamArn(): string | undefined {
-    return this.#streamArn;
-  }
-
-  /** A snapshot of the counters. */
-  get stats(): StreamPollerStats {
-    return this.#engine.stats;
-  }
-
-  /**
-   * Resolves the stream, lists its shards and positions an iterator on each shard to read first, so
-   * that with LATEST every write made after `start()` resolves is delivered.
-   * @throws when the table has no stream or DynamoDB Local cannot be reached.
-   */
-  async start(): Promise<void> {
-    if (this.#started) throw new Error('DynamoDbStreamPoller already started');
-    this.#started = true;
-    try {
-      this.#streamArn =
-        this.#options.streamArn ?? (await this.#resolveStreamArn(this.#options.tableName ?? ''));
-    } catch (error) {
-      await this.stop();
-      throw error;
-    }
-    await this.#engine.start();
-  }
-
-  /**
-   * Ends polling: pending GetRecords calls and pauses are cut short, an invocation in flight is awaited
-   * (its outcome is checkpointed, but a failed batch is not retried). Idempotent.
-   */
-  stop(): Promise<void> {
-    return this.#engine.stop();
-  }
-
-  async #resolveStreamArn(tableName: string): Promise<string> {
+  protected override async resolveStreamArn(signal: AbortSignal): Promise<string> {
+    if (this.#options.streamArn !== undefined) return this.#options.streamArn;
+    const tableName = this.#options.tableName ?? '';
     const streams = [];
     let exclusiveStartStreamArn: string | undefined;
     do {
       const page = await this.#options.client.send(
         new ListStreamsCommand({ TableName: tableName, ExclusiveStartStreamArn: exclusiveStartStreamArn }),
-        { abortSignal: this.#engine.signal },
+        { abortSignal: signal },
       );
       streams.push(...(page.Streams ?? []));
       exclusiveStartStreamArn = page.LastEvaluatedStreamArn;
@@ -199,37 +112,20 @@ export class DynamoDbStreamPoller {
     return latest.StreamArn;
   }
 
-  async #discarded(batch: DiscardedBatch<_Record>): Promise<void> {
-    const onFailure = this.#options.onFailure;
-    if (onFailure === undefined) return;
-    const region = this.#options.region ?? 'us-east-1';
-    const accountId = this.#options.accountId ?? '000000000000';
-    const first = batch.records[0]?.dynamodb;
-    const last = batch.records.at(-1)?.dynamodb;
-    const failure: StreamBatchFailure = {
-      ...batchFailureEnvelope(
-        batch,
-        `arn:aws:lambda:${region}:${accountId}:function:${this.#options.functionLogicalId}`,
-      ),
-      DDBStreamBatchInfo: {
-        shardId: batch.shardId,
-        startSequenceNumber: first?.SequenceNumber ?? '',
-        endSequenceNumber: last?.SequenceNumber ?? '',
-        approximateArrivalOfFirstRecord: toIsoSeconds(first?.ApproximateCreationDateTime),
-        approximateArrivalOfLastRecord: toIsoSeconds(last?.ApproximateCreationDateTime),
-        batchSize: batch.records.length,
-        streamArn: this.#streamArn ?? '',
-      },
-    };
-    await onFailure(failure, { records: this.#toEvent(batch.records).Records, error: batch.error });
+  protected override toLambdaRecords(_shardId: string, records: _Record[]): DynamoDBRecord[] {
+    return records.map((record) => toLambdaRecord(record, this.streamArn ?? '', this.#options.recordRegion));
   }
 
-  #toEvent(records: _Record[]): DynamoDBStreamEvent {
-    return {
-      Records: records.map((record) =>
-        toLambdaRecord(record, this.#streamArn ?? '', this.#options.recordRegion),
-      ),
-    };
+  protected override failureMessage(
+    envelope: ReturnType<typeof batchFailureEnvelope>,
+    info: ShardBatchInfo,
+  ): StreamBatchFailure {
+    return { ...envelope, DDBStreamBatchInfo: info };
+  }
+
+  /** Lambda writes DynamoDB arrival times as ISO 8601 without milliseconds. */
+  protected override formatArrival(date: Date): string {
+    return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
   }
 }
 
@@ -248,14 +144,7 @@ function streamsReader(
           new DescribeStreamCommand({ StreamArn: streamArn(), ExclusiveStartShardId: exclusiveStartShardId }),
           { abortSignal: signal },
         );
-        for (const shard of description?.Shards ?? []) {
-          if (shard.ShardId === undefined) continue;
-          shards.push({
-            shardId: shard.ShardId,
-            ...(shard.ParentShardId === undefined ? {} : { parentShardId: shard.ParentShardId }),
-            closed: shard.SequenceNumberRange?.EndingSequenceNumber !== undefined,
-          });
-        }
+        shards.push(...toShardDescriptions(description?.Shards));
         exclusiveStartShardId = description?.LastEvaluatedShardId;
       } while (exclusiveStartShardId !== undefined);
       return shards;
@@ -346,9 +235,4 @@ function toLambdaAttribute(value: AttributeValue): LambdaAttributeValue {
   if (value.L !== undefined) return { L: value.L.map(toLambdaAttribute) };
   const { $unknown: _unknown, ...known } = value as AttributeValue & { $unknown?: unknown };
   return known as LambdaAttributeValue;
-}
-
-/** Lambda writes arrival times as ISO 8601 without milliseconds. */
-function toIsoSeconds(date: Date | undefined): string {
-  return date === undefined ? '' : date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

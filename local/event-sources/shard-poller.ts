@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { LambdaInvoker } from '#local/lambda/invoker.ts';
 import type { StreamEventSourceModel } from '#local/template/model.ts';
+import { abortableSleep, exponentialDelay } from './backoff.ts';
 
 const MIN_IDLE_DELAY_MS = 5;
 const MAX_RETRY_DELAY_MS = 5_000;
@@ -307,7 +309,7 @@ export class ShardPoller<R> {
         // The iterator usually outlives a failed call, and re-acquiring one without a checkpoint at
         // LATEST would skip records; only a repeated failure drops it.
         if (failedPolls >= 2) iterator = undefined;
-        await this.#sleep(Math.min(this.#idleDelayMs * 2 ** failedPolls, MAX_RETRY_DELAY_MS));
+        await this.#sleep(exponentialDelay(this.#idleDelayMs, failedPolls, MAX_RETRY_DELAY_MS));
       }
     }
     shard.inFlightSince = undefined;
@@ -436,7 +438,7 @@ export class ShardPoller<R> {
       batch.retries++;
       this.#stats.retries++;
       await this.#sleep(
-        Math.min((this.#options.retryDelayMs ?? 100) * 2 ** (batch.retries - 1), MAX_RETRY_DELAY_MS),
+        exponentialDelay(this.#options.retryDelayMs ?? 100, batch.retries - 1, MAX_RETRY_DELAY_MS),
       );
       if (this.#stopping) break;
     }
@@ -504,16 +506,7 @@ export class ShardPoller<R> {
   }
 
   #sleep(ms: number): Promise<void> {
-    if (this.#stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#abort.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#abort.signal.addEventListener('abort', done, { once: true });
-    });
+    return abortableSleep(ms, this.#abort.signal);
   }
 }
 
@@ -585,4 +578,213 @@ export function batchFailureEnvelope<R>(
     version: '1.0',
     timestamp: new Date().toISOString(),
   };
+}
+
+/** The shards of a DescribeStream page (DynamoDB Streams and Kinesis share the shape). */
+export function toShardDescriptions(
+  shards:
+    | readonly {
+        ShardId?: string | undefined;
+        ParentShardId?: string | undefined;
+        SequenceNumberRange?: { EndingSequenceNumber?: string | undefined } | undefined;
+      }[]
+    | undefined,
+): ShardDescription[] {
+  const described: ShardDescription[] = [];
+  for (const shard of shards ?? []) {
+    if (shard.ShardId === undefined) continue;
+    described.push({
+      shardId: shard.ShardId,
+      ...(shard.ParentShardId === undefined ? {} : { parentShardId: shard.ParentShardId }),
+      closed: shard.SequenceNumberRange?.EndingSequenceNumber !== undefined,
+    });
+  }
+  return described;
+}
+
+/** The batch section of an on-failure message (`DDBStreamBatchInfo`, `KinesisBatchInfo`). */
+export interface ShardBatchInfo {
+  shardId: string;
+  startSequenceNumber: string;
+  endSequenceNumber: string;
+  approximateArrivalOfFirstRecord: string;
+  approximateArrivalOfLastRecord: string;
+  batchSize: number;
+  streamArn: string;
+}
+
+/** Local extras handed to `onFailure` next to the destination message. */
+export interface ShardBatchFailureDetails<T> {
+  /** The discarded records, in the shape the function received them. */
+  records: T[];
+  /** What the last attempt threw, or why the records were discarded (an invalid response, their age). */
+  error: unknown;
+}
+
+/** What a stream event source mapping (DynamoDB Streams, Kinesis) takes beside its service client. */
+export interface StreamMappingOptions<F, T> {
+  /** SAM logical id of the function, passed to the invoker. */
+  functionLogicalId: string;
+  /** The function's stream event (DynamoDB or Kinesis) from the template. */
+  eventSource: StreamEventSourceModel;
+  invoker: LambdaInvoker;
+  /**
+   * Receives each batch discarded after `maximumRetryAttempts` retries (or for its age); polling goes
+   * on once it resolves. Without it discarded batches are only counted, like a mapping without a destination.
+   */
+  onFailure?: (failure: F, details: ShardBatchFailureDetails<T>) => void | Promise<void>;
+  /** Polling and onFailure errors; the poller keeps going after each. Default: console.error. */
+  onError?: (error: unknown) => void;
+  /** Longest pause between empty polls of a shard (backs off from 5 ms). Default 50. */
+  idleDelayMs?: number;
+  /** How often DescribeStream looks for new shards. Default 1000; a shard ending triggers one at once. */
+  shardDiscoveryIntervalMs?: number;
+  /** Delay before the first retry of a failed batch, doubled per retry up to 5 s. Default 100. */
+  retryDelayMs?: number;
+  /** Region and account of the ARNs in events and failure messages. Defaults us-east-1 / 000000000000. */
+  region?: string;
+  accountId?: string;
+}
+
+/**
+ * A Lambda stream event source mapping over a {@link ShardPoller}: the lifecycle (resolve the stream,
+ * then start the engine), the counters, and the on-failure message. Subclasses say how the stream is
+ * found and how records look to the function and in the failure message.
+ * @typeParam R - a record as the service returns it.
+ * @typeParam T - a record as the function receives it.
+ * @typeParam F - the on-failure destination message.
+ */
+export abstract class StreamMapping<R, T, F> {
+  readonly #name: string;
+  readonly #options: StreamMappingOptions<F, T>;
+  readonly #reader: ShardReader<R>;
+  readonly #engine: ShardPoller<R>;
+  #streamArn: string | undefined;
+  #started = false;
+
+  /**
+   * @param name - the poller's class name, for messages.
+   * @param kind - the event source kind it reads.
+   * @param reader - the service reader; `streamArn` is known once `start()` has resolved it.
+   * @throws when the event source is of another kind.
+   */
+  protected constructor(
+    name: string,
+    kind: StreamEventSourceModel['kind'],
+    options: StreamMappingOptions<F, T>,
+    reader: (streamArn: () => string | undefined) => ShardReader<R>,
+  ) {
+    if (options.eventSource.kind !== kind) {
+      throw new Error(`${name} reads ${kind} streams, not ${options.eventSource.kind}`);
+    }
+    this.#name = name;
+    this.#options = options;
+    this.#reader = reader(() => this.#streamArn);
+    this.#engine = new ShardPoller<R>({
+      reader: this.#reader,
+      eventSource: options.eventSource,
+      invoke: (shardId, records) =>
+        options.invoker.invoke(options.functionLogicalId, {
+          Records: this.toLambdaRecords(shardId, records),
+        }),
+      onDiscard: (batch) => this.#discarded(batch),
+      onError: options.onError ?? ((error: unknown) => console.error(`${name}:`, error)),
+      ...(options.idleDelayMs === undefined ? {} : { idleDelayMs: options.idleDelayMs }),
+      ...(options.shardDiscoveryIntervalMs === undefined
+        ? {}
+        : { shardDiscoveryIntervalMs: options.shardDiscoveryIntervalMs }),
+      ...(options.retryDelayMs === undefined ? {} : { retryDelayMs: options.retryDelayMs }),
+    });
+  }
+
+  /** ARN of the stream being read, once started. */
+  get streamArn(): string | undefined {
+    return this.#streamArn;
+  }
+
+  /** A snapshot of the counters. */
+  get stats(): ShardPollerStats {
+    return this.#engine.stats;
+  }
+
+  /**
+   * Resolves the stream, lists its shards and positions an iterator on each shard to read first, so
+   * that with LATEST every record written after `start()` resolves is delivered.
+   * @throws when the stream does not exist or the emulator cannot be reached.
+   */
+  async start(): Promise<void> {
+    if (this.#started) throw new Error(`${this.#name} already started`);
+    this.#started = true;
+    try {
+      this.#streamArn = await this.resolveStreamArn(this.#engine.signal);
+    } catch (error) {
+      await this.stop();
+      throw error;
+    }
+    await this.#engine.start();
+  }
+
+  /**
+   * Ends polling: pending GetRecords calls and pauses are cut short, an invocation in flight is awaited
+   * (its outcome is checkpointed, but a failed batch is not retried). Idempotent.
+   */
+  stop(): Promise<void> {
+    return this.#engine.stop();
+  }
+
+  protected get region(): string {
+    return this.#options.region ?? 'us-east-1';
+  }
+
+  protected get accountId(): string {
+    return this.#options.accountId ?? '000000000000';
+  }
+
+  /** The ARN of the stream read, called once by `start()` with the signal `stop()` aborts. */
+  protected abstract resolveStreamArn(signal: AbortSignal): Promise<string | undefined>;
+
+  /** Records of one shard as the function receives them. */
+  protected abstract toLambdaRecords(shardId: string, records: R[]): T[];
+
+  /** The on-failure message around the envelope and the batch section. */
+  protected abstract failureMessage(
+    envelope: ReturnType<typeof batchFailureEnvelope>,
+    info: ShardBatchInfo,
+  ): F;
+
+  /** An arrival time as the failure message writes it. Default: ISO 8601 with milliseconds. */
+  protected formatArrival(date: Date): string {
+    return date.toISOString();
+  }
+
+  async #discarded(batch: DiscardedBatch<R>): Promise<void> {
+    const onFailure = this.#options.onFailure;
+    if (onFailure === undefined) return;
+    const first = batch.records[0];
+    const last = batch.records.at(-1);
+    const reader = this.#reader;
+    const sequenceNumber = (record: R | undefined) =>
+      (record === undefined ? undefined : reader.sequenceNumber(record)) ?? '';
+    const arrival = (record: R | undefined) => {
+      const date = record === undefined ? undefined : reader.arrival(record);
+      return date === undefined ? '' : this.formatArrival(date);
+    };
+    const envelope = batchFailureEnvelope(
+      batch,
+      `arn:aws:lambda:${this.region}:${this.accountId}:function:${this.#options.functionLogicalId}`,
+    );
+    const failure = this.failureMessage(envelope, {
+      shardId: batch.shardId,
+      startSequenceNumber: sequenceNumber(first),
+      endSequenceNumber: sequenceNumber(last),
+      approximateArrivalOfFirstRecord: arrival(first),
+      approximateArrivalOfLastRecord: arrival(last),
+      batchSize: batch.records.length,
+      streamArn: this.#streamArn ?? '',
+    });
+    await onFailure(failure, {
+      records: this.toLambdaRecords(batch.shardId, batch.records),
+      error: batch.error,
+    });
+  }
 }

@@ -8,6 +8,7 @@ import {
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
 import type { SqsEventSourceModel } from '#local/template/model.ts';
+import { abortableSleep } from './backoff.ts';
 
 /** ReceiveMessage returns at most 10 messages per call. */
 const MAX_RECEIVE = 10;
@@ -183,16 +184,8 @@ export class SqsPoller {
   }
 
   #sleep(ms: number): Promise<void> {
-    if (this.#abort.signal.aborted || ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#abort.signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#abort.signal.addEventListener('abort', done, { once: true });
-    });
+    if (ms <= 0) return Promise.resolve();
+    return abortableSleep(ms, this.#abort.signal);
   }
 }
 

@@ -17,49 +17,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTables } from '#local/emulators/create-tables.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#local/emulators/dynamodb-local.ts';
 import type { TableModel } from '#local/template/model.ts';
+import { templateTable } from '../helpers/template-tables.ts';
 
 const run = randomUUID().slice(0, 8);
 
 /** The two tables of template.yaml, as the template loader models them, with names unique to this run. */
-const realTimeData: TableModel = {
-  logicalId: 'RealTimeDataTable',
-  tableName: `test-${run}-RealTimeData`,
-  attributeDefinitions: [
-    { AttributeName: 'itemKey', AttributeType: 'S' },
-    { AttributeName: 'channel', AttributeType: 'S' },
-  ],
-  keySchema: [
-    { AttributeName: 'itemKey', KeyType: 'HASH' },
-    { AttributeName: 'channel', KeyType: 'RANGE' },
-  ],
-  globalSecondaryIndexes: [],
-  streamViewType: 'NEW_AND_OLD_IMAGES',
-  ttlAttribute: 'expiresAt',
-};
-const connections: TableModel = {
-  logicalId: 'ConnectionsTable',
-  tableName: `test-${run}-WebSocketConnectionManager`,
-  attributeDefinitions: [
-    { AttributeName: 'connectionId', AttributeType: 'S' },
-    { AttributeName: 'sk', AttributeType: 'S' },
-    { AttributeName: 'itemKey', AttributeType: 'S' },
-  ],
-  keySchema: [
-    { AttributeName: 'connectionId', KeyType: 'HASH' },
-    { AttributeName: 'sk', KeyType: 'RANGE' },
-  ],
-  globalSecondaryIndexes: [
-    {
-      IndexName: 'byItemKey',
-      KeySchema: [
-        { AttributeName: 'itemKey', KeyType: 'HASH' },
-        { AttributeName: 'connectionId', KeyType: 'RANGE' },
-      ],
-      Projection: { ProjectionType: 'KEYS_ONLY' },
-    },
-  ],
-  ttlAttribute: 'expiresAt',
-};
+const realTimeData = templateTable('RealTimeDataTable', `test-${run}`);
+const connections = templateTable('ConnectionsTable', `test-${run}`);
 
 function clientFor(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({

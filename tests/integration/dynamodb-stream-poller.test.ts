@@ -20,6 +20,7 @@ import {
 } from '#local/event-sources/dynamodb-stream-poller.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
 import type { StreamEventSourceModel } from '#local/template/model.ts';
+import { templateTable } from '../helpers/template-tables.ts';
 
 const run = randomUUID().slice(0, 8);
 let tableCount = 0;
@@ -52,22 +53,7 @@ afterAll(async () => {
 /** A fresh table shaped like RealTimeData (key itemKey + channel, NEW_AND_OLD_IMAGES stream). */
 async function newTable(): Promise<string> {
   const tableName = `test-${run}-stream-${++tableCount}`;
-  await createTables(client, [
-    {
-      logicalId: 'RealTimeDataTable',
-      tableName,
-      attributeDefinitions: [
-        { AttributeName: 'itemKey', AttributeType: 'S' },
-        { AttributeName: 'channel', AttributeType: 'S' },
-      ],
-      keySchema: [
-        { AttributeName: 'itemKey', KeyType: 'HASH' },
-        { AttributeName: 'channel', KeyType: 'RANGE' },
-      ],
-      globalSecondaryIndexes: [],
-      streamViewType: 'NEW_AND_OLD_IMAGES',
-    },
-  ]);
+  await createTables(client, [{ ...templateTable('RealTimeDataTable', `test-${run}`), tableName }]);
   return tableName;
 }
 

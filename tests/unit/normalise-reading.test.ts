@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { normaliseReading, normaliseReadingsBody } from '#core/normalise-reading.ts';
-import { PayloadTooLargeError, ValidationError } from '#runtime/errors.ts';
+import { PayloadTooLargeError } from '#runtime/errors.ts';
 import { fixture } from '../helpers/fixtures.ts';
+import { validationIssues } from '../helpers/validation.ts';
 
 const NOW = 1_763_900_000_500;
 const options = { keyAttribute: 'vehicleId', source: 'rest', now: NOW };
-
-function validationIssues(run: () => unknown) {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return (error as ValidationError).issues;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 describe('normaliseReading', () => {
   it('keeps the fixture reading as sent, with its source and receive time', () => {

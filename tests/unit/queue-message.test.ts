@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseClaimedPayload, parseQueueMessage, unwrapSnsEnvelope } from '#core/queue-message.ts';
-import { ValidationError } from '#runtime/errors.ts';
+import { validationIssues } from '../helpers/validation.ts';
 
 const options = { keyAttribute: 'vehicleId', source: 'queue', now: 1_700_000_000_000 };
 const envelope = (message: unknown) =>
@@ -88,15 +88,8 @@ describe('parseQueueMessage', () => {
   });
 
   it('names what is wrong with a bad message', () => {
-    const issuesOf = (body: string) => {
-      try {
-        parseQueueMessage(body, options);
-      } catch (error) {
-        expect(error).toBeInstanceOf(ValidationError);
-        return (error as ValidationError).issues.map((issue) => issue.path);
-      }
-      throw new Error('expected a ValidationError');
-    };
+    const issuesOf = (body: string) =>
+      validationIssues(() => parseQueueMessage(body, options)).map((issue) => issue.path);
     expect(issuesOf('{"vehicleId":')).toEqual(['body']);
     expect(issuesOf(JSON.stringify({ data: {} }))).toEqual(['body.vehicleId']);
     expect(issuesOf(JSON.stringify({ type: 'rename', requestId: 'r' }))).toEqual(['message.type']);

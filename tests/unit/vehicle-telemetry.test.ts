@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mapVehicleTelemetry } from '#core/vehicle-telemetry.ts';
-import { PayloadTooLargeError, ValidationError } from '#runtime/errors.ts';
+import { PayloadTooLargeError } from '#runtime/errors.ts';
 import { fixture } from '../helpers/fixtures.ts';
+import { validationIssues } from '../helpers/validation.ts';
 
 const NOW = 1_763_900_000_500;
 const RECEIVED = 1_763_900_000_200;
@@ -13,16 +14,6 @@ const ruleOutput = (payload: Record<string, unknown>) => ({
   vehicleId: '3',
   receivedAt: RECEIVED,
 });
-
-function issuesOf(run: () => unknown) {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ValidationError);
-    return (error as ValidationError).issues;
-  }
-  throw new Error('expected a ValidationError');
-}
 
 describe('mapVehicleTelemetry', () => {
   it('maps the fixture telemetry to a telemetry reading from iot, measurements as data', () => {
@@ -47,7 +38,7 @@ describe('mapVehicleTelemetry', () => {
   });
 
   it('names every bad field', () => {
-    const issues = issuesOf(() =>
+    const issues = validationIssues(() =>
       mapVehicleTelemetry(ruleOutput({ speed: -1, lat: 91, fuel: 'half', label: 'x' }), options),
     );
     expect(issues.map((issue) => issue.path).sort()).toEqual([
@@ -59,16 +50,17 @@ describe('mapVehicleTelemetry', () => {
   });
 
   it('refuses telemetry without a vehicle id, without measurements, or from the future', () => {
-    expect(issuesOf(() => mapVehicleTelemetry({ speed: 1, receivedAt: RECEIVED }, options))[0]?.path).toBe(
-      'event.vehicleId',
-    );
-    expect(issuesOf(() => mapVehicleTelemetry(ruleOutput({ ts: 5 }), options))[0]?.message).toBe(
+    expect(
+      validationIssues(() => mapVehicleTelemetry({ speed: 1, receivedAt: RECEIVED }, options))[0]?.path,
+    ).toBe('event.vehicleId');
+    expect(validationIssues(() => mapVehicleTelemetry(ruleOutput({ ts: 5 }), options))[0]?.message).toBe(
       'carries no measurement',
     );
     expect(
-      issuesOf(() => mapVehicleTelemetry(ruleOutput({ ts: NOW + 3_600_000, speed: 1 }), options))[0]?.path,
+      validationIssues(() => mapVehicleTelemetry(ruleOutput({ ts: NOW + 3_600_000, speed: 1 }), options))[0]
+        ?.path,
     ).toBe('event.ts');
-    expect(issuesOf(() => mapVehicleTelemetry('not an object', options))[0]?.path).toBe('event');
+    expect(validationIssues(() => mapVehicleTelemetry('not an object', options))[0]?.path).toBe('event');
   });
 
   it('refuses telemetry whose frame would exceed the WebSocket frame limit', () => {
