@@ -90,6 +90,12 @@ export interface Platform {
    * connection) and starts it again on the same port. Only with `dataDir`: in memory, data would go.
    */
   dynamoDb: { stop(): Promise<void>; start(): Promise<void> };
+  /**
+   * Fault injection: stops the WebSocket gateway (every connection is closed with 1001 and gets its
+   * `$disconnect`; connects meet a refused port; HTTP, pollers and functions keep running) and starts
+   * it again on the same port. Clients reconnect and `sync`.
+   */
+  websocketGateway: { stop(): Promise<void>; start(): Promise<void> };
 }
 
 /**
@@ -318,6 +324,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       invoke: (id, event) => invoker.invoke(id, event),
       stop: stopAll,
       dynamoDb,
+      websocketGateway: {
+        stop: () => gateway.close(),
+        start: async () => {
+          await gateway.start();
+        },
+      },
     };
   } catch (error) {
     await stopAll();

@@ -163,7 +163,7 @@ export class WebSocketGateway {
   readonly #connectAuthorizer: WebSocketAuthorizerModel | undefined;
   readonly #selectRoute: RouteSelector;
   readonly #server: Server;
-  readonly #wss: WebSocketServer;
+  #wss: WebSocketServer;
   readonly #connections = new Map<string, Connection>();
   readonly #pendingIds = new Set<string>();
   readonly #subprotocols = new WeakMap<IncomingMessage, string>();
@@ -190,13 +190,7 @@ export class WebSocketGateway {
     this.#routes = new Map(options.api.routes.map((route) => [route.routeKey, route.functionLogicalId]));
     this.#connectAuthorizer = options.api.routes.find((route) => route.routeKey === '$connect')?.authorizer;
     this.#selectRoute = compileRouteSelectionExpression(options.api.routeSelectionExpression);
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      maxPayload: MAX_MESSAGE_BYTES,
-      perMessageDeflate: false,
-      handleProtocols: (_protocols, req) => this.#subprotocols.get(req) ?? false,
-    });
+    this.#wss = this.#createWebSocketServer();
     this.#server = createServer((req, res) => {
       this.#onHttpRequest(req, res).catch((error: unknown) => {
         this.#logger.error('@connections request failed', { error: String(error) });
@@ -213,11 +207,19 @@ export class WebSocketGateway {
     });
   }
 
-  /** Listens on 127.0.0.1. Resolves with the bound port. */
+  /**
+   * Listens on 127.0.0.1. Resolves with the bound port. After `close()` it listens again on the same
+   * port (a gateway restart: the old connections are gone, clients reconnect with new ids).
+   */
   async start(): Promise<{ port: number; url: string; managementEndpoint: string }> {
+    if (this.#closing) {
+      // A closed ws server refuses every upgrade (503): a restart needs a fresh one.
+      this.#wss = this.#createWebSocketServer();
+      this.#closing = false;
+    }
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
-      this.#server.listen(this.#options.port ?? 0, '127.0.0.1', () => {
+      this.#server.listen(this.#port || (this.#options.port ?? 0), '127.0.0.1', () => {
         this.#server.off('error', reject);
         resolve();
       });
@@ -320,6 +322,16 @@ export class WebSocketGateway {
     this.#server.closeAllConnections();
     await serverClosed;
     this.#wss.close();
+  }
+
+  #createWebSocketServer(): WebSocketServer {
+    return new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: MAX_MESSAGE_BYTES,
+      perMessageDeflate: false,
+      handleProtocols: (_protocols, req) => this.#subprotocols.get(req) ?? false,
+    });
   }
 
   async #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
