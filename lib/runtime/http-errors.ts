@@ -71,8 +71,15 @@ export function httpErrorMapper(logger: Logger): MiddlewareObj {
   return {
     onError: async (request) => {
       const { status, body, platformError } = toHttpError(request.error);
-      if (status >= 500) logger.error('request failed', { error: platformError, cause: request.error });
-      else logger.info('request rejected', { status, code: body.error.code, issues: body.error.issues });
+      // The platform error carries what was thrown as its cause; log the original only when it was replaced.
+      if (status >= 500) {
+        logger.error(
+          'request failed',
+          request.error === platformError
+            ? { error: platformError }
+            : { error: platformError, thrown: request.error },
+        );
+      } else logger.info('request rejected', { status, code: body.error.code, issues: body.error.issues });
       request.response = jsonResponse(status, body);
     },
   };
