@@ -3,7 +3,7 @@ import 'uplot/dist/uPlot.min.css';
 import { ItemKeySchema } from '#contracts/item-key.ts';
 import type { ItemFrame } from '#contracts/ws-protocol.ts';
 import { formatAge, formatValue, h, hashParams } from '../dom.ts';
-import { exposeForTests, LiveConnection } from '../live-connection.ts';
+import { pageConnection } from '../page-connection.ts';
 import type { PlatformInfo } from '../platform.ts';
 import { connectionBadge } from './connection-badge.ts';
 
@@ -98,10 +98,7 @@ export function mountDashboard(root: HTMLElement, platform: PlatformInfo): () =>
     ),
   );
 
-  const live = new LiveConnection({
-    websocketUrl: platform.websocketUrl,
-    keyAttribute: platform.keyAttribute,
-    token: platform.token,
+  const live = pageConnection(platform, badge, {
     onItem: (frame) => applyFrame(frame),
     onRemoved: (frame) => {
       const view = views.get(frame.key)?.channels.get(frame.channel);
@@ -113,9 +110,7 @@ export function mountDashboard(root: HTMLElement, platform: PlatformInfo): () =>
     onError: (frame) => {
       formError.textContent = `${frame.code}: ${frame.message}`;
     },
-    onState: (state) => badge.set(state),
   });
-  exposeForTests(live);
 
   function watch(key: string): void {
     if (views.has(key)) return;

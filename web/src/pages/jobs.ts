@@ -8,8 +8,9 @@ import {
   jobKey,
 } from '#contracts/jobs.ts';
 import type { ItemFrame } from '#contracts/ws-protocol.ts';
+import { alertList } from '../alerts.ts';
 import { h } from '../dom.ts';
-import { exposeForTests, LiveConnection } from '../live-connection.ts';
+import { pageConnection } from '../page-connection.ts';
 import type { PlatformInfo } from '../platform.ts';
 import { connectionBadge } from './connection-badge.ts';
 
@@ -45,7 +46,7 @@ const CHOICES: Record<string, { label: string; request: () => JobRequest }> = {
 export function mountJobs(root: HTMLElement, platform: PlatformInfo): () => void {
   const rows = new Map<string, JobRow>();
   const badge = connectionBadge();
-  const alerts = h('div', { class: 'alerts', 'aria-live': 'polite' });
+  const alerts = alertList();
   const select = h(
     'select',
     { name: 'type', 'aria-label': 'Job' },
@@ -69,21 +70,16 @@ export function mountJobs(root: HTMLElement, platform: PlatformInfo): () => void
       'section',
       { class: 'page jobs-page' },
       h('div', { class: 'toolbar' }, h('h1', {}, 'Jobs'), form, badge.element),
-      alerts,
+      alerts.element,
       h('div', { class: 'card' }, empty, list),
     ),
   );
 
   // The connection opens on the first job's key; later jobs are added subscriptions.
-  const live = new LiveConnection({
-    websocketUrl: platform.websocketUrl,
-    keyAttribute: platform.keyAttribute,
-    token: platform.token,
+  const live = pageConnection(platform, badge, {
     onItem: (frame) => applyStatus(frame),
-    onError: (frame) => alert(frame.code, frame.message),
-    onState: (state) => badge.set(state),
+    onError: (frame) => alerts.show(frame.code, frame.message),
   });
-  exposeForTests(live);
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -126,7 +122,7 @@ export function mountJobs(root: HTMLElement, platform: PlatformInfo): () => void
       }
       JobAcceptedSchema.parse(body);
     } catch (error) {
-      alert('NetworkError', (error as Error).message);
+      alerts.show('NetworkError', (error as Error).message);
     } finally {
       submit.disabled = false;
     }
@@ -176,18 +172,6 @@ export function mountJobs(root: HTMLElement, platform: PlatformInfo): () => void
           : data.status === 'running'
             ? `${Math.round(progress * 100)} %`
             : 'waiting for a worker';
-  }
-
-  function alert(code: string, message: string): void {
-    const item = h(
-      'div',
-      { class: 'alert', role: 'alert', 'data-code': code },
-      h('strong', {}, code),
-      ` ${message}`,
-      h('button', { class: 'icon', 'aria-label': 'Dismiss', onclick: () => item.remove() }, '×'),
-    );
-    alerts.append(item);
-    setTimeout(() => item.remove(), 8000);
   }
 
   return () => live.close();

@@ -4,17 +4,25 @@ import {
   RoomMessageDataSchema,
   RoomNameSchema,
   roomKey,
-  UserNameSchema,
 } from '#contracts/room-messages.ts';
 import type { ItemFrame } from '#contracts/ws-protocol.ts';
+import { alertList } from '../alerts.ts';
+import { remember, stored } from '../browser-storage.ts';
 import { h, hashParams } from '../dom.ts';
-import { exposeForTests, LiveConnection } from '../live-connection.ts';
+import type { LiveConnection } from '../live-connection.ts';
+import { pageConnection } from '../page-connection.ts';
 import type { PlatformInfo } from '../platform.ts';
+import { mountUserPage, type UserPageOptions, type UserSession, whoAmI } from '../user-page.ts';
 import { connectionBadge } from './connection-badge.ts';
 
-const USER_KEY = 'rtp.rooms.user';
 const ROOM_KEY = 'rtp.rooms.room';
-const ALERT_MS = 8000;
+/** Where "change" of the user name goes, and the name picker's texts. */
+const USER_PAGE: UserPageOptions = {
+  route: '#/rooms',
+  pageClass: 'rooms',
+  heading: 'Join the chat',
+  hint: 'Pick a name. Messages you post carry it, and only you can edit or delete them.',
+};
 
 interface Message {
   id: string;
@@ -28,28 +36,18 @@ interface Message {
  * author is the connection's user. Returns a function that tears the page down.
  */
 export function mountRooms(root: HTMLElement, platform: PlatformInfo): () => void {
-  let disposeCurrent = () => {};
-  const restart = () => {
-    disposeCurrent();
-    disposeCurrent = mountRoomsAs(root, platform, restart);
-  };
-  restart();
-  return () => disposeCurrent();
+  return mountUserPage(root, USER_PAGE, (session) => mountRoomsAs(root, platform, session));
 }
 
-/** The rooms page for the user named in the hash or storage, or the name picker (then `restart`). */
-function mountRoomsAs(root: HTMLElement, platform: PlatformInfo, restart: () => void): () => void {
+/** The rooms page for the session's user. */
+function mountRoomsAs(root: HTMLElement, platform: PlatformInfo, session: UserSession): () => void {
+  const { user } = session;
   const params = hashParams();
-  const user = valid(UserNameSchema, params.get('user')) ?? valid(UserNameSchema, stored(USER_KEY));
-  if (user === undefined) {
-    renderNamePicker(root, restart);
-    return () => {};
-  }
   let room = valid(RoomNameSchema, params.get('room')) ?? valid(RoomNameSchema, stored(ROOM_KEY)) ?? 'lobby';
   const messages = new Map<string, Message>();
 
   const badge = connectionBadge();
-  const alerts = h('div', { class: 'alerts', 'aria-live': 'polite' });
+  const alerts = alertList();
   const list = h('ol', { class: 'messages', 'aria-label': 'Messages' });
   const title = h('h2', {});
   const roomInput = h('input', { name: 'room', value: room, 'aria-label': 'Room', autocomplete: 'off' });
@@ -57,7 +55,7 @@ function mountRoomsAs(root: HTMLElement, platform: PlatformInfo, restart: () => 
   joinForm.addEventListener('submit', (event) => {
     event.preventDefault();
     const next = RoomNameSchema.safeParse(roomInput.value);
-    if (!next.success) return alert('ValidationError', `room ${next.error.issues[0]?.message}`);
+    if (!next.success) return alerts.show('ValidationError', `room ${next.error.issues[0]?.message}`);
     join(next.data);
   });
   const textInput = h('input', {
@@ -89,37 +87,15 @@ function mountRoomsAs(root: HTMLElement, platform: PlatformInfo, restart: () => 
         { class: 'toolbar' },
         h('h1', {}, 'Rooms'),
         joinForm,
-        h(
-          'span',
-          { class: 'whoami' },
-          'You are ',
-          h('strong', { class: 'user-name' }, user),
-          ' ',
-          h(
-            'button',
-            {
-              class: 'link',
-              onclick: () => {
-                forget(USER_KEY);
-                // A name in the hash would win again: drop it (the route change remounts the page).
-                if (hashParams().has('user')) location.hash = '#/rooms';
-                else restart();
-              },
-            },
-            'change',
-          ),
-        ),
+        whoAmI('You are ', session),
         badge.element,
       ),
-      alerts,
+      alerts.element,
       h('div', { class: 'chat card' }, title, empty, list, composer),
     ),
   );
 
-  const live = new LiveConnection({
-    websocketUrl: platform.websocketUrl,
-    keyAttribute: platform.keyAttribute,
-    token: platform.token,
+  const live = pageConnection(platform, badge, {
     query: { user },
     onItem: (frame) => applyMessage(frame),
     onRemoved: (frame) => {
@@ -127,10 +103,8 @@ function mountRoomsAs(root: HTMLElement, platform: PlatformInfo, restart: () => 
       messages.get(id)?.element.remove();
       messages.delete(id);
     },
-    onError: (frame) => alert(frame.code, frame.message),
-    onState: (state) => badge.set(state),
+    onError: (frame) => alerts.show(frame.code, frame.message),
   });
-  exposeForTests(live);
   join(room);
 
   function join(next: string): void {
@@ -148,7 +122,7 @@ function mountRoomsAs(root: HTMLElement, platform: PlatformInfo, restart: () => 
 
   function send(message: Parameters<LiveConnection['send']>[0]): boolean {
     if (live.send(message)) return true;
-    alert('Offline', 'not connected; reconnecting, try again in a moment');
+    alerts.show('Offline', 'not connected; reconnecting, try again in a moment');
     return false;
   }
 
@@ -238,53 +212,7 @@ function mountRoomsAs(root: HTMLElement, platform: PlatformInfo, restart: () => 
     input.focus();
   }
 
-  function alert(code: string, message: string): void {
-    const item = h(
-      'div',
-      { class: 'alert', role: 'alert', 'data-code': code },
-      h('strong', {}, code),
-      ` ${message}`,
-      h('button', { class: 'icon', 'aria-label': 'Dismiss', onclick: () => item.remove() }, '×'),
-    );
-    alerts.append(item);
-    setTimeout(() => item.remove(), ALERT_MS);
-  }
-
   return () => live.close();
-}
-
-function renderNamePicker(root: HTMLElement, done: () => void): void {
-  const input = h('input', {
-    name: 'user',
-    placeholder: 'e.g. ana',
-    autocomplete: 'nickname',
-    'aria-label': 'Your name',
-  });
-  const error = h('p', { class: 'form-error', role: 'status' });
-  const form = h(
-    'form',
-    { class: 'name-form card' },
-    h('h1', {}, 'Join the chat'),
-    h(
-      'p',
-      { class: 'muted' },
-      'Pick a name. Messages you post carry it, and only you can edit or delete them.',
-    ),
-    h('div', { class: 'row' }, input, h('button', { type: 'submit', class: 'primary' }, 'Continue')),
-    error,
-  );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const parsed = UserNameSchema.safeParse(input.value);
-    if (!parsed.success) {
-      error.textContent = `name ${parsed.error.issues[0]?.message ?? 'is invalid'}`;
-      return;
-    }
-    remember(USER_KEY, parsed.data);
-    done();
-  });
-  root.replaceChildren(h('section', { class: 'page rooms' }, form));
-  input.focus();
 }
 
 function isBefore(a: Message, b: Message): boolean {
@@ -302,28 +230,4 @@ function valid<T>(
   if (value === null || value === undefined) return undefined;
   const parsed = schema.safeParse(value);
   return parsed.success ? parsed.data : undefined;
-}
-
-function stored(name: string): string | null {
-  try {
-    return localStorage.getItem(name);
-  } catch {
-    return null;
-  }
-}
-
-function remember(name: string, value: string): void {
-  try {
-    localStorage.setItem(name, value);
-  } catch {
-    // Storage may be disabled; the choice holds for this visit only.
-  }
-}
-
-function forget(name: string): void {
-  try {
-    localStorage.removeItem(name);
-  } catch {
-    // Nothing stored then.
-  }
 }

@@ -1,15 +1,20 @@
-import { UserNameSchema } from '#contracts/room-messages.ts';
 import { BID_CHANNEL, BidDataSchema, type ProductRow, productKey } from '#contracts/sales.ts';
 import type { ItemFrame } from '#contracts/ws-protocol.ts';
-import { h, hashParams } from '../dom.ts';
-import { exposeForTests, LiveConnection } from '../live-connection.ts';
+import { alertList } from '../alerts.ts';
+import { h } from '../dom.ts';
+import { pageConnection } from '../page-connection.ts';
 import type { PlatformInfo } from '../platform.ts';
 import type { CatalogueReply, LoadCatalogue } from '../sales/catalogue.worker.ts';
+import { mountUserPage, type UserPageOptions, type UserSession, whoAmI } from '../user-page.ts';
 import { connectionBadge } from './connection-badge.ts';
 
-/** The same name as in the rooms: one person, one name across the app. */
-const USER_KEY = 'rtp.rooms.user';
-const ALERT_MS = 8000;
+/** Where "change" of the user name goes, and the name picker's texts. */
+const USER_PAGE: UserPageOptions = {
+  route: '#/sales',
+  pageClass: 'sales',
+  heading: 'Join the auction',
+  hint: 'Pick a name. Your bids carry it; the server checks every bid against the current one.',
+};
 
 interface ProductCard {
   product: ProductRow;
@@ -30,27 +35,18 @@ interface ProductCard {
  * `bid`; the server decides who wins (a Conflict error names the current bid). Returns the teardown.
  */
 export function mountSales(root: HTMLElement, platform: PlatformInfo): () => void {
-  let disposeCurrent = () => {};
-  const restart = () => {
-    disposeCurrent();
-    disposeCurrent = mountSalesAs(root, platform, restart);
-  };
-  restart();
-  return () => disposeCurrent();
+  return mountUserPage(root, USER_PAGE, (session) => mountSalesAs(root, platform, session));
 }
 
-function mountSalesAs(root: HTMLElement, platform: PlatformInfo, restart: () => void): () => void {
-  const user = valid(hashParams().get('user')) ?? valid(stored(USER_KEY));
-  if (user === undefined) {
-    renderNamePicker(root, restart);
-    return () => {};
-  }
+/** The sales page for the session's user. */
+function mountSalesAs(root: HTMLElement, platform: PlatformInfo, session: UserSession): () => void {
+  const { user } = session;
   const cards = new Map<number, ProductCard>();
   /** Products of bids sent and not answered yet, in send order (replies carry no product id). */
   const pending: number[] = [];
 
   const badge = connectionBadge();
-  const alerts = h('div', { class: 'alerts', 'aria-live': 'polite' });
+  const alerts = alertList();
   const grid = h('div', { class: 'products', 'aria-label': 'Products' });
   const status = h('span', { class: 'catalogue-status muted', role: 'status' }, 'Loading the catalogue…');
   const reload = h('button', { type: 'button', class: 'reload' }, 'Reload catalogue');
@@ -62,38 +58,17 @@ function mountSalesAs(root: HTMLElement, platform: PlatformInfo, restart: () => 
         'div',
         { class: 'toolbar' },
         h('h1', {}, 'Sales'),
-        h(
-          'span',
-          { class: 'whoami' },
-          'Bidding as ',
-          h('strong', { class: 'user-name' }, user),
-          ' ',
-          h(
-            'button',
-            {
-              class: 'link',
-              onclick: () => {
-                forget(USER_KEY);
-                if (hashParams().has('user')) location.hash = '#/sales';
-                else restart();
-              },
-            },
-            'change',
-          ),
-        ),
+        whoAmI('Bidding as ', session),
         reload,
         status,
         badge.element,
       ),
-      alerts,
+      alerts.element,
       grid,
     ),
   );
 
-  const live = new LiveConnection({
-    websocketUrl: platform.websocketUrl,
-    keyAttribute: platform.keyAttribute,
-    token: platform.token,
+  const live = pageConnection(platform, badge, {
     query: { user },
     onItem: (frame) => applyBid(frame),
     onAck: (frame) => {
@@ -104,11 +79,9 @@ function mountSalesAs(root: HTMLElement, platform: PlatformInfo, restart: () => 
     onError: (frame) => {
       const productId = frame.action === 'bid' ? pending.shift() : undefined;
       if (productId !== undefined) showNote(productId, 'error', frame.message);
-      alert(frame.code, frame.message);
+      alerts.show(frame.code, frame.message);
     },
-    onState: (state) => badge.set(state),
   });
-  exposeForTests(live);
 
   const worker = new Worker(new URL('../sales/catalogue.worker.ts', import.meta.url), { type: 'module' });
   worker.onmessage = (event: MessageEvent<CatalogueReply>) => {
@@ -116,7 +89,7 @@ function mountSalesAs(root: HTMLElement, platform: PlatformInfo, restart: () => 
     const reply = event.data;
     if (reply.type === 'error') {
       status.textContent = 'Catalogue unavailable';
-      alert('CatalogueError', reply.message);
+      alerts.show('CatalogueError', reply.message);
       return;
     }
     for (const product of reply.products) upsertCard(product);
@@ -233,88 +206,12 @@ function mountSalesAs(root: HTMLElement, platform: PlatformInfo, restart: () => 
     card.note.dataset.kind = kind;
   }
 
-  function alert(code: string, message: string): void {
-    const item = h(
-      'div',
-      { class: 'alert', role: 'alert', 'data-code': code },
-      h('strong', {}, code),
-      ` ${message}`,
-      h('button', { class: 'icon', 'aria-label': 'Dismiss', onclick: () => item.remove() }, '×'),
-    );
-    alerts.append(item);
-    setTimeout(() => item.remove(), ALERT_MS);
-  }
-
   return () => {
     live.close();
     worker.terminate();
   };
 }
 
-function renderNamePicker(root: HTMLElement, done: () => void): void {
-  const input = h('input', {
-    name: 'user',
-    placeholder: 'e.g. ana',
-    autocomplete: 'nickname',
-    'aria-label': 'Your name',
-  });
-  const error = h('p', { class: 'form-error', role: 'status' });
-  const form = h(
-    'form',
-    { class: 'name-form card' },
-    h('h1', {}, 'Join the auction'),
-    h(
-      'p',
-      { class: 'muted' },
-      'Pick a name. Your bids carry it; the server checks every bid against the current one.',
-    ),
-    h('div', { class: 'row' }, input, h('button', { type: 'submit', class: 'primary' }, 'Continue')),
-    error,
-  );
-  form.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const parsed = UserNameSchema.safeParse(input.value);
-    if (!parsed.success) {
-      error.textContent = `name ${parsed.error.issues[0]?.message ?? 'is invalid'}`;
-      return;
-    }
-    remember(USER_KEY, parsed.data);
-    done();
-  });
-  root.replaceChildren(h('section', { class: 'page sales' }, form));
-  input.focus();
-}
-
 function money(amount: number): string {
   return amount.toLocaleString(undefined, { style: 'currency', currency: 'EUR' });
-}
-
-function valid(value: string | null | undefined): string | undefined {
-  if (value === null || value === undefined) return undefined;
-  const parsed = UserNameSchema.safeParse(value);
-  return parsed.success ? parsed.data : undefined;
-}
-
-function stored(name: string): string | null {
-  try {
-    return localStorage.getItem(name);
-  } catch {
-    return null;
-  }
-}
-
-function remember(name: string, value: string): void {
-  try {
-    localStorage.setItem(name, value);
-  } catch {
-    // Storage may be disabled; the name holds for this visit only.
-  }
-}
-
-function forget(name: string): void {
-  try {
-    localStorage.removeItem(name);
-  } catch {
-    // Nothing stored then.
-  }
 }

@@ -1,0 +1,34 @@
+import {
+  type ConnectionState,
+  exposeForTests,
+  LiveConnection,
+  type LiveConnectionOptions,
+} from './live-connection.ts';
+import type { PlatformInfo } from './platform.ts';
+
+/** The frame handlers and extra query of a page; the rest comes from the platform. */
+export type PageConnectionOptions = Omit<
+  LiveConnectionOptions,
+  'websocketUrl' | 'keyAttribute' | 'token' | 'onState'
+>;
+
+/**
+ * The page's live connection to `platform` (its WebSocket URL, key attribute and token), with its
+ * state shown on `badge` and the connection exposed to browser tests as `window.rtp.live`.
+ * Like every LiveConnection it connects on the first subscribe.
+ */
+export function pageConnection(
+  platform: PlatformInfo,
+  badge: { set(state: ConnectionState): void },
+  options: PageConnectionOptions,
+): LiveConnection {
+  const live = new LiveConnection({
+    ...options,
+    websocketUrl: platform.websocketUrl,
+    keyAttribute: platform.keyAttribute,
+    token: platform.token,
+    onState: (state) => badge.set(state),
+  });
+  exposeForTests(live);
+  return live;
+}
