@@ -116,3 +116,14 @@ export function loadConfig<S extends z.ZodType>(
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
   throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
 }
+
+/**
+ * Powertools' own tracing switch, read here so the Tracer (and the X-Ray SDK's process-wide async
+ * hook) is only loaded when tracing is on. On Lambda it is on unless set to "false".
+ */
+export const TracingEnvSchema = z.object({
+  POWERTOOLS_TRACE_ENABLED: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((value) => value === 'true' || value === '1'),
+});

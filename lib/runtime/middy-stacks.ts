@@ -1,19 +1,21 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { Context } from 'aws-lambda';
 import { requireApiKey } from './api-key.ts';
 import { httpErrorMapper } from './http-errors.ts';
 import type { Powertools } from './powertools.ts';
+import { tracingMiddleware } from './tracing.ts';
 
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;
 
 /** Tracing, context-enriched logs and metrics flushed per invocation (cold start counted). */
 export function observedHandler<E, R>(handler: Handler<E, R>, tools: Powertools): MiddyfiedHandler<E, R> {
-  return middy<E, R>(handler)
-    .use(captureLambdaHandler(tools.tracer))
+  const stack = middy<E, R>(handler);
+  const tracing = tracingMiddleware(tools.tracer);
+  if (tracing) stack.use(tracing as MiddlewareObj<E, R>);
+  return stack
     .use(injectLambdaContext(tools.logger, { resetKeys: true }))
     .use(logMetrics(tools.metrics, { captureColdStartMetric: true }));
 }

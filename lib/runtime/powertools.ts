@@ -1,12 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { recordMetricTotal } from './metric-totals.ts';
+import { createTracer } from './tracing.ts';
 
 export interface Powertools {
   logger: Logger;
   metrics: Metrics;
-  tracer: Tracer;
+  /** Undefined when tracing is off (see tracing.ts). */
+  tracer: Tracer | undefined;
 }
 
 /** Powertools metrics that also keep running totals in the process (see metric-totals.ts). */
@@ -49,7 +51,7 @@ export function powertoolsFor(serviceName: string): Powertools {
           error: (...args: unknown[]) => logger.error(String(args[0])),
         },
       }),
-      tracer: new Tracer({ serviceName }),
+      tracer: createTracer(serviceName),
     };
     byService.set(serviceName, tools);
   }
