@@ -31,29 +31,26 @@ export class S3CatalogueStore implements CatalogueObjectStore {
   }
 
   async writeIfMatch(bytes: Uint8Array, etag: string): Promise<void> {
-    try {
-      await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: this.key,
-          Body: bytes,
-          ContentType: SQLITE_CONTENT_TYPE,
-          IfMatch: etag,
-        }),
-      );
-    } catch (error) {
-      // 412 PreconditionFailed: changed since read. 409 ConditionalRequestConflict: a concurrent
-      // conditional write to the same key is in flight; both mean read again.
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status === 412 || status === 409) {
-        throw new StaleWriteError(`${this.where()} changed since it was read`, { cause: error });
-      }
-      throw this.failed('put', error);
+    if (!(await this.putIf(bytes, { IfMatch: etag }, 'put'))) {
+      throw new StaleWriteError(`${this.where()} changed since it was read`);
     }
   }
 
   /** Creates the catalogue unless one exists (`If-None-Match: *`); true when it was created. */
-  async createIfAbsent(bytes: Uint8Array): Promise<boolean> {
+  createIfAbsent(bytes: Uint8Array): Promise<boolean> {
+    return this.putIf(bytes, { IfNoneMatch: '*' }, 'create');
+  }
+
+  /**
+   * A conditional PutObject; false when its precondition did not hold. 412 PreconditionFailed: the
+   * object changed (or exists); 409 ConditionalRequestConflict: a concurrent conditional write to the
+   * same key is in flight. Both mean: read again.
+   */
+  private async putIf(
+    bytes: Uint8Array,
+    condition: { IfMatch: string } | { IfNoneMatch: '*' },
+    what: string,
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new PutObjectCommand({
@@ -61,14 +58,14 @@ export class S3CatalogueStore implements CatalogueObjectStore {
           Key: this.key,
           Body: bytes,
           ContentType: SQLITE_CONTENT_TYPE,
-          IfNoneMatch: '*',
+          ...condition,
         }),
       );
       return true;
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
       if (status === 412 || status === 409) return false;
-      throw this.failed('create', error);
+      throw this.failed(what, error);
     }
   }
 

@@ -330,6 +330,15 @@ async function createStores(): Promise<FauxqsStores> {
   return { sqsStore, snsStore: new SnsStore(), s3Store: new S3Store() };
 }
 
+/** What the S3 hooks read of a fastify request. */
+interface ServedRequest {
+  method: string;
+  routeOptions: { url?: string };
+  params: unknown;
+  query: unknown;
+  headers: Record<string, unknown>;
+}
+
 /**
  * Emulates S3 conditional writes, which fauxqs 1.9.2 ignores on PutObject: `If-Match: <etag>`
  * (412 PreconditionFailed when the object changed, 404 NoSuchKey when it is gone) and
@@ -337,13 +346,7 @@ async function createStores(): Promise<FauxqsStores> {
  * request's write can land between the check and fauxqs' own handler storing the object.
  */
 function conditionalPutRefusal(
-  request: {
-    method: string;
-    routeOptions: { url?: string };
-    params: unknown;
-    query: unknown;
-    headers: Record<string, unknown>;
-  },
+  request: ServedRequest,
   store: FauxqsS3Store,
 ): { status: number; xml: string } | undefined {
   if (request.method !== 'PUT' || request.routeOptions.url !== '/:bucket/*') return undefined;
@@ -382,13 +385,7 @@ function conditionalPutRefusal(
 
 /** The object creation a served request made (PutObject, CopyObject, CompleteMultipartUpload), if any. */
 function objectCreatedBy(
-  request: {
-    method: string;
-    routeOptions: { url?: string };
-    params: unknown;
-    query: unknown;
-    headers: Record<string, unknown>;
-  },
+  request: ServedRequest,
   status: number,
 ): Omit<ObjectCreated, 'size' | 'eTag'> | undefined {
   if (status !== 200 || request.routeOptions.url !== '/:bucket/*') return undefined;

@@ -58,3 +58,21 @@ export function connectClient(url: string, options: WebSocket.ClientOptions = {}
     });
   });
 }
+
+/**
+ * The subscribers of one test file: `connect(key)` opens a client on `?<keyAttribute>=<key>` and
+ * remembers it; `closeAll()` (in afterAll) closes every one still open.
+ */
+export function subscriberPool(websocketUrl: () => string, keyAttribute = 'vehicleId') {
+  const open: TestClient[] = [];
+  return {
+    async connect(key: string): Promise<TestClient> {
+      const client = await connectClient(`${websocketUrl()}/?${keyAttribute}=${encodeURIComponent(key)}`);
+      open.push(client);
+      return client;
+    },
+    closeAll: async () => {
+      await Promise.all(open.splice(0).map((client) => client.close()));
+    },
+  };
+}

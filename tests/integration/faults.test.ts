@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ItemFrame } from '#contracts/ws-protocol.ts';
 import type { Platform } from '#local/platform.ts';
 import { postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';
-import { connectClient, type TestClient } from '../helpers/ws-client.ts';
+import { subscriberPool, type TestClient } from '../helpers/ws-client.ts';
 
 /**
  * Faults on the real-time path. The functions post to `@connections` through a fault-injecting
@@ -16,7 +16,7 @@ let platform: Platform;
 let proxy: Server;
 let gatewayOrigin = '';
 let poisonAttempts = 0;
-const clients: TestClient[] = [];
+const subscribers = subscriberPool(() => platform.endpoints.websocket);
 
 async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const chunks: Buffer[] = [];
@@ -54,17 +54,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.close()));
+  await subscribers.closeAll();
   await platform?.stop();
   proxy?.closeAllConnections();
   await new Promise((resolve) => proxy?.close(resolve));
 });
 
-async function subscriber(key: string): Promise<TestClient> {
-  const client = await connectClient(`${platform.endpoints.websocket}/?vehicleId=${key}`);
-  clients.push(client);
-  return client;
-}
+const subscriber = (key: string): Promise<TestClient> => subscribers.connect(key);
 
 const itemFrames = (client: TestClient) =>
   client.frames.filter((frame): frame is ItemFrame => frame.type === 'item');

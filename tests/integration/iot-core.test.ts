@@ -9,7 +9,7 @@ import { iotCoreService } from '#local/services/iot-core-service.ts';
 import { kinesisService } from '#local/services/kinesis-service.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 import { startTestPlatform, waitFor } from '../helpers/platform.ts';
-import { connectClient, type TestClient } from '../helpers/ws-client.ts';
+import { subscriberPool, type TestClient } from '../helpers/ws-client.ts';
 
 interface Health {
   endpoints: Record<string, string>;
@@ -24,7 +24,7 @@ let platform: Platform;
 let health: Health;
 let device: MqttClient;
 let iotData: IoTDataPlaneClient;
-const clients: TestClient[] = [];
+const subscribers = subscriberPool(() => platform.endpoints.websocket);
 const mqttClients: MqttClient[] = [];
 
 async function readHealth(): Promise<Health> {
@@ -41,11 +41,7 @@ async function mqttClient(clientId: string): Promise<MqttClient> {
   return client;
 }
 
-async function wsClient(key: string): Promise<TestClient> {
-  const client = await connectClient(`${platform.endpoints.websocket}/?vehicleId=${key}`);
-  clients.push(client);
-  return client;
-}
+const wsClient = (key: string): Promise<TestClient> => subscribers.connect(key);
 
 /** Messages an MQTT client receives on `filter`, recorded as parsed JSON. */
 async function subscribe(client: MqttClient, filter: string): Promise<unknown[]> {
@@ -91,7 +87,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.close()));
+  await subscribers.closeAll();
   await Promise.all(mqttClients.map((client) => client.endAsync()));
   iotData?.destroy();
   await platform?.stop();

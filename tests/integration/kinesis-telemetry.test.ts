@@ -4,7 +4,7 @@ import { createLocalKinesisClient } from '#local/emulators/kinesalite.ts';
 import type { KinesisPollerStats } from '#local/event-sources/kinesis-poller.ts';
 import type { Platform } from '#local/platform.ts';
 import { startTestPlatform, waitFor } from '../helpers/platform.ts';
-import { connectClient, type TestClient } from '../helpers/ws-client.ts';
+import { subscriberPool, type TestClient } from '../helpers/ws-client.ts';
 
 interface Health {
   endpoints: Record<string, string>;
@@ -15,7 +15,7 @@ interface Health {
 let platform: Platform;
 let kinesis: KinesisClient;
 let streamName: string;
-const clients: TestClient[] = [];
+const subscribers = subscriberPool(() => platform.endpoints.websocket);
 /** Everything the in-process functions log (Powertools writes JSON lines, errors to stderr). */
 const logLines: string[] = [];
 
@@ -38,7 +38,7 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.close()));
+  await subscribers.closeAll();
 });
 
 afterAll(async () => {
@@ -57,11 +57,7 @@ async function poller(): Promise<KinesisPollerStats> {
   return stats;
 }
 
-async function subscribe(key: string): Promise<TestClient> {
-  const client = await connectClient(`${platform.endpoints.websocket}/?vehicleId=${key}`);
-  clients.push(client);
-  return client;
-}
+const subscribe = (key: string): Promise<TestClient> => subscribers.connect(key);
 
 /** PutRecords of raw payloads (objects as JSON, strings as they are); returns each record's result. */
 async function putRecords(payloads: unknown[]): Promise<PutRecordsResultEntry[]> {

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBodySchema } from '#contracts/error-body.ts';
 import type { Platform } from '#local/platform.ts';
 import { postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';
-import { connectClient, type TestClient } from '../helpers/ws-client.ts';
+import { connectClient, subscriberPool, type TestClient } from '../helpers/ws-client.ts';
 
 let platform: Platform;
 let dynamo: DynamoDBClient;
-const clients: TestClient[] = [];
+const subscribers = subscriberPool(() => platform.endpoints.websocket);
 
 beforeAll(async () => {
   platform = await startTestPlatform();
@@ -15,16 +15,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.close()));
+  await subscribers.closeAll();
   dynamo?.destroy();
   await platform?.stop();
 });
 
-async function client(key: string): Promise<TestClient> {
-  const connected = await connectClient(`${platform.endpoints.websocket}/?vehicleId=${key}`);
-  clients.push(connected);
-  return connected;
-}
+const client = (key: string): Promise<TestClient> => subscribers.connect(key);
 
 const items = (c: TestClient) => c.frames.filter((frame) => frame.type === 'item');
 

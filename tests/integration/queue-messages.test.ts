@@ -7,14 +7,14 @@ import { sendToFailureQueue } from '#local/event-sources/on-failure-queue.ts';
 import type { Platform } from '#local/platform.ts';
 import { awsClientsFor, drainQueue, queueDepth } from '../helpers/aws-clients.ts';
 import { startTestPlatform, waitFor } from '../helpers/platform.ts';
-import { connectClient, type TestClient } from '../helpers/ws-client.ts';
+import { subscriberPool, type TestClient } from '../helpers/ws-client.ts';
 
 let platform: Platform;
 let aws: ReturnType<typeof awsClientsFor>;
 let dynamo: DynamoDBClient;
 let queueUrl: string;
 let deadLetterUrl: string;
-const clients: TestClient[] = [];
+const subscribers = subscriberPool(() => platform.endpoints.websocket);
 const deadLetters: Message[] = [];
 
 beforeAll(async () => {
@@ -26,17 +26,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.close()));
+  await subscribers.closeAll();
   for (const client of Object.values(aws ?? {})) client.destroy();
   dynamo?.destroy();
   await platform?.stop();
 });
 
-async function client(key: string): Promise<TestClient> {
-  const connected = await connectClient(`${platform.endpoints.websocket}/?vehicleId=${key}`);
-  clients.push(connected);
-  return connected;
-}
+const client = (key: string): Promise<TestClient> => subscribers.connect(key);
 
 const send = (body: unknown) =>
   aws.sqs.send(

@@ -5,13 +5,13 @@ import { RejectReportSchema } from '#contracts/queue-message.ts';
 import type { Platform } from '#local/platform.ts';
 import { awsClientsFor } from '../helpers/aws-clients.ts';
 import { startTestPlatform, waitFor } from '../helpers/platform.ts';
-import { connectClient, type TestClient } from '../helpers/ws-client.ts';
+import { subscriberPool, type TestClient } from '../helpers/ws-client.ts';
 
 let platform: Platform;
 let aws: ReturnType<typeof awsClientsFor>;
 let dynamo: DynamoDBClient;
 let bucket: string;
-const clients: TestClient[] = [];
+const subscribers = subscriberPool(() => platform.endpoints.websocket);
 
 beforeAll(async () => {
   platform = await startTestPlatform();
@@ -21,17 +21,13 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.close()));
+  await subscribers.closeAll();
   for (const client of Object.values(aws ?? {})) client.destroy();
   dynamo?.destroy();
   await platform?.stop();
 });
 
-async function client(key: string): Promise<TestClient> {
-  const connected = await connectClient(`${platform.endpoints.websocket}/?vehicleId=${key}`);
-  clients.push(connected);
-  return connected;
-}
+const client = (key: string): Promise<TestClient> => subscribers.connect(key);
 
 const put = (key: string, body: string) =>
   aws.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
