@@ -125,6 +125,19 @@ interface Input {
   good?: { key: string; channel: string };
 }
 
+/** Every good input reached the dashboard and RealTimeData; no bad frame, no unhandled rejection. */
+async function expectGoodDeliveredAndStored(dashboard: TestClient, key: string, good: Input[], what: string) {
+  await waitFor(
+    () => good.every((input) => delivered(dashboard).has(`${key}/${input.good?.channel}`)),
+    `all ${good.length} ${what} delivered`,
+    30_000,
+  );
+  const stored = await storedChannels(key);
+  expect(good.filter((input) => !stored.has(input.good?.channel ?? ''))).toEqual([]);
+  expect(dashboard.invalid).toEqual([]);
+  expect(unhandled).toEqual([]);
+}
+
 describe('fuzzing the MQTT telemetry path (vehicles/+/telemetry → iot-telemetry)', () => {
   const BAD = 450;
   const GOOD = 150;
@@ -329,15 +342,7 @@ describe('fuzzing the SQS path (raw messages on the ingest queue → queue-messa
     const badBodies = tally(inputs.filter((input) => !input.good).map((input) => input.body));
     expect(tally(deadLetters.map((message) => message.Body ?? ''))).toEqual(badBodies);
 
-    await waitFor(
-      () => good.every((input) => delivered(dashboard).has(`${KEY}/${input.good?.channel}`)),
-      `all ${GOOD} good messages delivered`,
-      30_000,
-    );
-    const stored = await storedChannels(KEY);
-    expect(good.filter((input) => !stored.has(input.good?.channel ?? ''))).toEqual([]);
-    expect(dashboard.invalid).toEqual([]);
-    expect(unhandled).toEqual([]);
+    await expectGoodDeliveredAndStored(dashboard, KEY, good, 'good messages');
   }, 120_000);
 });
 
@@ -388,15 +393,7 @@ describe('fuzzing the Kinesis path (PutRecords → kinesis-telemetry)', () => {
     expect(rejected()).toBe(BAD);
     expect(ingested()).toBe(GOOD);
 
-    await waitFor(
-      () => good.every((input) => delivered(dashboard).has(`${KEY}/${input.good?.channel}`)),
-      `all ${GOOD} good records delivered`,
-      30_000,
-    );
-    const stored = await storedChannels(KEY);
-    expect(good.filter((input) => !stored.has(input.good?.channel ?? ''))).toEqual([]);
-    expect(dashboard.invalid).toEqual([]);
-    expect(unhandled).toEqual([]);
+    await expectGoodDeliveredAndStored(dashboard, KEY, good, 'good records');
   }, 120_000);
 });
 
