@@ -239,7 +239,6 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       environmentOverrides: {
         WS_CALLBACK_URL: gateway.managementEndpoint,
         WS_URL: gateway.url,
-        HTTP_API_URL: `http://127.0.0.1:${ports.http}`,
         POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
         JWT_SECRET: options.jwtSecret ?? LOCAL_JWT_SECRET,
         ...options.functionEnvironment,

@@ -10,7 +10,7 @@ import { httpHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
 /** GET /items/{key}: the key's current items. GET /health: where the deployed stack's endpoints are. */
-const config = loadConfig(BaseEnvSchema.extend({ HTTP_API_URL: z.url(), WS_URL: z.url() }));
+const config = loadConfig(BaseEnvSchema.extend({ WS_URL: z.url() }));
 const tools = powertoolsFor('items-api');
 const items = new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE);
 
@@ -19,7 +19,7 @@ export const handler = httpHandler<APIGatewayProxyEventV2, APIGatewayProxyResult
     if (event.routeKey === 'GET /health') {
       return jsonResponse(200, {
         status: 'ok',
-        endpoints: { http: config.HTTP_API_URL, websocket: config.WS_URL },
+        endpoints: { http: httpApiUrl(event.requestContext), websocket: config.WS_URL },
         resources: {
           itemsTable: config.ITEMS_TABLE,
           connectionsTable: config.CONNECTIONS_TABLE,
@@ -33,3 +33,12 @@ export const handler = httpHandler<APIGatewayProxyEventV2, APIGatewayProxyResult
   tools,
   { jsonBody: false },
 );
+
+/**
+ * The HTTP API's own URL, from the request that reached it: the template cannot hand the function
+ * its API's URL (the API's routes refer to the function, so that would be a circular dependency).
+ */
+function httpApiUrl(context: APIGatewayProxyEventV2['requestContext']): string {
+  const stagePath = context.stage === '$default' ? '' : `/${context.stage}`;
+  return `https://${context.domainName}${stagePath}`;
+}

@@ -36,6 +36,27 @@ const ACCOUNT_ID = '000000000000';
 /** What `Ref: AWS::NoValue` resolves to: the property or list element is dropped. */
 const NO_VALUE = Symbol('AWS::NoValue');
 
+/**
+ * template.yaml as SAM reads it: YAML with CloudFormation's short-form tags, and YAML merge keys
+ * (`<<: *anchor`) expanded — yaml-cfn keeps them as a literal `<<` key, PyYAML (SAM, cfn-lint) merges.
+ */
+export function readTemplate(templatePath: string): unknown {
+  return expandMergeKeys(yamlParse(readFileSync(templatePath, 'utf8')));
+}
+
+function expandMergeKeys(value: Json): Json {
+  if (Array.isArray(value)) return value.map(expandMergeKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const { '<<': merged, ...own } = value as Record<string, Json>;
+  const result: Record<string, Json> = {};
+  // Keys written beside the merge key win over merged ones, and earlier merged maps over later
+  // ones, as in YAML 1.1's merge type.
+  const bases = merged === undefined ? [] : ([] as Json[]).concat(merged);
+  for (const base of bases.reverse()) Object.assign(result, expandMergeKeys(base));
+  for (const [key, inner] of Object.entries(own)) result[key] = expandMergeKeys(inner);
+  return result;
+}
+
 /** A template construct the local runtime cannot run: named, with where it is. */
 export class TemplateError extends Error {}
 
@@ -45,7 +66,7 @@ export class TemplateError extends Error {}
  * @throws TemplateError for intrinsics or references the local runtime cannot resolve.
  */
 export function loadTemplate(templatePath: string, options: LoadTemplateOptions = {}): LocalTemplate {
-  const template = yamlParse(readFileSync(templatePath, 'utf8')) as {
+  const template = readTemplate(templatePath) as {
     Parameters?: Record<string, { Default?: Json }>;
     Conditions?: Record<string, Json>;
     Globals?: { Function?: Record<string, Json> };
