@@ -124,7 +124,7 @@ function escapeRegExp(text: string): string {
 }
 
 /** A text check, not a parse: `export const|let|var|function|class <name>` or `export { … <name> … }`. */
-export function exportsName(file: string, name: string): boolean {
+function exportsName(file: string, name: string): boolean {
   const source = readFileSync(file, 'utf8');
   const id = escapeRegExp(name);
   const declaration = new RegExp(
