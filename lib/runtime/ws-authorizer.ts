@@ -35,13 +35,22 @@ export function bearerTokenOf(event: WebSocketAuthorizerEvent): string | undefin
 
 /** An Allow policy for this `$connect`, carrying the claims as the authorizer context. */
 export function allowPolicy(methodArn: string, claims: AccessClaims): APIGatewayAuthorizerResult {
+  return connectPolicy(methodArn, claims.subject, toAuthorizerContext(claims));
+}
+
+/** Allows `$connect` (this route only) with the given principal and context. */
+function connectPolicy(
+  methodArn: string,
+  principalId: string,
+  context: Record<string, string>,
+): APIGatewayAuthorizerResult {
   return {
-    principalId: claims.subject,
+    principalId,
     policyDocument: {
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: methodArn }],
     },
-    context: toAuthorizerContext(claims),
+    context,
   };
 }
 
@@ -55,14 +64,7 @@ const UNVERIFIED_CONTEXT_KEY = 'unverifiedBecause';
  * stays closed if anything missed the mark: a context without `sub` allows nothing.
  */
 function unverifiedPolicy(methodArn: string, code: string): APIGatewayAuthorizerResult {
-  return {
-    principalId: 'unverified',
-    policyDocument: {
-      Version: '2012-10-17',
-      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: methodArn }],
-    },
-    context: { [UNVERIFIED_CONTEXT_KEY]: code },
-  };
+  return connectPolicy(methodArn, 'unverified', { [UNVERIFIED_CONTEXT_KEY]: code });
 }
 
 /**

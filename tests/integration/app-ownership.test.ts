@@ -3,14 +3,14 @@ import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { type Message, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { connectAsync, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBodySchema } from '#contracts/error-body.ts';
 import { RejectReportSchema } from '#contracts/queue-message.ts';
 import type { RealTimeItem } from '#contracts/real-time-item.ts';
 import { createLocalKinesisClient } from '#local/emulators/kinesalite.ts';
 import type { Platform } from '#local/platform.ts';
-import { awsClientsFor, drainQueue } from '../helpers/aws-clients.ts';
+import { awsClientsFor, connectDevice, drainQueue } from '../helpers/aws-clients.ts';
 import { postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';
 import { connectClient, type TestClient } from '../helpers/ws-client.ts';
 
@@ -96,11 +96,7 @@ beforeAll(async () => {
   platform = await startTestPlatform();
   aws = awsClientsFor(platform);
   kinesis = createLocalKinesisClient(platform.endpoints.kinesis ?? '');
-  device = await connectAsync(platform.endpoints.mqtt ?? '', {
-    protocolVersion: 4,
-    clientId: 'ownership-device',
-    reconnectPeriod: 0,
-  });
+  device = await connectDevice(platform, 'ownership-device');
 
   const ana = await socket({ vehicleId: 'product-1', user: 'ana' });
   ana.send({ action: 'subscribe', key: 'room-lobby' });
