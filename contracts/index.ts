@@ -1,4 +1,5 @@
 /** Every schema that crosses a boundary. Web and other-language clients use these (or their JSON Schema export). */
+export * from './app-ownership.ts';
 export * from './error-body.ts';
 export * from './item-key.ts';
 export * from './jobs.ts';

@@ -29,6 +29,8 @@ export const REJECT_CODE_ATTRIBUTE = 'RejectCode';
 export const RejectedLineSchema = z.strictObject({
   /** 1-based line (NDJSON, CSV with its header as line 1) or element (JSON array) number. */
   line: z.number().int().nonnegative(),
+  /** The error code, as `RejectCode` on a dead-lettered message: `ValidationError`, `Forbidden` (an app-owned item), … */
+  code: z.string(),
   reason: z.string(),
 });
 export type RejectedLine = z.output<typeof RejectedLineSchema>;

@@ -5,7 +5,7 @@ import { UserNameSchema } from './room-messages.ts';
  * The sales demo: a catalogue of products (a SQLite database, `sales.db`, in S3, read by the page
  * with sql.js) and live bids on the real-time path. Each product is the item key `product-<id>`;
  * its current bid is the item `bid` under it, written only when the amount beats the stored one.
- * Bidders come from the connection (`?user=<name>` or the token's subject), like room authors.
+ * Bidders come from the connection (`?user=<name>` or the token's user name), like room authors.
  */
 
 /** A product's id in the catalogue (`products.id`). */

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { ItemKeySchema } from './item-key.ts';
 
+/** Prefix of the channel of a widget item (`widget#<widgetId>`, under its owner's key). */
+export const WIDGET_CHANNEL_PREFIX = 'widget#';
+
 /** A widget's id: the part after `widget#` in its channel. */
 export const WidgetIdSchema = z
   .string()

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { type AccessClaims, claimsFromTokenPayload, type TokenVerifier } from '#core/authorise.ts';
 import { DependencyError, UnauthorizedError } from '#runtime/errors.ts';
 
@@ -20,9 +20,24 @@ export class JoseTokenVerifier implements TokenVerifier {
     private readonly options: { issuer: string; audience: string; algorithm: 'RS256' | 'HS256' },
   ) {}
 
-  /** AWS: an OIDC issuer's (e.g. Cognito's) JWKS, fetched and cached by `jose`, RS256 only. */
+  /**
+   * AWS: an OIDC issuer's (e.g. Cognito's) JWKS, fetched and cached by `jose`, RS256 only. A JWKS
+   * that cannot be fetched or read (unreachable, timeout, not 200, not a key set) is the issuer's
+   * outage, not the caller's fault: it fails with DependencyError, never as an invalid token.
+   */
   static fromJwks(input: { jwksUrl: string; issuer: string; audience: string }): JoseTokenVerifier {
-    return new JoseTokenVerifier(createRemoteJWKSet(new URL(input.jwksUrl)), {
+    const remote = createRemoteJWKSet(new URL(input.jwksUrl));
+    const getKey: JWTVerifyGetKey = async (header, token) => {
+      try {
+        return await remote(header, token);
+      } catch (error) {
+        // The set was read but holds no key for this token: the token's fault (401).
+        if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
+          throw error;
+        throw new DependencyError(`could not read the JWKS at ${input.jwksUrl}`, { cause: error });
+      }
+    };
+    return new JoseTokenVerifier(getKey, {
       issuer: input.issuer,
       audience: input.audience,
       algorithm: 'RS256',
@@ -57,11 +72,8 @@ export class JoseTokenVerifier implements TokenVerifier {
           : await jwtVerify(token, this.key, options);
       payload = result.payload;
     } catch (error) {
+      if (error instanceof DependencyError) throw error;
       const code = (error as { code?: unknown }).code;
-      // JWKS fetch failures are the issuer's outage, not the client's fault.
-      if (code === 'ERR_JWKS_TIMEOUT' || (error instanceof Error && error.name === 'TypeError')) {
-        throw new DependencyError('could not fetch the JWKS', { cause: error });
-      }
       throw new UnauthorizedError(`invalid token (${typeof code === 'string' ? code : 'malformed'})`, {
         cause: error,
       });

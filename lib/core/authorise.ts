@@ -1,4 +1,5 @@
 import { ForbiddenError, UnauthorizedError } from '#runtime/errors.ts';
+import { displayNameOf, isUsableName } from './display-name.ts';
 
 /**
  * What a connection may do, from its token's claims: the keys (or key patterns) it may subscribe to
@@ -10,6 +11,8 @@ import { ForbiddenError, UnauthorizedError } from '#runtime/errors.ts';
 export interface AccessClaims {
   /** Who the token names (the JWT `sub`). */
   subject: string;
+  /** The name the holder chats and bids as (see display-name.ts); absent when the token gives none. */
+  userName?: string;
   keyPatterns: readonly string[];
   /** Ingest actions allowed on those keys; `*` allows every action. */
   ingestActions: readonly string[];
@@ -42,8 +45,8 @@ function listClaim(value: unknown, valid: RegExp): string[] {
 }
 
 /**
- * The access claims of a verified JWT payload: `sub`, `keys` (list or comma separated) and
- * optional `ingest` (list or comma separated action names).
+ * The access claims of a verified JWT payload: `sub`, `keys` (list or comma separated),
+ * optional `ingest` (list or comma separated action names), and the user name `displayNameOf` gives.
  * @throws UnauthorizedError when `sub` is missing.
  */
 export function claimsFromTokenPayload(payload: Record<string, unknown>): AccessClaims {
@@ -51,8 +54,10 @@ export function claimsFromTokenPayload(payload: Record<string, unknown>): Access
   if (typeof subject !== 'string' || subject.length === 0 || subject.length > 256) {
     throw new UnauthorizedError('token has no subject');
   }
+  const userName = displayNameOf(payload);
   return {
     subject,
+    ...(userName === undefined ? {} : { userName }),
     keyPatterns: listClaim(payload.keys, PATTERN),
     ingestActions: listClaim(payload.ingest, ACTION),
   };
@@ -65,6 +70,7 @@ export function claimsFromTokenPayload(payload: Record<string, unknown>): Access
 export function toAuthorizerContext(claims: AccessClaims): Record<string, string> {
   return {
     sub: claims.subject,
+    ...(claims.userName === undefined ? {} : { user: claims.userName }),
     keys: claims.keyPatterns.join(','),
     ingest: claims.ingestActions.join(','),
   };
@@ -76,9 +82,14 @@ export function toAuthorizerContext(claims: AccessClaims): Record<string, string
  */
 export function claimsFromAuthorizerContext(context: unknown): AccessClaims {
   if (typeof context !== 'object' || context === null) return NO_ACCESS;
-  const { sub, keys, ingest } = context as Record<string, unknown>;
+  const { sub, user, keys, ingest } = context as Record<string, unknown>;
   if (typeof sub !== 'string' || sub.length === 0) return NO_ACCESS;
-  return { subject: sub, keyPatterns: listClaim(keys, PATTERN), ingestActions: listClaim(ingest, ACTION) };
+  return {
+    subject: sub,
+    ...(isUsableName(user) ? { userName: user } : {}),
+    keyPatterns: listClaim(keys, PATTERN),
+    ingestActions: listClaim(ingest, ACTION),
+  };
 }
 
 /** Whether `key` matches one of `patterns` (exact, or `*` globs). */

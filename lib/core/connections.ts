@@ -10,8 +10,8 @@ import type { Clock, ConnectionStore } from './ports.ts';
  * Nothing may be posted to it yet (API Gateway answers 410 until $connect returns).
  * @throws ValidationError when the key is missing or malformed, or the user name is malformed (the
  * connection is refused with 400).
- * With `claims` (auth on), the key must be one the claims cover and the user is the token's
- * subject, whatever `?user=` says.
+ * With `claims` (auth on), the key must be one the claims cover and the user is the token's user
+ * name (its `sub`, or a name claim when `sub` is a UUID), whatever `?user=` says.
  * @throws ForbiddenError when `claims` do not cover the key (the connection is refused with 403).
  * @returns the key the connection is subscribed to.
  */
@@ -22,9 +22,8 @@ export async function openConnection(
 ): Promise<string> {
   const key = resolveConnectKey(request, options);
   if (request.claims) assertCanSubscribe(request.claims, key);
-  // A token's subject that is no valid user name (e.g. a 36-character Cognito UUID) names no user.
   const user = request.claims
-    ? UserNameSchema.safeParse(request.claims.subject).data
+    ? request.claims.userName
     : request.queryStringParameters?.user === undefined
       ? undefined
       : parseOrThrow(UserNameSchema, request.queryStringParameters.user, 'query.user');

@@ -4,7 +4,8 @@ import { DEFAULT_CHANNEL } from '#contracts/item-key.ts';
 import { MAX_READINGS_PER_BATCH, readingSchemaFor } from '#contracts/reading.ts';
 import type { ItemData } from '#contracts/real-time-item.ts';
 import { MAX_FRAME_BYTES } from '#contracts/ws-protocol.ts';
-import { PayloadTooLargeError, ValidationError } from '#runtime/errors.ts';
+import { ForbiddenError, PayloadTooLargeError, ValidationError } from '#runtime/errors.ts';
+import { assertNotAppOwned } from './app-ownership.ts';
 import { parseOrThrow } from './issues.ts';
 import { assertStorableData } from './storable-data.ts';
 
@@ -37,7 +38,8 @@ const FRAME_ENVELOPE_BYTES = 512;
  * `telemetry`, `ts` defaulting to the receive time.
  * @throws ValidationError naming the bad fields (prefix `where`), including `data` nested too deep or
  * with numbers DynamoDB cannot store; PayloadTooLargeError when its frame
- * would exceed API Gateway's 32 KB frame limit.
+ * would exceed API Gateway's 32 KB frame limit; ForbiddenError when it would write an app-owned item
+ * (every source normalises here, so every source refuses those the same way).
  */
 export function normaliseReading(
   raw: unknown,
@@ -48,6 +50,8 @@ export function normaliseReading(
   if (typeof raw === 'object' && raw !== null && 'data' in raw) assertStorableData(raw.data, `${where}.data`);
   const parsed = parseOrThrow(readingSchemaFor(options.keyAttribute), raw, where);
   const itemKey = parsed[options.keyAttribute] as string;
+  const channel = parsed.channel ?? DEFAULT_CHANNEL;
+  assertNotAppOwned({ itemKey, channel }, where);
   const ts = parsed.ts ?? options.now;
   const maxSkew = options.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
   if (ts > options.now + maxSkew) {
@@ -64,7 +68,7 @@ export function normaliseReading(
   return {
     keyAttribute: options.keyAttribute,
     itemKey,
-    channel: parsed.channel ?? DEFAULT_CHANNEL,
+    channel,
     ts,
     source: options.source,
     data: parsed.data,
@@ -75,7 +79,8 @@ export function normaliseReading(
 /**
  * Validates a body of one reading or `{"readings":[…]}` and normalises every reading.
  * All-or-nothing: one bad reading fails the request, so a client never has to guess which were kept.
- * @throws ValidationError naming every bad field of every reading.
+ * @throws ValidationError naming every bad field of every reading; when every reading is well formed,
+ * ForbiddenError naming the first one that would write an app-owned item.
  */
 export function normaliseReadingsBody(body: unknown, options: NormaliseOptions): NormalisedReading[] {
   if (typeof body !== 'object' || body === null || !('readings' in body)) {
@@ -84,12 +89,14 @@ export function normaliseReadingsBody(body: unknown, options: NormaliseOptions):
   const { readings } = parseOrThrow(ReadingsBatchSchema, body, 'body');
   const normalised: NormalisedReading[] = [];
   const issues: Issue[] = [];
+  let forbidden: ForbiddenError | undefined;
   readings.forEach((reading, index) => {
     try {
       normalised.push(normaliseReading(reading, options, `body.readings.${index}`));
     } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      issues.push(...error.issues);
+      if (error instanceof ForbiddenError) forbidden ??= error;
+      else if (error instanceof ValidationError) issues.push(...error.issues);
+      else throw error;
     }
   });
   if (issues.length > 0) {
@@ -98,6 +105,7 @@ export function normaliseReadingsBody(body: unknown, options: NormaliseOptions):
       issues,
     );
   }
+  if (forbidden) throw forbidden;
   return normalised;
 }
 

@@ -35,7 +35,7 @@ export function parseObjectReadings(text: string, key: string, options: Normalis
       readings.push(normaliseReading(raw, options, `line ${line}`));
     } catch (error) {
       if (!(error instanceof PlatformError) || error.retryable) throw error;
-      rejected.push({ line, reason: error.message });
+      rejected.push({ line, code: error.code, reason: error.message });
     }
   };
   if (format === 'json') {
@@ -43,14 +43,14 @@ export function parseObjectReadings(text: string, key: string, options: Normalis
     try {
       document = JSON.parse(text);
     } catch {
-      return { format, readings, rejected: [{ line: 1, reason: 'object: is not valid JSON' }] };
+      return { format, readings, rejected: [wholeObjectRejected('object: is not valid JSON')] };
     }
     const list = Array.isArray(document) ? document : (document as { readings?: unknown } | null)?.readings;
     if (!Array.isArray(list)) {
       return {
         format,
         readings,
-        rejected: [{ line: 1, reason: 'object: must be an array of readings or {"readings":[…]}' }],
+        rejected: [wholeObjectRejected('object: must be an array of readings or {"readings":[…]}')],
       };
     }
     list.forEach((element, index) => {
@@ -68,7 +68,7 @@ export function parseObjectReadings(text: string, key: string, options: Normalis
       return {
         format,
         readings,
-        rejected: [{ line: 1, reason: `header: must name the ${options.keyAttribute} column` }],
+        rejected: [wholeObjectRejected(`header: must name the ${options.keyAttribute} column`)],
       };
     }
     lines.slice(1).forEach((line, index) => {
@@ -77,6 +77,11 @@ export function parseObjectReadings(text: string, key: string, options: Normalis
     });
   }
   return { format, readings, rejected };
+}
+
+/** The reject of an object that has no readable line at all (reported as line 1). */
+function wholeObjectRejected(reason: string): RejectedLine {
+  return { line: 1, code: new ValidationError(reason).code, reason };
 }
 
 function detectFormat(text: string, key: string): ObjectFormat {

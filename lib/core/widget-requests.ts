@@ -1,4 +1,9 @@
-import type { WidgetAttribute, WidgetData, WidgetRequest } from '#contracts/widget-request.ts';
+import {
+  WIDGET_CHANNEL_PREFIX,
+  type WidgetAttribute,
+  type WidgetData,
+  type WidgetRequest,
+} from '#contracts/widget-request.ts';
 import { MAX_FRAME_BYTES } from '#contracts/ws-protocol.ts';
 import { NotFoundError, PayloadTooLargeError } from '#runtime/errors.ts';
 
@@ -7,7 +12,7 @@ const FRAME_ENVELOPE_BYTES = 512;
 
 /** The channel a widget is stored under within its owner's key. */
 export function widgetChannel(widgetId: string): string {
-  return `widget#${widgetId}`;
+  return `${WIDGET_CHANNEL_PREFIX}${widgetId}`;
 }
 
 /** A widget as stored: its item's `ts`, `version` and `data`. */

@@ -4,7 +4,8 @@ import type { Powertools } from './powertools.ts';
 
 /**
  * Runs the $connect work and maps its outcome to the status API Gateway answers the upgrade with:
- * 200 accepts; a client error refuses with its status (400 for a missing key); anything else 500.
+ * 200 accepts; a client error refuses with its status (400 for a missing key); a failing dependency
+ * 503 (the client may retry); anything else 500.
  */
 export async function connectResponse(
   tools: Powertools,
@@ -27,6 +28,8 @@ export async function connectResponse(
       return { statusCode: platformError.httpStatus, body: platformError.message };
     }
     tools.logger.error('connect failed', { connectionId, error: platformError });
-    return { statusCode: 500, body: 'internal error' };
+    return platformError.retryable
+      ? { statusCode: 503, body: 'service unavailable; try again later' }
+      : { statusCode: 500, body: 'internal error' };
   }
 }

@@ -1,6 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { connectAsync, type MqttClient } from 'mqtt';
 import type { Platform } from '#local/platform.ts';
 
 /** Real SDK clients pointed at the addresses the platform's /health gives, as a user would configure them. */
@@ -12,6 +13,11 @@ export function awsClientsFor(platform: Platform) {
     sns: new SNSClient({ ...base, endpoint: endpoints.sns }),
     s3: new S3Client({ ...base, endpoint: endpoints.s3 }),
   };
+}
+
+/** An MQTT 3.1.1 device connected to the platform's IoT Core broker, as a vehicle connects (no reconnects). */
+export function connectDevice(platform: Platform, clientId: string): Promise<MqttClient> {
+  return connectAsync(platform.endpoints.mqtt ?? '', { protocolVersion: 4, clientId, reconnectPeriod: 0 });
 }
 
 /** Messages on the queue, visible or in flight (SQS' approximate counts; exact in fauxqs). */

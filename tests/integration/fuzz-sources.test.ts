@@ -2,12 +2,12 @@ import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { type Message, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
-import { connectAsync, type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RejectReportSchema } from '#contracts/queue-message.ts';
 import { createLocalKinesisClient } from '#local/emulators/kinesalite.ts';
 import type { Platform } from '#local/platform.ts';
-import { awsClientsFor, drainQueue, queueDepth } from '../helpers/aws-clients.ts';
+import { awsClientsFor, connectDevice, drainQueue, queueDepth } from '../helpers/aws-clients.ts';
 import { startTestPlatform, waitFor } from '../helpers/platform.ts';
 import { connectClient, type TestClient } from '../helpers/ws-client.ts';
 
@@ -33,11 +33,7 @@ beforeAll(async () => {
   platform = await startTestPlatform();
   aws = awsClientsFor(platform);
   kinesis = createLocalKinesisClient(platform.endpoints.kinesis ?? '');
-  device = await connectAsync(platform.endpoints.mqtt ?? '', {
-    protocolVersion: 4,
-    clientId: 'fuzz-device',
-    reconnectPeriod: 0,
-  });
+  device = await connectDevice(platform, 'fuzz-device');
   // The rejections this file provokes by the thousand are counted, not shown.
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream);

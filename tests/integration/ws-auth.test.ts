@@ -113,26 +113,26 @@ describe('$connect with AuthMode=jwt', () => {
 describe('actions checked against the claims', () => {
   it('refuses subscribe and sync outside the claims with Forbidden and sends no data', async () => {
     await postJson(platform.endpoints.http, '/readings', { vehicleId: 'secret-1', data: { speed: 1 } });
-    await postJson(platform.endpoints.http, '/readings', { vehicleId: 'room-a', data: { speed: 2 } });
-    const token = await mintDevToken({ sub: 'alice', keys: ['3', 'room-*'] });
+    await postJson(platform.endpoints.http, '/readings', { vehicleId: 'fleet-a', data: { speed: 2 } });
+    const token = await mintDevToken({ sub: 'alice', keys: ['3', 'fleet-*'] });
     const client = await connect(`vehicleId=3&token=${token}`);
 
     client.send({ action: 'subscribe', key: 'secret-1' });
     client.send({ action: 'sync', key: 'secret-1' });
-    client.send({ action: 'subscribe', key: 'room-a' });
-    client.send({ action: 'sync', key: 'room-a' });
+    client.send({ action: 'subscribe', key: 'fleet-a' });
+    client.send({ action: 'sync', key: 'fleet-a' });
     await waitFor(() => client.frames.length >= 4, 'four replies');
     const errors = client.frames.filter((frame) => frame.type === 'error');
     expect(errors).toHaveLength(2);
     for (const error of errors) expect(error).toMatchObject({ code: 'Forbidden' });
-    expect(client.frames).toContainEqual({ type: 'ack', action: 'subscribe', key: 'room-a' });
+    expect(client.frames).toContainEqual({ type: 'ack', action: 'subscribe', key: 'fleet-a' });
     const snapshot = client.frames.find((frame) => frame.type === 'snapshot');
-    expect(snapshot).toMatchObject({ key: 'room-a', items: [{ key: 'room-a', data: { speed: 2 } }] });
+    expect(snapshot).toMatchObject({ key: 'fleet-a', items: [{ key: 'fleet-a', data: { speed: 2 } }] });
 
     // A new reading of the forbidden key never reaches the connection; one of an allowed key does.
     await postJson(platform.endpoints.http, '/readings', { vehicleId: 'secret-1', data: { speed: 3 } });
-    await postJson(platform.endpoints.http, '/readings', { vehicleId: 'room-a', data: { speed: 4 } });
-    await client.next((frame) => frame.type === 'item' && frame.key === 'room-a', 'the room-a item');
+    await postJson(platform.endpoints.http, '/readings', { vehicleId: 'fleet-a', data: { speed: 4 } });
+    await client.next((frame) => frame.type === 'item' && frame.key === 'fleet-a', 'the fleet-a item');
     const leaked = client.frames.filter(
       (frame) => (frame.type === 'item' || frame.type === 'snapshot') && frame.key === 'secret-1',
     );

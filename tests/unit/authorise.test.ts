@@ -38,6 +38,7 @@ describe('claims', () => {
   it('reads keys and ingest actions given as lists or comma separated text', () => {
     expect(claimsFromTokenPayload({ sub: 'alice', keys: ['3', 'room-*'], ingest: 'publish,bid' })).toEqual({
       subject: 'alice',
+      userName: 'alice',
       keyPatterns: ['3', 'room-*'],
       ingestActions: ['publish', 'bid'],
     });

@@ -54,7 +54,7 @@ describe('parseObjectReadings', () => {
 
   it('rejects a CSV whose header does not name the key column', () => {
     expect(brief('id,speed\n1,2', 'ingest/c.csv').rejected).toEqual([
-      { line: 1, reason: 'header: must name the vehicleId column' },
+      { line: 1, code: 'ValidationError', reason: 'header: must name the vehicleId column' },
     ]);
   });
 
@@ -63,8 +63,8 @@ describe('parseObjectReadings', () => {
     const result = brief(text, 'ingest/d.ndjson');
     expect(result.readings.map((r) => r.key)).toEqual(['1']);
     expect(result.rejected).toEqual([
-      { line: 3, reason: 'line 3: is not valid JSON' },
-      { line: 4, reason: 'line 4.vehicleId: is required' },
+      { line: 3, code: 'ValidationError', reason: 'line 3: is not valid JSON' },
+      { line: 4, code: 'ValidationError', reason: 'line 4.vehicleId: is required' },
     ]);
   });
 
@@ -77,7 +77,7 @@ describe('parseObjectReadings', () => {
     ).toHaveLength(1);
     expect(brief('{"readings": 3}', 'ingest/g.json').rejected[0]?.reason).toMatch(/must be an array/);
     expect(brief('[1,', 'ingest/h.json').rejected).toEqual([
-      { line: 1, reason: 'object: is not valid JSON' },
+      { line: 1, code: 'ValidationError', reason: 'object: is not valid JSON' },
     ]);
   });
 
