@@ -2,6 +2,7 @@ import type { ServerResponse as GatewayResponse, IncomingMessage, ServerResponse
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { registerConnectionsRequestHandler } from '#adapters/apigw-management-client.ts';
+import { JoseTokenVerifier } from '#adapters/jose-token-verifier.ts';
 import { LOCAL_API_KEY, LOCAL_JWT_SECRET } from '#local/auth/local-auth.ts';
 import { createTables } from '#local/emulators/create-tables.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#local/emulators/dynamodb-local.ts';
@@ -108,9 +109,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const templatePath = options.templatePath ?? DEFAULT_TEMPLATE;
   const templateOptions = {
     stackName: options.stackName ?? 'rtp-local',
-    // Local defaults: an open WebSocket API (the dashboard needs no token) and the well-known
-    // ingest key; `AuthMode: 'jwt'` turns the authorizer on with the local HS256 secret.
-    parameters: { AuthMode: 'none', IngestApiKeys: LOCAL_API_KEY, ...options.parameters },
+    // Local defaults: open (the dashboard needs no token, REST ingest no key); `AuthMode: 'jwt'`
+    // turns the authorizers on with the local HS256 secret and requires the well-known ingest key.
+    parameters: {
+      AuthMode: 'none',
+      ...(options.parameters?.AuthMode === 'jwt' ? { IngestApiKeys: LOCAL_API_KEY } : {}),
+      ...options.parameters,
+    },
   };
   const portOf = (name: string, fallback: number): number =>
     options.freePorts ? 0 : (options.ports?.[name] ?? fallback);
@@ -219,8 +224,17 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     }
 
     const stage = baseTemplate.webSocketApi.stageName;
+    const jwtSecret = options.jwtSecret ?? LOCAL_JWT_SECRET;
     const httpApi = new HttpApi({
       functions: baseTemplate.functions,
+      routes: baseTemplate.httpApi?.routes ?? [],
+      // The HTTP API's JWT authorizer, run here with the local HS256 secret (JWKS on AWS).
+      verifyJwt: (authorizer, token) =>
+        JoseTokenVerifier.fromSecret({
+          secret: jwtSecret,
+          issuer: authorizer.issuer,
+          audience: authorizer.audience,
+        }).verifyPayload(token),
       invoker,
       port: ports.http,
       cors: { allowOrigins: ['*'], allowHeaders: ['content-type', 'authorization', 'x-api-key'] },
@@ -240,7 +254,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         WS_CALLBACK_URL: gateway.managementEndpoint,
         WS_URL: gateway.url,
         POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'WARN',
-        JWT_SECRET: options.jwtSecret ?? LOCAL_JWT_SECRET,
+        JWT_SECRET: jwtSecret,
         ...options.functionEnvironment,
       },
     });
@@ -306,7 +320,18 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         ...Object.fromEntries(services.map((service) => [service.name, service.stats?.() ?? {}])),
       },
     });
-    httpApi.addLocalRoute('GET', '/health', (_req, res) => sendJson(res, 200, health()));
+    httpApi.addLocalRoute('GET', '/health', async (req, res) => {
+      if (template.parameters.AuthMode !== 'jwt' || (await hasValidToken(req, jwtSecret))) {
+        return sendJson(res, 200, health());
+      }
+      // Table names, queue URLs and counters are for the developer (any valid token), not for every
+      // caller: without one, only what a page needs to connect, as items-api answers on AWS.
+      sendJson(res, 200, {
+        status: 'ok',
+        endpoints: { http: endpoints.http, websocket: endpoints.websocket },
+        resources: { realTimeItemKey: resources.realTimeItemKey },
+      });
+    });
     // The web app (web/dist) on the same origin as the APIs; it finds the WebSocket through /health.
     const webApp = staticFiles(options.webDir ?? DEFAULT_WEB_DIR, { buildHint: 'npx vite build web' });
     httpApi.addLocalRoute('GET', '/', webApp);
@@ -365,6 +390,18 @@ async function startStreamPoller(
   });
   await poller.start();
   return poller;
+}
+
+/** Whether the request carries `Authorization: Bearer <token>` with a token valid for the local secret. */
+async function hasValidToken(req: IncomingMessage, secret: string): Promise<boolean> {
+  const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization?.trim() ?? '')?.[1];
+  if (!token) return false;
+  try {
+    await JoseTokenVerifier.fromSecret({ secret }).verifyPayload(token);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** `RealTimeDataTable` → `realTimeDataTable`: resource names as /health lists them. */

@@ -3,14 +3,20 @@ import { z } from 'zod';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { ItemKeySchema } from '#contracts/item-key.ts';
+import { assertCanRead } from '#core/authorise.ts';
 import { parseOrThrow } from '#core/issues.ts';
-import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
+import { AuthModeEnvSchema, BaseEnvSchema, loadConfig } from '#runtime/config.ts';
+import { httpCallerClaims } from '#runtime/http-caller.ts';
 import { jsonResponse } from '#runtime/http-errors.ts';
 import { httpHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
-/** GET /items/{key}: the key's current items. GET /health: where the deployed stack's endpoints are. */
-const config = loadConfig(BaseEnvSchema.extend({ WS_URL: z.url() }));
+/**
+ * GET /items/{key}: the key's current items, for a caller whose token covers the key (403 otherwise).
+ * GET /health (public): what a page needs to connect, the endpoints and the key attribute; no table
+ * names, no counters.
+ */
+const config = loadConfig(BaseEnvSchema.extend(AuthModeEnvSchema.shape).extend({ WS_URL: z.url() }));
 const tools = powertoolsFor('items-api');
 const items = new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE);
 
@@ -20,14 +26,12 @@ export const handler = httpHandler<APIGatewayProxyEventV2, APIGatewayProxyResult
       return jsonResponse(200, {
         status: 'ok',
         endpoints: { http: httpApiUrl(event.requestContext), websocket: config.WS_URL },
-        resources: {
-          itemsTable: config.ITEMS_TABLE,
-          connectionsTable: config.CONNECTIONS_TABLE,
-          realTimeItemKey: config.REAL_TIME_ITEM_KEY,
-        },
+        resources: { realTimeItemKey: config.REAL_TIME_ITEM_KEY },
       });
     }
+    const claims = httpCallerClaims(config.AUTH_MODE, event.requestContext);
     const key = parseOrThrow(ItemKeySchema, event.pathParameters?.key, 'path.key');
+    assertCanRead(claims, key);
     return jsonResponse(200, { key, items: await items.listItems(key) });
   },
   tools,

@@ -1,9 +1,11 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
+import { assertApiKeyCovers } from '#core/authorise.ts';
 import { ingestReadings } from '#core/ingest-readings.ts';
 import { normaliseReadingsBody } from '#core/normalise-reading.ts';
 import { systemClock } from '#core/ports.ts';
+import type { ApiKeyCaller } from '#runtime/api-key.ts';
 import { ApiKeysEnvSchema, AuthModeEnvSchema, BaseEnvSchema, loadConfig } from '#runtime/config.ts';
 import { jsonResponse } from '#runtime/http-errors.ts';
 import { httpHandler } from '#runtime/middy-stacks.ts';
@@ -11,25 +13,34 @@ import { powertoolsFor } from '#runtime/powertools.ts';
 
 /**
  * POST /readings: one reading or `{"readings":[…]}` → 202 `{accepted, stale}`; invalid → 400 naming the
- * fields; with AuthMode=jwt (the AWS default) no accepted `x-api-key` → 401. AuthMode=none (the local
- * default) leaves ingest open, like the WebSocket API, so the two commands of the README just work.
+ * fields; no accepted `x-api-key` → 401 (with AuthMode=jwt always, with none whenever keys are set);
+ * a reading outside the key's patterns → 403, nothing written.
  */
 const config = loadConfig(BaseEnvSchema.extend(ApiKeysEnvSchema.shape).extend(AuthModeEnvSchema.shape));
 const tools = powertoolsFor('rest-readings');
 const items = new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE);
 
-export const handler = httpHandler<APIGatewayProxyEventV2 & { body: unknown }, APIGatewayProxyResultV2>(
+const checkKeys = config.AUTH_MODE === 'jwt' || config.INGEST_API_KEYS.length > 0;
+
+export const handler = httpHandler<
+  APIGatewayProxyEventV2 & ApiKeyCaller & { body: unknown },
+  APIGatewayProxyResultV2
+>(
   async (event) => {
     const readings = normaliseReadingsBody(event.body, {
       keyAttribute: config.REAL_TIME_ITEM_KEY,
       source: 'rest',
       now: systemClock.now(),
     });
+    assertApiKeyCovers(
+      event.apiKey?.keyPatterns,
+      readings.map((reading) => reading.itemKey),
+    );
     const result = await ingestReadings(readings, items);
     tools.metrics.addMetric('ReadingsIngested', 'Count', result.accepted - result.stale);
     if (result.stale > 0) tools.metrics.addMetric('ReadingsStale', 'Count', result.stale);
     return jsonResponse(202, result);
   },
   tools,
-  { jsonBody: true, ...(config.AUTH_MODE === 'jwt' ? { apiKeys: config.INGEST_API_KEYS } : {}) },
+  { jsonBody: true, ...(checkKeys ? { apiKeys: config.INGEST_API_KEYS } : {}) },
 );

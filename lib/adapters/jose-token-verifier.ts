@@ -17,7 +17,7 @@ export const LOCAL_TOKEN_AUDIENCE = 'rtp-local';
 export class JoseTokenVerifier implements TokenVerifier {
   private constructor(
     private readonly key: JWTVerifyGetKey | Uint8Array,
-    private readonly options: { issuer: string; audience: string; algorithm: 'RS256' | 'HS256' },
+    private readonly options: { issuer: string; audience: string | string[]; algorithm: 'RS256' | 'HS256' },
   ) {}
 
   /**
@@ -44,19 +44,34 @@ export class JoseTokenVerifier implements TokenVerifier {
     });
   }
 
-  /** Local: a shared HS256 secret from config (the one `rtp token` signs with). */
-  static fromSecret(input: { secret: string; issuer?: string; audience?: string }): JoseTokenVerifier {
+  /**
+   * Local: a shared HS256 secret from config (the one `rtp token` signs with). An empty issuer or
+   * audience (the template's defaults) means the dev tokens' own.
+   */
+  static fromSecret(input: {
+    secret: string;
+    issuer?: string;
+    audience?: string | readonly string[];
+  }): JoseTokenVerifier {
+    const audience = ([] as string[]).concat(input.audience ?? []).filter((value) => value !== '');
     return new JoseTokenVerifier(new TextEncoder().encode(input.secret), {
       issuer: input.issuer || LOCAL_TOKEN_ISSUER,
-      audience: input.audience || LOCAL_TOKEN_AUDIENCE,
+      audience: audience.length > 0 ? audience : LOCAL_TOKEN_AUDIENCE,
       algorithm: 'HS256',
     });
   }
 
   async verify(token: string): Promise<AccessClaims> {
+    return claimsFromTokenPayload(await this.verifyPayload(token));
+  }
+
+  /**
+   * The verified payload, every claim as signed (what an HTTP API's JWT authorizer passes on).
+   * @throws UnauthorizedError for a token to refuse; DependencyError when the JWKS cannot be fetched.
+   */
+  async verifyPayload(token: string): Promise<Record<string, unknown>> {
     if (token.length === 0 || token.length > 8192)
       throw new UnauthorizedError('token is missing or too long');
-    let payload: Record<string, unknown>;
     try {
       const options = {
         algorithms: [this.options.algorithm],
@@ -70,7 +85,7 @@ export class JoseTokenVerifier implements TokenVerifier {
         this.key instanceof Uint8Array
           ? await jwtVerify(token, this.key, options)
           : await jwtVerify(token, this.key, options);
-      payload = result.payload;
+      return result.payload;
     } catch (error) {
       if (error instanceof DependencyError) throw error;
       const code = (error as { code?: unknown }).code;
@@ -78,6 +93,5 @@ export class JoseTokenVerifier implements TokenVerifier {
         cause: error,
       });
     }
-    return claimsFromTokenPayload(payload);
   }
 }

@@ -1,3 +1,4 @@
+import { type JobRequest, jobKey } from '#contracts/jobs.ts';
 import { ForbiddenError, UnauthorizedError } from '#runtime/errors.ts';
 import { displayNameOf, isUsableName } from './display-name.ts';
 
@@ -38,9 +39,13 @@ export const NO_ACCESS: AccessClaims = { subject: 'anonymous', keyPatterns: [], 
 const PATTERN = /^[A-Za-z0-9_.:@*-]{1,128}$/;
 const ACTION = /^[A-Za-z0-9_*-]{1,64}$/;
 
-/** Splits a claim given as a list or as comma/space separated text, dropping malformed entries. */
+/**
+ * Splits a claim given as a list or as comma/space separated text (an HTTP API's JWT authorizer
+ * passes lists as `[a b]`), dropping malformed entries.
+ */
 function listClaim(value: unknown, valid: RegExp): string[] {
-  const raw = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\s,]+/) : [];
+  const text = typeof value === 'string' ? value.replace(/^\[(.*)\]$/s, '$1') : undefined;
+  const raw = Array.isArray(value) ? value : text !== undefined ? text.split(/[\s,]+/) : [];
   return raw.filter((entry): entry is string => typeof entry === 'string' && valid.test(entry));
 }
 
@@ -92,6 +97,18 @@ export function claimsFromAuthorizerContext(context: unknown): AccessClaims {
   };
 }
 
+/**
+ * Claims of an HTTP API request from `requestContext.authorizer` as API Gateway's JWT authorizer
+ * fills it (`jwt.claims`, every value a string). Undefined when no JWT authorizer ran.
+ */
+export function claimsFromJwtAuthorizer(authorizer: unknown): AccessClaims | undefined {
+  const claims = (authorizer as { jwt?: { claims?: unknown } } | undefined)?.jwt?.claims;
+  if (typeof claims !== 'object' || claims === null) return undefined;
+  const { sub, keys, ingest } = claims as Record<string, unknown>;
+  if (typeof sub !== 'string' || sub.length === 0) return undefined;
+  return { subject: sub, keyPatterns: listClaim(keys, PATTERN), ingestActions: listClaim(ingest, ACTION) };
+}
+
 /** Whether `key` matches one of `patterns` (exact, or `*` globs). */
 export function matchesKeyPattern(patterns: readonly string[], key: string): boolean {
   return patterns.some((pattern) => {
@@ -131,4 +148,31 @@ export function assertCanSubscribe(claims: AccessClaims, key: string): void {
 /** @throws ForbiddenError when the claims do not allow `action` on `key`. */
 export function assertCanIngest(claims: AccessClaims, action: string, key: string): void {
   if (!canIngest(claims, action, key)) throw new ForbiddenError(`not allowed to ${action} on key ${key}`);
+}
+
+/** @throws ForbiddenError when the claims do not cover `key` (`GET /items/{key}` and other reads). */
+export function assertCanRead(claims: AccessClaims, key: string): void {
+  if (!matchesKeyPattern(claims.keyPatterns, key)) throw new ForbiddenError(`not allowed to read key ${key}`);
+}
+
+/**
+ * A job writes its status under `job-<jobId>` (the caller reads it there) and a `stats` job reads
+ * its input key: the claims must cover both.
+ * @throws ForbiddenError naming the first key the claims do not cover.
+ */
+export function assertCanQueueJob(claims: AccessClaims, request: JobRequest, jobId: string): void {
+  assertCanRead(claims, jobKey(jobId));
+  if (request.type === 'stats') assertCanRead(claims, request.input.key);
+}
+
+/**
+ * Whether an ingest API key limited to `patterns` may write every key of `keys`; undefined
+ * patterns (a key without limits) allow every key.
+ * @throws ForbiddenError naming the first key outside the patterns.
+ */
+export function assertApiKeyCovers(patterns: readonly string[] | undefined, keys: Iterable<string>): void {
+  if (patterns === undefined) return;
+  for (const key of keys) {
+    if (!matchesKeyPattern(patterns, key)) throw new ForbiddenError(`this API key may not write key ${key}`);
+  }
 }

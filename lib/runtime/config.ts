@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ApiKeyGrant } from './api-key.ts';
 import { ConfigError } from './errors.ts';
 
 /** Attributes of a RealTimeData item; the key attribute must not collide with them. */
@@ -90,17 +91,44 @@ export const JwtEnvSchema = AuthModeEnvSchema.extend({
   }
 });
 
-/** API keys accepted by REST ingest (`x-api-key`), comma separated; empty refuses every request. */
+/** An item key pattern of an API key's limits: the token `keys` syntax (exact, or `*` globs). */
+const KEY_PATTERN = /^[A-Za-z0-9_.:@*-]{1,128}$/;
+
+/**
+ * API keys accepted by REST ingest (`x-api-key`), comma separated; a key may be limited to item key
+ * patterns after a colon, separated by `|`: `fleet-key:vehicle-*|3,admin-key` (admin-key writes any
+ * key). Empty: no keys (every reading refused with AuthMode=jwt, ingest open with none).
+ */
 export const ApiKeysEnvSchema = z.object({
   INGEST_API_KEYS: z
     .string()
     .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((key) => key.trim())
-        .filter((key) => key.length > 0),
-    ),
+    .transform((value, ctx): ApiKeyGrant[] => {
+      const grants: ApiKeyGrant[] = [];
+      for (const entry of value.split(',').map((text) => text.trim())) {
+        if (entry.length === 0) continue;
+        const colon = entry.indexOf(':');
+        if (colon < 0) {
+          grants.push({ key: entry });
+          continue;
+        }
+        const key = entry.slice(0, colon).trim();
+        const keyPatterns = entry
+          .slice(colon + 1)
+          .split('|')
+          .map((pattern) => pattern.trim());
+        if (key.length === 0 || !keyPatterns.every((pattern) => KEY_PATTERN.test(pattern))) {
+          ctx.addIssue({
+            code: 'custom',
+            message:
+              'each entry is <key> or <key>:<pattern>|<pattern>… (patterns: letters, digits, _.:@-, *)',
+          });
+          return z.NEVER;
+        }
+        grants.push({ key, keyPatterns });
+      }
+      return grants;
+    }),
 });
 
 /**

@@ -3,7 +3,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { Context } from 'aws-lambda';
-import { requireApiKey } from './api-key.ts';
+import { type ApiKeyGrant, requireApiKey } from './api-key.ts';
 import { httpErrorMapper } from './http-errors.ts';
 import type { Powertools } from './powertools.ts';
 import { tracingMiddleware } from './tracing.ts';
@@ -27,7 +27,7 @@ export function observedHandler<E, R>(handler: Handler<E, R>, tools: Powertools)
 export function httpHandler<E, R>(
   handler: Handler<E, R>,
   tools: Powertools,
-  options: { jsonBody: boolean; apiKeys?: readonly string[] },
+  options: { jsonBody: boolean; apiKeys?: readonly ApiKeyGrant[] },
 ) {
   const stack = observedHandler(handler, tools);
   if (options.apiKeys) stack.use(requireApiKey(options.apiKeys) as MiddlewareObj<E, R>);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LOCAL_API_KEY, LOCAL_JWT_SECRET } from '#local/auth/local-auth.ts';
+import { LOCAL_JWT_SECRET } from '#local/auth/local-auth.ts';
 
 /** The local runtime's settings, from the environment; every one has a default that works on a fresh machine. */
 export const LocalEnvSchema = z.object({
@@ -21,8 +21,12 @@ export const LocalEnvSchema = z.object({
   RTP_AUTH_MODE: z.enum(['none', 'jwt']).default('none'),
   /** The HS256 secret of local tokens (`rtp start` verifies with it, `rtp token` signs with it). */
   RTP_JWT_SECRET: z.string().min(32).default(LOCAL_JWT_SECRET),
-  /** The ingest API key: `rtp start` accepts it on POST /readings, `rtp publish/simulate` send it. */
-  RTP_API_KEY: z.string().min(1).default(LOCAL_API_KEY),
+  /**
+   * The ingest API key: `rtp start` requires it on POST /readings, `rtp publish/simulate` send it.
+   * Unset: `rtp start` requires the well-known local key with RTP_AUTH_MODE=jwt and no key with
+   * `none`; publish/simulate send the well-known key.
+   */
+  RTP_API_KEY: z.string().min(1).optional(),
   /** A token `rtp subscribe` connects with (with RTP_AUTH_MODE=jwt). */
   RTP_TOKEN: z.string().min(1).optional(),
   /** Where `rtp subscribe/publish/simulate` find the platform. */

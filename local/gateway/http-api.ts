@@ -7,8 +7,9 @@ import {
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import type { ErrorBody } from '#contracts/error-body.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
-import type { FunctionModel } from '#local/template/model.ts';
+import type { FunctionModel, HttpJwtAuthorizerModel, HttpRouteModel } from '#local/template/model.ts';
 import {
   consoleGatewayLogger,
   formatRequestTime,
@@ -42,9 +43,22 @@ export interface HttpApiCorsConfig {
   allowCredentials?: boolean;
 }
 
+/**
+ * Verifies a bearer token for a JWT authorizer (signature, `iss`, `aud`, `exp`) and returns its
+ * payload; throws for any token the authorizer must refuse.
+ */
+export type JwtPayloadVerifier = (
+  authorizer: HttpJwtAuthorizerModel,
+  token: string,
+) => Promise<Record<string, unknown>>;
+
 export interface HttpApiOptions {
-  /** Functions of the template; their `HttpApi` events become the routes. */
+  /** Functions of the template; their `HttpApi` events become routes. */
   functions: FunctionModel[];
+  /** Routes declared as ApiGatewayV2 resources (the template's `httpApi.routes`). */
+  routes?: HttpRouteModel[];
+  /** Runs the JWT authorizers of `routes`; required when one has an authorizer. */
+  verifyJwt?: JwtPayloadVerifier;
   invoker: LambdaInvoker;
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
@@ -87,7 +101,7 @@ type Segment =
   | { kind: 'greedy'; name: string };
 
 type RouteTarget =
-  | { kind: 'function'; functionLogicalId: string }
+  | { kind: 'function'; functionLogicalId: string; authorizer?: HttpJwtAuthorizerModel }
   | { kind: 'local'; handler: LocalRouteHandler };
 
 interface Route {
@@ -137,7 +151,10 @@ export class HttpApi {
   readonly #stats: HttpApiStats = { requests: 0, invocations: 0, integrationErrors: 0 };
   #port = 0;
 
-  /** @throws Error on an invalid path template or two functions on the same route key. */
+  /**
+   * @throws Error on an invalid path template, two functions on the same route key, or a JWT
+   * authorizer without `verifyJwt`.
+   */
   constructor(options: HttpApiOptions) {
     this.#options = options;
     this.#stage = options.stage ?? '$default';
@@ -150,6 +167,17 @@ export class HttpApi {
         if (event.kind !== 'HttpApi') continue;
         this.#addRoute(event.method, event.path, { kind: 'function', functionLogicalId: fn.logicalId });
       }
+    }
+    for (const route of options.routes ?? []) {
+      if (route.authorizer && !options.verifyJwt)
+        throw new Error(
+          `HTTP API route '${route.method} ${route.path}' has a JWT authorizer but no verifier`,
+        );
+      this.#addRoute(route.method, route.path, {
+        kind: 'function',
+        functionLogicalId: route.functionLogicalId,
+        ...(route.authorizer ? { authorizer: route.authorizer } : {}),
+      });
     }
     this.#server = createServer((req, res) => {
       this.#onRequest(req, res).catch((error: unknown) => {
@@ -256,6 +284,21 @@ export class HttpApi {
     }
     const requestId = newGatewayId();
     const event = this.#event(req, route, { rawPath, rawQueryString, pathParameters, body, requestId });
+    if (route.target.authorizer) {
+      const authorizer = await this.#authorise(route.target.authorizer, event);
+      if (!authorizer) {
+        const refused: ErrorBody = {
+          error: { code: 'Unauthorized', message: 'missing or invalid bearer token (Authorization)' },
+        };
+        return sendJson(res, 401, refused, {
+          ...corsHeaders,
+          'www-authenticate': 'Bearer',
+          'apigw-requestid': requestId,
+        });
+      }
+      // aws-lambda types the JWT authorizer's context on a separate event type.
+      Object.assign(event.requestContext, { authorizer });
+    }
     const response = await this.#invoke(route.target.functionLogicalId, event, requestId);
     const payload = response.body;
     res.writeHead(response.statusCode, {
@@ -265,6 +308,39 @@ export class HttpApi {
       'content-length': String(payload.length),
     });
     res.end(payload);
+  }
+
+  /**
+   * Runs a JWT authorizer as API Gateway does: the token from its identity source (`Bearer ` prefix
+   * optional), verified; the claims as strings, lists as `[a b]`. Undefined when refused.
+   */
+  async #authorise(
+    authorizer: HttpJwtAuthorizerModel,
+    event: APIGatewayProxyEventV2,
+  ): Promise<{ jwt: { claims: Record<string, string>; scopes: string[] | null } } | undefined> {
+    const source = authorizer.identitySource[0] ?? '$request.header.Authorization';
+    const header = /^\$request\.header\.(.+)$/.exec(source)?.[1]?.toLowerCase();
+    const value = header ? event.headers[header] : undefined;
+    const token = value?.trim().replace(/^Bearer\s+/i, '');
+    if (!token || !this.#options.verifyJwt) return undefined;
+    let payload: Record<string, unknown>;
+    try {
+      payload = await this.#options.verifyJwt(authorizer, token);
+    } catch {
+      return undefined;
+    }
+    const claims: Record<string, string> = {};
+    for (const [name, claim] of Object.entries(payload)) {
+      claims[name] = Array.isArray(claim)
+        ? `[${claim.map(String).join(' ')}]`
+        : typeof claim === 'object'
+          ? JSON.stringify(claim)
+          : String(claim);
+    }
+    const scope = payload.scope ?? payload.scp;
+    const scopes =
+      typeof scope === 'string' ? scope.split(' ') : Array.isArray(scope) ? scope.map(String) : null;
+    return { jwt: { claims, scopes } };
   }
 
   async #invoke(

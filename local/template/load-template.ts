@@ -4,6 +4,8 @@ import { yamlParse } from 'yaml-cfn';
 import type {
   EventSourceModel,
   FunctionModel,
+  HttpApiModel,
+  HttpJwtAuthorizerModel,
   LocalTemplate,
   S3EventSourceModel,
   SqsEventSourceModel,
@@ -356,6 +358,7 @@ export function loadTemplate(templatePath: string, options: LoadTemplateOptions 
     tables,
     functions,
     ...loadWebSocketApi(resources, parameters, resolveValue),
+    ...loadHttpApi(resources, parameters, resolveValue),
   };
 }
 
@@ -365,46 +368,136 @@ function getAttTarget(value: Json): string | undefined {
   return Array.isArray(getAtt) ? String(getAtt[0]) : String(getAtt).split('.')[0];
 }
 
+/** The routes of an ApiGatewayV2 API, each with the function its integration invokes. */
+function apiRoutes(
+  apiId: string,
+  resources: Record<string, Resource>,
+): Array<{ routeId: string; route: Resource; functionLogicalId: string }> {
+  return Object.entries(resources)
+    .filter(([, r]) => r.Type === 'AWS::ApiGatewayV2::Route' && refersToApi(r, apiId))
+    .map(([routeId, route]) => {
+      const target = JSON.stringify(route.Properties?.Target ?? '');
+      const integrationId = /integrations\/\$\{(\w+)\}/.exec(target)?.[1];
+      const integration = integrationId ? resources[integrationId] : undefined;
+      const functionLogicalId = invokedFunction(integration?.Properties?.IntegrationUri);
+      if (!functionLogicalId)
+        throw new TemplateError(`${routeId}: cannot find the function its integration invokes`);
+      return { routeId, route, functionLogicalId };
+    });
+}
+
+function refersToApi(resource: Resource, apiId: string): boolean {
+  return (resource.Properties?.ApiId as { Ref?: string } | undefined)?.Ref === apiId;
+}
+
+/** `X` of an integration or authorizer URI `…/functions/${X.Arn}/invocations`. */
+function invokedFunction(uri: Json): string | undefined {
+  return /functions\/\$\{(\w+)\.Arn\}/.exec(JSON.stringify(uri ?? ''))?.[1];
+}
+
+function apiStageName(
+  apiId: string,
+  resources: Record<string, Resource>,
+  parameters: Record<string, string>,
+  resolveValue: (value: Json) => Json,
+): string {
+  const stage = Object.values(resources).find(
+    (r) => r.Type === 'AWS::ApiGatewayV2::Stage' && refersToApi(r, apiId),
+  );
+  return stage ? String(resolveValue(stage.Properties?.StageName)) : (parameters.StageName ?? 'local');
+}
+
+function findApi(resources: Record<string, Resource>, protocol: 'WEBSOCKET' | 'HTTP') {
+  return Object.entries(resources).find(
+    ([, resource]) =>
+      resource.Type === 'AWS::ApiGatewayV2::Api' && resource.Properties?.ProtocolType === protocol,
+  );
+}
+
 function loadWebSocketApi(
   resources: Record<string, Resource>,
   parameters: Record<string, string>,
   resolveValue: (value: Json) => Json,
 ): { webSocketApi?: WebSocketApiModel } {
-  const entry = Object.entries(resources).find(
-    ([, resource]) =>
-      resource.Type === 'AWS::ApiGatewayV2::Api' && resource.Properties?.ProtocolType === 'WEBSOCKET',
-  );
+  const entry = findApi(resources, 'WEBSOCKET');
   if (!entry) return {};
   const [apiId, api] = entry;
-  const refersToApi = (resource: Resource) =>
-    (resource.Properties?.ApiId as { Ref?: string } | undefined)?.Ref === apiId;
-  const stage = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage' && refersToApi(r));
-  const routes = Object.entries(resources)
-    .filter(([, r]) => r.Type === 'AWS::ApiGatewayV2::Route' && refersToApi(r))
-    .map(([routeId, route]) => {
-      const target = JSON.stringify(route.Properties?.Target ?? '');
-      const integrationId = /integrations\/\$\{(\w+)\}/.exec(target)?.[1];
-      const integration = integrationId ? resources[integrationId] : undefined;
-      const uri = JSON.stringify(integration?.Properties?.IntegrationUri ?? '');
-      const functionLogicalId = /functions\/\$\{(\w+)\.Arn\}/.exec(uri)?.[1];
-      if (!functionLogicalId)
-        throw new TemplateError(`${routeId}: cannot find the function its integration invokes`);
-      const authorizer = routeAuthorizer(routeId, route, resources, resolveValue);
-      return {
-        routeKey: String(route.Properties?.RouteKey),
-        functionLogicalId,
-        ...(authorizer ? { authorizer } : {}),
-      };
-    });
+  const routes = apiRoutes(apiId, resources).map(({ routeId, route, functionLogicalId }) => {
+    const authorizer = routeAuthorizer(routeId, route, resources, resolveValue);
+    return {
+      routeKey: String(route.Properties?.RouteKey),
+      functionLogicalId,
+      ...(authorizer ? { authorizer } : {}),
+    };
+  });
   return {
     webSocketApi: {
       logicalId: apiId,
       routeSelectionExpression: String(api.Properties?.RouteSelectionExpression ?? '$request.body.action'),
-      stageName: stage
-        ? String(resolveValue(stage.Properties?.StageName))
-        : (parameters.StageName ?? 'local'),
+      stageName: apiStageName(apiId, resources, parameters, resolveValue),
       routes,
     },
+  };
+}
+
+function loadHttpApi(
+  resources: Record<string, Resource>,
+  parameters: Record<string, string>,
+  resolveValue: (value: Json) => Json,
+): { httpApi?: HttpApiModel } {
+  const entry = findApi(resources, 'HTTP');
+  if (!entry) return {};
+  const [apiId] = entry;
+  const routes = apiRoutes(apiId, resources).map(({ routeId, route, functionLogicalId }) => {
+    const routeKey = String(route.Properties?.RouteKey);
+    const [method, path] = routeKey.split(' ');
+    if (!method || !path) throw new TemplateError(`${routeId}: RouteKey must be '<METHOD> <path>'`);
+    const authorizer = jwtAuthorizer(routeId, route, resources, resolveValue);
+    return { method, path, functionLogicalId, ...(authorizer ? { authorizer } : {}) };
+  });
+  return {
+    httpApi: {
+      logicalId: apiId,
+      stageName: apiStageName(apiId, resources, parameters, resolveValue),
+      routes,
+    },
+  };
+}
+
+/** The logical id a route's `AuthorizerId` names, the `Fn::If` branches picked by their conditions. */
+function authorizerReference(route: Resource, resolveValue: (value: Json) => Json): string | undefined {
+  // Only the logical id is needed: pick the Fn::If branch without resolving the Ref to a local placeholder.
+  let reference: Json = route.Properties?.AuthorizerId;
+  while (typeof reference === 'object' && reference !== null && 'Fn::If' in reference) {
+    const [condition, whenTrue, whenFalse] = (reference as { 'Fn::If': [Json, Json, Json] })['Fn::If'];
+    const holds = resolveValue({ 'Fn::If': [condition, true, false] }) === true;
+    reference = holds ? whenTrue : whenFalse;
+  }
+  const logicalId = (reference as { Ref?: Json } | undefined)?.Ref;
+  return typeof logicalId === 'string' ? logicalId : undefined;
+}
+
+/** The JWT authorizer of an HTTP route with `AuthorizationType: JWT` (conditions resolved), or undefined for `NONE`. */
+function jwtAuthorizer(
+  routeId: string,
+  route: Resource,
+  resources: Record<string, Resource>,
+  resolveValue: (value: Json) => Json,
+): HttpJwtAuthorizerModel | undefined {
+  const type = resolveValue(route.Properties?.AuthorizationType ?? 'NONE');
+  if (type === 'NONE') return undefined;
+  if (type !== 'JWT') throw new TemplateError(`${routeId}: only JWT authorizers run locally on the HTTP API`);
+  const logicalId = authorizerReference(route, resolveValue);
+  const authorizer = logicalId ? resources[logicalId] : undefined;
+  const props = (authorizer ? resolveValue(authorizer.Properties ?? {}) : {}) as Record<string, Json>;
+  if (authorizer?.Type !== 'AWS::ApiGatewayV2::Authorizer' || props.AuthorizerType !== 'JWT')
+    throw new TemplateError(`${routeId}: AuthorizerId must be a Ref to a JWT AWS::ApiGatewayV2::Authorizer`);
+  const jwt = (props.JwtConfiguration ?? {}) as { Issuer?: Json; Audience?: Json };
+  return {
+    logicalId: logicalId as string,
+    issuer: String(jwt.Issuer ?? ''),
+    audience: ([] as Json[]).concat(jwt.Audience ?? []).map(String),
+    identitySource: ([] as Json[]).concat(props.IdentitySource ?? []).map(String),
   };
 }
 
@@ -418,24 +511,15 @@ function routeAuthorizer(
   resources: Record<string, Resource>,
   resolveValue: (value: Json) => Json,
 ): WebSocketAuthorizerModel | undefined {
-  const props = route.Properties ?? {};
-  if (resolveValue(props.AuthorizationType ?? 'NONE') !== 'CUSTOM') return undefined;
-  // Only the logical id is needed: pick the Fn::If branch without resolving the Ref to a local placeholder.
-  let reference: Json = props.AuthorizerId;
-  while (typeof reference === 'object' && reference !== null && 'Fn::If' in reference) {
-    const [condition, whenTrue, whenFalse] = (reference as { 'Fn::If': [Json, Json, Json] })['Fn::If'];
-    const holds = resolveValue({ 'Fn::If': [condition, true, false] }) === true;
-    reference = holds ? whenTrue : whenFalse;
-  }
-  const logicalId = (reference as { Ref?: Json } | undefined)?.Ref;
-  const authorizer = typeof logicalId === 'string' ? resources[logicalId] : undefined;
+  if (resolveValue(route.Properties?.AuthorizationType ?? 'NONE') !== 'CUSTOM') return undefined;
+  const logicalId = authorizerReference(route, resolveValue);
+  const authorizer = logicalId ? resources[logicalId] : undefined;
   if (authorizer?.Type !== 'AWS::ApiGatewayV2::Authorizer')
     throw new TemplateError(`${routeId}: AuthorizerId must be a Ref to an AWS::ApiGatewayV2::Authorizer`);
   const authorizerProps = authorizer.Properties ?? {};
   if (authorizerProps.AuthorizerType !== 'REQUEST')
     throw new TemplateError(`${logicalId}: only REQUEST (Lambda) authorizers run locally`);
-  const uri = JSON.stringify(authorizerProps.AuthorizerUri ?? '');
-  const functionLogicalId = /functions\/\$\{(\w+)\.Arn\}/.exec(uri)?.[1];
+  const functionLogicalId = invokedFunction(authorizerProps.AuthorizerUri);
   if (!functionLogicalId)
     throw new TemplateError(`${logicalId}: cannot find the function AuthorizerUri invokes`);
   const identitySource = resolveValue(authorizerProps.IdentitySource ?? []);

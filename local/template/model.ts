@@ -118,6 +118,34 @@ export interface WebSocketAuthorizerModel {
   identitySource: string[];
 }
 
+/** An AWS::ApiGatewayV2::Authorizer of type JWT (an HTTP API's own): issuer and audience checked by the gateway. */
+export interface HttpJwtAuthorizerModel {
+  logicalId: string;
+  /** `iss` tokens must carry (`JwtConfiguration.Issuer`); empty locally, where the dev issuer applies. */
+  issuer: string;
+  /** Accepted `aud` values (`JwtConfiguration.Audience`). */
+  audience: string[];
+  /** e.g. `$request.header.Authorization`. */
+  identitySource: string[];
+}
+
+/** A route of the HTTP API (AWS::ApiGatewayV2::Route): method, path template and the function it invokes. */
+export interface HttpRouteModel {
+  /** Upper-case method or `ANY`. */
+  method: string;
+  /** API Gateway path template, e.g. `/items/{key}`. */
+  path: string;
+  functionLogicalId: string;
+  /** The route's JWT authorizer (`AuthorizationType: JWT`, conditions resolved); absent for `NONE`. */
+  authorizer?: HttpJwtAuthorizerModel;
+}
+
+export interface HttpApiModel {
+  logicalId: string;
+  stageName: string;
+  routes: HttpRouteModel[];
+}
+
 export interface WebSocketApiModel {
   logicalId: string;
   /** e.g. `$request.body.action` */
@@ -145,4 +173,6 @@ export interface LocalTemplate {
   tables: TableModel[];
   functions: FunctionModel[];
   webSocketApi?: WebSocketApiModel;
+  /** The HTTP API declared as ApiGatewayV2 resources (routes of SAM `HttpApi` events stay on the functions). */
+  httpApi?: HttpApiModel;
 }

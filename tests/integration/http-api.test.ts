@@ -264,3 +264,68 @@ describe('HttpApi', () => {
     ).toThrow(/GET \/x/);
   });
 });
+
+describe('HttpApi JWT authorizer', () => {
+  const functions = new FunctionTable({ ItemsFunction: () => ({ statusCode: 200, body: 'items' }) });
+  const authorizer = {
+    logicalId: 'HttpJwtAuthorizer',
+    issuer: 'https://issuer.example',
+    audience: ['app'],
+    identitySource: ['$request.header.Authorization'],
+  };
+  const api = new HttpApi({
+    functions: [],
+    routes: [{ method: 'GET', path: '/items/{key}', functionLogicalId: 'ItemsFunction', authorizer }],
+    // Stands in for the signature check: only the token "good" passes.
+    verifyJwt: async (_authorizer, token) => {
+      if (token !== 'good') throw new Error('invalid');
+      return { sub: 'ann', keys: ['3', 'room-*'], exp: 1_900_000_000, email_verified: true };
+    },
+    invoker: functions,
+  });
+
+  beforeAll(async () => {
+    await api.start();
+  });
+
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('passes the claims as API Gateway does: strings, lists as "[a b]"', async () => {
+    const response = await fetch(`${api.url}/items/3`, { headers: { authorization: 'Bearer good' } });
+    expect(response.status).toBe(200);
+    expect(functions.lastEventOf('ItemsFunction').requestContext).toMatchObject({
+      authorizer: {
+        jwt: { claims: { sub: 'ann', keys: '[3 room-*]', exp: '1900000000', email_verified: 'true' } },
+      },
+    });
+  });
+
+  it('answers 401 with the error body and never invokes the function without a valid token', async () => {
+    const before = functions.events.length;
+    const attempts: Array<Record<string, string>> = [
+      {},
+      { authorization: 'Bearer bad' },
+      { authorization: 'Bearer ' },
+    ];
+    for (const headers of attempts) {
+      const response = await fetch(`${api.url}/items/3`, { headers });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer');
+      expect(await response.json()).toMatchObject({ error: { code: 'Unauthorized' } });
+    }
+    expect(functions.events.length).toBe(before);
+  });
+
+  it('refuses to start a JWT route without a verifier', () => {
+    expect(
+      () =>
+        new HttpApi({
+          functions: [],
+          routes: [{ method: 'GET', path: '/x', functionLogicalId: 'ItemsFunction', authorizer }],
+          invoker: functions,
+        }),
+    ).toThrow(/no verifier/);
+  });
+});

@@ -1,16 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import {
+  assertApiKeyCovers,
+  assertCanQueueJob,
+  assertCanRead,
   canIngest,
   canSubscribe,
   claimsFromAuthorizerContext,
+  claimsFromJwtAuthorizer,
   claimsFromTokenPayload,
   matchesKeyPattern,
   NO_ACCESS,
   OPEN_ACCESS,
   toAuthorizerContext,
 } from '#core/authorise.ts';
-import { isAcceptedApiKey } from '#runtime/api-key.ts';
-import { UnauthorizedError } from '#runtime/errors.ts';
+import { acceptedApiKey } from '#runtime/api-key.ts';
+import { ApiKeysEnvSchema } from '#runtime/config.ts';
+import { ForbiddenError, UnauthorizedError } from '#runtime/errors.ts';
 
 describe('matchesKeyPattern', () => {
   it('matches exact keys only without a star', () => {
@@ -87,12 +92,81 @@ describe('canSubscribe and canIngest', () => {
   });
 });
 
-describe('isAcceptedApiKey', () => {
-  it('accepts only a configured key', () => {
-    expect(isAcceptedApiKey(['k1', 'k2'], 'k2')).toBe(true);
-    expect(isAcceptedApiKey(['k1', 'k2'], 'k3')).toBe(false);
-    expect(isAcceptedApiKey(['k1'], 'k1 ')).toBe(false);
-    expect(isAcceptedApiKey(['k1'], undefined)).toBe(false);
-    expect(isAcceptedApiKey([], '')).toBe(false);
+describe('acceptedApiKey', () => {
+  const grants = [{ key: 'k1' }, { key: 'k2', keyPatterns: ['room-*'] }];
+
+  it('accepts only a configured key, with its limits', () => {
+    expect(acceptedApiKey(grants, 'k2')).toEqual({ key: 'k2', keyPatterns: ['room-*'] });
+    expect(acceptedApiKey(grants, 'k1')).toEqual({ key: 'k1' });
+    expect(acceptedApiKey(grants, 'k3')).toBeUndefined();
+    expect(acceptedApiKey(grants, 'k1 ')).toBeUndefined();
+    expect(acceptedApiKey(grants, undefined)).toBeUndefined();
+    expect(acceptedApiKey([], '')).toBeUndefined();
+  });
+});
+
+describe('IngestApiKeys format', () => {
+  const parse = (value: string) => ApiKeysEnvSchema.safeParse({ INGEST_API_KEYS: value });
+
+  it('reads plain keys and keys limited to patterns', () => {
+    expect(parse('fleet:vehicle-*|3, admin ,').data?.INGEST_API_KEYS).toEqual([
+      { key: 'fleet', keyPatterns: ['vehicle-*', '3'] },
+      { key: 'admin' },
+    ]);
+    expect(parse('').data?.INGEST_API_KEYS).toEqual([]);
+  });
+
+  it('refuses an entry with an empty key or a bad pattern', () => {
+    expect(parse(':3').success).toBe(false);
+    expect(parse('k:').success).toBe(false);
+    expect(parse('k:a b').success).toBe(false);
+  });
+});
+
+describe('assertApiKeyCovers', () => {
+  it('lets an unlimited key write anything and a limited one only its patterns', () => {
+    expect(() => assertApiKeyCovers(undefined, ['product-1'])).not.toThrow();
+    expect(() => assertApiKeyCovers(['vehicle-*'], ['vehicle-1', 'vehicle-2'])).not.toThrow();
+    expect(() => assertApiKeyCovers(['vehicle-*'], ['vehicle-1', 'product-1'])).toThrow(
+      /may not write key product-1/,
+    );
+  });
+});
+
+describe('claimsFromJwtAuthorizer', () => {
+  it('reads claims as API Gateway passes them, lists flattened to "[a b]"', () => {
+    const authorizer = { jwt: { claims: { sub: 'ann', keys: '[3 room-*]', ingest: '[publish]' } } };
+    expect(claimsFromJwtAuthorizer(authorizer)).toEqual({
+      subject: 'ann',
+      keyPatterns: ['3', 'room-*'],
+      ingestActions: ['publish'],
+    });
+  });
+
+  it('is undefined when no JWT authorizer ran or the token named nobody', () => {
+    expect(claimsFromJwtAuthorizer(undefined)).toBeUndefined();
+    expect(claimsFromJwtAuthorizer({ lambda: { sub: 'x' } })).toBeUndefined();
+    expect(claimsFromJwtAuthorizer({ jwt: { claims: { keys: '[*]' } } })).toBeUndefined();
+  });
+});
+
+describe('assertCanRead and assertCanQueueJob', () => {
+  const claims = { subject: 'ann', keyPatterns: ['3', 'job-*'], ingestActions: [] };
+  const jobId = '6f1c2d3e-4b5a-4c6d-8e7f-901234567890';
+
+  it('refuses keys outside the claims with ForbiddenError', () => {
+    expect(() => assertCanRead(claims, '3')).not.toThrow();
+    expect(() => assertCanRead(claims, '4')).toThrow(ForbiddenError);
+  });
+
+  it("covers the job's own key and a stats job's input key", () => {
+    expect(() => assertCanQueueJob(claims, { type: 'stats', input: { key: '3' } }, jobId)).not.toThrow();
+    expect(() => assertCanQueueJob(claims, { type: 'stats', input: { key: '4' } }, jobId)).toThrow(
+      /read key 4/,
+    );
+    const noJobs = { ...claims, keyPatterns: ['3'] };
+    expect(() => assertCanQueueJob(noJobs, { type: 'fail', input: { reason: 'x' } }, jobId)).toThrow(
+      /read key job-/,
+    );
   });
 });

@@ -21,7 +21,9 @@ export function kinesisProducer(health: Health, keyAttribute: string): KinesisPr
   const endpoint = health.endpoints.kinesis;
   const streamName = health.resources.telemetryStream;
   if (endpoint === undefined || streamName === undefined) {
-    throw new Error('the platform has no Kinesis telemetry stream (no `kinesis` endpoint in /health)');
+    throw new Error(
+      'the platform has no Kinesis telemetry stream (no `kinesis` endpoint in /health; with AuthMode=jwt set RTP_TOKEN)',
+    );
   }
   const client = createLocalKinesisClient(endpoint);
   return {

@@ -18,7 +18,10 @@ export interface MqttProducer {
  */
 export async function mqttProducer(health: Health, keyAttribute: string): Promise<MqttProducer> {
   const url = health.endpoints.mqtt;
-  if (url === undefined) throw new Error('the platform has no MQTT broker (no `mqtt` endpoint in /health)');
+  if (url === undefined)
+    throw new Error(
+      'the platform has no MQTT broker (no `mqtt` endpoint in /health; with AuthMode=jwt set RTP_TOKEN)',
+    );
   const client: MqttClient = await connectAsync(url, {
     protocolVersion: 4,
     clientId: `rtp-simulate-${process.pid}`,

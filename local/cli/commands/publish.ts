@@ -3,7 +3,7 @@ import { fetchHealth, postReadings } from './platform-client.ts';
 
 /** `rtp publish vehicleId=3 speed=42 [channel=engine] [ts=…]`: one reading over REST. */
 export async function runPublish(env: LocalEnv, args: string[]): Promise<void> {
-  const health = await fetchHealth(env.RTP_URL);
+  const health = await fetchHealth(env.RTP_URL, env.RTP_TOKEN);
   const keyAttribute = health.resources.realTimeItemKey;
   const reading: Record<string, unknown> = { data: {} };
   for (const arg of args) {

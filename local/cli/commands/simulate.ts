@@ -18,7 +18,7 @@ export async function runSimulate(env: LocalEnv, options: SimulateOptions): Prom
   if (options.via !== 'rest' && options.via !== 'kinesis' && options.via !== 'mqtt') {
     throw new Error(`--via ${options.via} is not available; use --via rest, mqtt or kinesis`);
   }
-  const health = await fetchHealth(env.RTP_URL);
+  const health = await fetchHealth(env.RTP_URL, env.RTP_TOKEN);
   const keyAttribute = health.resources.realTimeItemKey;
   const producer =
     options.via === 'kinesis'

@@ -16,7 +16,10 @@ export async function runStart(env: LocalEnv): Promise<void> {
       sqs: env.RTP_SQS_PORT,
     },
     logLevel: env.RTP_LOG_LEVEL,
-    parameters: { AuthMode: env.RTP_AUTH_MODE, IngestApiKeys: env.RTP_API_KEY },
+    parameters: {
+      AuthMode: env.RTP_AUTH_MODE,
+      ...(env.RTP_API_KEY ? { IngestApiKeys: env.RTP_API_KEY } : {}),
+    },
     jwtSecret: env.RTP_JWT_SECRET,
     ...(env.RTP_DATA_DIR ? { dataDir: env.RTP_DATA_DIR } : {}),
   });

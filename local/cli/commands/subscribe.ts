@@ -4,7 +4,7 @@ import { fetchHealth } from './platform-client.ts';
 
 /** `rtp subscribe vehicleId=3 [vehicleId=4 …]`: connects on the first key, subscribes to the rest, prints every frame. */
 export async function runSubscribe(env: LocalEnv, args: string[]): Promise<void> {
-  const health = await fetchHealth(env.RTP_URL);
+  const health = await fetchHealth(env.RTP_URL, env.RTP_TOKEN);
   const keyAttribute = health.resources.realTimeItemKey;
   const keys = args.map((arg) => {
     const [name, value] = arg.split('=');

@@ -98,7 +98,11 @@ export function mountJobs(root: HTMLElement, platform: PlatformInfo): () => void
     try {
       const response = await fetch(new URL('jobs', document.baseURI), {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        // With AuthMode=jwt POST /jobs takes the page's token as a bearer token.
+        headers: {
+          'content-type': 'application/json',
+          ...(platform.token ? { authorization: `Bearer ${platform.token}` } : {}),
+        },
         body: JSON.stringify({ ...request, jobId }),
       });
       const body: unknown = await response.json().catch(() => undefined);
