@@ -198,6 +198,7 @@ async function putFixtureObject(
   await waitFor(
     async () => (await s3Items()).length === 2 && (await bucketKeys(aws, bucket.name)).includes(reportKey),
     'the local notification to ingest the fixture object',
+    15_000,
   );
   for (const item of await s3Items())
     await documents.send(
@@ -215,7 +216,7 @@ async function settle(platform: Platform, aws: ReturnType<typeof awsClientsFor>)
     async () =>
       (await Promise.all(consumed.map((url) => queueDepth(aws.sqs, url)))).every((depth) => depth === 0),
     'the queues the functions read to drain',
-    10_000,
+    20_000,
   );
 }
 
