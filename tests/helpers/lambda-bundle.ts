@@ -59,6 +59,8 @@ export async function invokeBundle(options: {
   functionName: string;
   env: Record<string, string>;
   event: unknown;
+  /** Lambda's limits for its cold start and the invocation together: a process still running then is killed. */
+  timeoutMs: number;
 }): Promise<BundleOutcome> {
   const dir = mkdtempSync(join(tmpdir(), 'rtp-bundle-'));
   try {
@@ -90,11 +92,13 @@ export async function invokeBundle(options: {
       child.once('message', (message) => {
         answer = message as typeof answer;
       });
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
       child.once('exit', (code, signal) => {
+        clearTimeout(timer);
         resolveOutcome(
           answer
             ? { ...answer, output }
-            : { ok: false, error: `the process exited (${signal ?? code}) without an answer`, output },
+            : { ok: false, error: `the process ended (${signal ?? code}) without an answer`, output },
         );
       });
       child.send(options.event as Serializable);

@@ -171,6 +171,8 @@ const invokeBundleOf: Invoke = async (platform, logicalId, event) => {
     functionName: logicalId,
     env: { ...environment, ...Object.fromEntries(sdk) },
     event,
+    // Lambda gives the cold start (init) 10 s, then the invocation the function's timeout.
+    timeoutMs: 10_000 + model.timeoutSeconds * 1000,
   });
   if (!outcome.ok) throw new Error(`${outcome.error}\n${outcome.output}`);
   return outcome.result;
