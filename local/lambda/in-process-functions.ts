@@ -14,6 +14,9 @@ export class FunctionTimeoutError extends Error {
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
+/** Counts loads, so each platform started in one process gets module instances of its own. */
+let loads = 0;
+
 export interface FunctionStats {
   invocations: number;
   errors: number;
@@ -37,13 +40,15 @@ export class InProcessFunctions implements LambdaInvoker {
    */
   static async load(functions: readonly FunctionModel[]): Promise<InProcessFunctions> {
     const loaded = new InProcessFunctions();
+    loads += 1;
     for (const model of functions) {
       const previous = { ...process.env };
       Object.assign(process.env, model.environment);
       try {
-        // The query makes each function its own module instance even when two share an entry file.
+        // The query makes each function its own module instance even when two share an entry file,
+        // and a later platform of this process parse its own config rather than reuse the first's.
         const module = (await import(
-          `${pathToFileURL(model.entryPoint).href}?function=${model.logicalId}`
+          `${pathToFileURL(model.entryPoint).href}?function=${model.logicalId}&load=${loads}`
         )) as Record<string, unknown>;
         const handler = module[model.exportName];
         if (typeof handler !== 'function') {
