@@ -9,6 +9,7 @@ import {
   AuthModeEnvSchema,
   BaseEnvSchema,
   CallbackEnvSchema,
+  ConnectionLimitsEnvSchema,
   ConnectionTtlEnvSchema,
   loadConfig,
 } from '#runtime/config.ts';
@@ -19,7 +20,8 @@ import { wsActionHandler } from '#runtime/ws-reply.ts';
 const config = loadConfig(
   BaseEnvSchema.extend(CallbackEnvSchema.shape)
     .extend(ConnectionTtlEnvSchema.shape)
-    .extend(AuthModeEnvSchema.shape),
+    .extend(AuthModeEnvSchema.shape)
+    .extend(ConnectionLimitsEnvSchema.shape),
 );
 const tools = powertoolsFor('ws-actions');
 const documents = createDocumentClient();
@@ -30,11 +32,22 @@ const publisher = new ApiGatewayConnectionPublisher(
 );
 
 export const handler = wsActionHandler(
-  { tools, publisher, authMode: config.AUTH_MODE },
+  {
+    tools,
+    publisher,
+    authMode: config.AUTH_MODE,
+    counter: connections,
+    actionsPerWindow: config.WS_ACTION_RATE_LIMIT,
+  },
   async ({ connectionId, body, claims }) =>
     runClientAction(
       parseClientAction(body),
-      { connectionId, connectionTtlSeconds: config.CONNECTION_TTL_SECONDS, claims },
+      {
+        connectionId,
+        connectionTtlSeconds: config.CONNECTION_TTL_SECONDS,
+        maxSubscriptions: config.WS_MAX_SUBSCRIPTIONS,
+        claims,
+      },
       { connections, items, clock: systemClock },
     ),
 );

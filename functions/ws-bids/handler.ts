@@ -9,7 +9,13 @@ import { SqsJsonSender } from '#adapters/sqs-json-sender.ts';
 import type { SalesUpdate } from '#contracts/sales.ts';
 import { systemClock } from '#core/ports.ts';
 import { parseBidAction, placeBid } from '#core/sales-bids.ts';
-import { AuthModeEnvSchema, BaseEnvSchema, CallbackEnvSchema, loadConfig } from '#runtime/config.ts';
+import {
+  AuthModeEnvSchema,
+  BaseEnvSchema,
+  CallbackEnvSchema,
+  ConnectionLimitsEnvSchema,
+  loadConfig,
+} from '#runtime/config.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 import { wsActionHandler } from '#runtime/ws-reply.ts';
 
@@ -17,6 +23,7 @@ import { wsActionHandler } from '#runtime/ws-reply.ts';
 const config = loadConfig(
   BaseEnvSchema.extend(CallbackEnvSchema.shape)
     .extend(AuthModeEnvSchema.shape)
+    .extend(ConnectionLimitsEnvSchema.shape)
     .extend({ SALES_UPDATES_QUEUE_URL: z.url() }),
 );
 const tools = powertoolsFor('ws-bids');
@@ -29,7 +36,13 @@ const publisher = new ApiGatewayConnectionPublisher(
 );
 
 export const handler = wsActionHandler(
-  { tools, publisher, authMode: config.AUTH_MODE },
+  {
+    tools,
+    publisher,
+    authMode: config.AUTH_MODE,
+    counter: connections,
+    actionsPerWindow: config.WS_ACTION_RATE_LIMIT,
+  },
   async ({ connectionId, body, claims }) => {
     const outcome = await placeBid(
       parseBidAction(body),

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
 import { createManagementApiClient } from '#adapters/apigw-management-client.ts';
+import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
+import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { IotDataPublisher } from '#adapters/iot-data-publisher.ts';
 import { systemClock } from '#core/ports.ts';
 import { planVehicleCommand } from '#core/vehicle-command.ts';
@@ -9,6 +11,7 @@ import {
   AuthModeEnvSchema,
   BaseEnvSchema,
   CallbackEnvSchema,
+  ConnectionLimitsEnvSchema,
   IotDataEnvSchema,
   loadConfig,
 } from '#runtime/config.ts';
@@ -19,9 +22,11 @@ import { wsActionHandler } from '#runtime/ws-reply.ts';
 const config = loadConfig(
   BaseEnvSchema.extend(CallbackEnvSchema.shape)
     .extend(IotDataEnvSchema.shape)
-    .extend(AuthModeEnvSchema.shape),
+    .extend(AuthModeEnvSchema.shape)
+    .extend(ConnectionLimitsEnvSchema.shape),
 );
 const tools = powertoolsFor('ws-command');
+const connections = new DynamoConnectionStore(createDocumentClient(), config.CONNECTIONS_TABLE);
 const devices = new IotDataPublisher(
   // Empty: the SDK's own endpoint resolution (AWS_ENDPOINT_URL_IOT_DATA_PLANE locally, else the region's).
   new IoTDataPlaneClient(config.IOT_DATA_ENDPOINT ? { endpoint: config.IOT_DATA_ENDPOINT } : {}),
@@ -31,7 +36,13 @@ const publisher = new ApiGatewayConnectionPublisher(
 );
 
 export const handler = wsActionHandler(
-  { tools, publisher, authMode: config.AUTH_MODE },
+  {
+    tools,
+    publisher,
+    authMode: config.AUTH_MODE,
+    counter: connections,
+    actionsPerWindow: config.WS_ACTION_RATE_LIMIT,
+  },
   async ({ body, claims }) => {
     const planned = planVehicleCommand(body, { now: systemClock.now(), commandId: randomUUID(), claims });
     await devices.publish(planned.topic, planned.message, 1);
