@@ -7,6 +7,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ActionCounter } from '#core/connection-limits.ts';
+import type { ExpiringConnectionStore } from '#core/expired-connections.ts';
 import type { ConnectionStore } from '#core/ports.ts';
 import type { ConnectionIdentityStore } from '#core/room-messages.ts';
 import { DependencyError, LimitExceededError, NotFoundError } from '#runtime/errors.ts';
@@ -25,6 +26,8 @@ const subscriptionRow = (input: { connectionId: string; key: string; expiresAt: 
 });
 /** GSI over subscription rows only (sparse: the connection row has no itemKey). */
 const BY_ITEM_KEY_INDEX = 'byItemKey';
+/** GSI over connection rows with a token `exp` only, by the minute it falls in. */
+const BY_EXPIRY_INDEX = 'byExpiry';
 const BATCH_WRITE_LIMIT = 25;
 /** Attempts of the rate counter when another invocation starts the same window at the same time. */
 const COUNTER_ATTEMPTS = 3;
@@ -44,7 +47,9 @@ const UNPROCESSED_RETRIES = 5;
  * also counts the connection's subscriptions (`subscriptions`, kept in step by transactions) and
  * its actions in the current rate window (`rateWindow`, `actions`).
  */
-export class DynamoConnectionStore implements ConnectionStore, ConnectionIdentityStore, ActionCounter {
+export class DynamoConnectionStore
+  implements ConnectionStore, ConnectionIdentityStore, ActionCounter, ExpiringConnectionStore
+{
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -56,6 +61,7 @@ export class DynamoConnectionStore implements ConnectionStore, ConnectionIdentit
     connectedAt: number;
     expiresAt: number;
     user?: string;
+    tokenExpiresAt?: number;
   }) {
     try {
       await this.client.send(
@@ -71,6 +77,10 @@ export class DynamoConnectionStore implements ConnectionStore, ConnectionIdentit
                   expiresAt: input.expiresAt,
                   subscriptions: 1,
                   ...(input.user === undefined ? {} : { user: input.user }),
+                  // Puts the row in the sparse byExpiry index the expiry sweeper queries.
+                  ...(input.tokenExpiresAt === undefined
+                    ? {}
+                    : { expiryMinute: Math.floor(input.tokenExpiresAt / 60) }),
                 },
               },
             },
@@ -311,5 +321,26 @@ export class DynamoConnectionStore implements ConnectionStore, ConnectionIdentit
       throw fromDynamoError(error, `list subscribers of ${key}`);
     }
     return connectionIds;
+  }
+
+  /** One query per minute of the range; each minute is one partition of the byExpiry index. */
+  async listExpiringConnections(fromMinute: number, toMinute: number) {
+    const found: Array<{ connectionId: string; expiresAt: number }> = [];
+    try {
+      for (let minute = fromMinute; minute <= toMinute; minute += 1) {
+        const rows = queryItems(this.client, {
+          TableName: this.tableName,
+          IndexName: BY_EXPIRY_INDEX,
+          KeyConditionExpression: 'expiryMinute = :minute',
+          ExpressionAttributeValues: { ':minute': minute },
+        });
+        for await (const row of rows) {
+          found.push({ connectionId: String(row.connectionId), expiresAt: Number(row.expiresAt) });
+        }
+      }
+    } catch (error) {
+      throw fromDynamoError(error, `list connections expiring in minutes ${fromMinute}-${toMinute}`);
+    }
+    return found;
   }
 }

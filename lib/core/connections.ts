@@ -37,6 +37,7 @@ export async function openConnection(
     // Rows expire with the token at the latest: an expired token leaves nothing behind.
     expiresAt: connectionExpiry(request.claims, now, options.connectionTtlSeconds),
     ...(user === undefined ? {} : { user }),
+    ...(request.claims?.expiresAt === undefined ? {} : { tokenExpiresAt: request.claims.expiresAt }),
   });
   return key;
 }

@@ -12,6 +12,8 @@ export interface ConnectionStore {
     expiresAt: number;
     /** Who the connection is (`?user=<name>`); authors room messages. */
     user?: string;
+    /** Its token's `exp` (epoch seconds): the expiry sweeper finds it by this. */
+    tokenExpiresAt?: number;
   }): Promise<void>;
   /**
    * Subscribes the connection to `key` (again: a new expiry only).

@@ -1,9 +1,12 @@
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { MAX_MESSAGE_DEPTH, TOKEN_EXPIRED_CLOSE_CODE } from '#contracts/ws-protocol.ts';
+import { closeExpiredConnections } from '#core/expired-connections.ts';
 import { mintDevToken } from '#local/auth/local-auth.ts';
 import type { Platform } from '#local/platform.ts';
 import { postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';
@@ -158,6 +161,45 @@ describe('tokens end', () => {
       return row.Item === undefined;
     }, 'the connection row gone');
     expect(await store.listSubscribers('exp-1')).toEqual([]);
+  });
+});
+
+describe('the expiry sweeper (what closes idle expired connections on AWS)', () => {
+  it('sends a closing TokenExpired frame, then DeleteConnection; rows of a connection already gone are removed', async () => {
+    const { client, exp } = await connectWithToken('sweep-1', 600);
+    const closed = closeOf(client);
+    // A connection that left without its $disconnect: only its rows remain.
+    await store.addConnection({
+      connectionId: 'bGVmdC13aXRob3V0LWRpc2M=',
+      key: 'sweep-2',
+      connectedAt: Date.now(),
+      expiresAt: exp,
+      tokenExpiresAt: exp,
+    });
+    const publisher = new ApiGatewayConnectionPublisher(
+      new ApiGatewayManagementApiClient({ endpoint: platform.endpoints.connections }),
+    );
+    // Only these two: the other clients of this file hold tokens expiring at about the same time.
+    const ours = new Set([...(await store.listSubscribers('sweep-1')), 'bGVmdC13aXRob3V0LWRpc2M=']);
+    const connections = {
+      listExpiringConnections: async (from: number, to: number) =>
+        (await store.listExpiringConnections(from, to)).filter(({ connectionId }) => ours.has(connectionId)),
+      removeConnection: (connectionId: string) => store.removeConnection(connectionId),
+    };
+    const afterExp = { now: () => (exp + 1) * 1000 };
+    const swept = await closeExpiredConnections({ connections, publisher, clock: afterExp });
+    expect(swept).toEqual({ closed: 1, gone: 1 });
+    expect((await closed).code).toBe(1000);
+    expect(client.frames.at(-1)).toMatchObject({ type: 'error', code: 'TokenExpired', closing: true });
+    await waitFor(async () => (await store.listSubscribers('sweep-1')).length === 0, 'the swept rows gone');
+    expect(await store.listSubscribers('sweep-2')).toEqual([]);
+    // Before exp the sweeper leaves connections alone.
+    const live = await connect('sweep-3');
+    const early = await closeExpiredConnections({ connections: store, publisher, clock: { now: Date.now } });
+    const indexed = await store.listExpiringConnections(Math.floor(exp / 60) - 1, Math.floor(exp / 60) + 1);
+    expect(indexed.length).toBeGreaterThan(0);
+    expect(early.closed).toBe(0);
+    expect(live.socket.readyState).toBe(live.socket.OPEN);
   });
 });
 
