@@ -7,24 +7,12 @@ import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { IotDataPublisher } from '#adapters/iot-data-publisher.ts';
 import { systemClock } from '#core/ports.ts';
 import { planVehicleCommand } from '#core/vehicle-command.ts';
-import {
-  AuthModeEnvSchema,
-  BaseEnvSchema,
-  CallbackEnvSchema,
-  ConnectionLimitsEnvSchema,
-  IotDataEnvSchema,
-  loadConfig,
-} from '#runtime/config.ts';
+import { IotDataEnvSchema, loadConfig, WsActionEnvSchema } from '#runtime/config.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 import { wsActionHandler } from '#runtime/ws-reply.ts';
 
 /** WS route `command`: publishes a command to `vehicles/{id}/commands` (QoS 1), then acks the sender. */
-const config = loadConfig(
-  BaseEnvSchema.extend(CallbackEnvSchema.shape)
-    .extend(IotDataEnvSchema.shape)
-    .extend(AuthModeEnvSchema.shape)
-    .extend(ConnectionLimitsEnvSchema.shape),
-);
+const config = loadConfig(WsActionEnvSchema.extend(IotDataEnvSchema.shape));
 const tools = powertoolsFor('ws-command');
 const connections = new DynamoConnectionStore(createDocumentClient(), config.CONNECTIONS_TABLE);
 const devices = new IotDataPublisher(
@@ -36,13 +24,7 @@ const publisher = new ApiGatewayConnectionPublisher(
 );
 
 export const handler = wsActionHandler(
-  {
-    tools,
-    publisher,
-    authMode: config.AUTH_MODE,
-    counter: connections,
-    actionsPerWindow: config.WS_ACTION_RATE_LIMIT,
-  },
+  { tools, publisher, counter: connections, config },
   async ({ body, claims }) => {
     const planned = planVehicleCommand(body, { now: systemClock.now(), commandId: randomUUID(), claims });
     await devices.publish(planned.topic, planned.message, 1);

@@ -73,6 +73,11 @@ export const IotDataEnvSchema = z.object({
  */
 export const AuthModeEnvSchema = z.object({ AUTH_MODE: z.enum(['jwt', 'none']).default('jwt') });
 
+/** Environment of every WebSocket action route (`wsActionHandler`): each extends it with its own. */
+export const WsActionEnvSchema = BaseEnvSchema.extend(CallbackEnvSchema.shape)
+  .extend(AuthModeEnvSchema.shape)
+  .extend(ConnectionLimitsEnvSchema.shape);
+
 /** Empty strings count as unset: the template declares these with `''` defaults. */
 const optionalText = z
   .string()

@@ -81,13 +81,14 @@ export function wsActionHandler(
   context: {
     tools: Powertools;
     publisher: ConnectionPublisher;
-    authMode: 'jwt' | 'none';
+    /** Where actions are counted: the connection rows. */
     counter: ActionCounter;
-    actionsPerWindow: number;
+    config: { AUTH_MODE: 'jwt' | 'none'; WS_ACTION_RATE_LIMIT: number };
   },
   work: (message: WsActionMessage) => Promise<ServerFrame>,
 ): MiddyfiedHandler<APIGatewayProxyWebsocketEventV2, APIGatewayProxyResult> {
-  const { tools, publisher, authMode, counter, actionsPerWindow } = context;
+  const { tools, publisher, counter } = context;
+  const { AUTH_MODE: authMode, WS_ACTION_RATE_LIMIT: actionsPerWindow } = context.config;
   return observedHandler<APIGatewayProxyWebsocketEventV2, APIGatewayProxyResult>(async (event) => {
     const { connectionId } = event.requestContext;
     const body = event.body;
