@@ -85,13 +85,22 @@ export const AckFrameSchema = z.strictObject({
 });
 export type AckFrame = z.output<typeof AckFrameSchema>;
 
-/** Codes a client can act on. The connection stays open after an error frame. */
+/**
+ * Codes a client can act on. The connection stays open after an error frame unless it says `closing`.
+ * - `LimitExceeded`: the connection holds as many subscriptions as it may; unsubscribe first.
+ * - `RateLimited`: too many actions in the current window; the action was not carried out. A
+ *   connection that keeps sending gets one with `closing` and is closed.
+ * - `TokenExpired`: the token's `exp` has passed; always `closing`. Reconnect with a fresh token.
+ */
 export const WsErrorCodeSchema = z.enum([
   'ValidationError',
   'Forbidden',
   'NotFound',
   'Conflict',
   'PayloadTooLarge',
+  'LimitExceeded',
+  'RateLimited',
+  'TokenExpired',
   'InternalError',
 ]);
 export type WsErrorCode = z.output<typeof WsErrorCodeSchema>;
@@ -102,6 +111,8 @@ export const ErrorFrameSchema = z.strictObject({
   message: z.string(),
   action: z.string().optional(),
   issues: z.array(IssueSchema).optional(),
+  /** The server closes the connection right after this frame. */
+  closing: z.literal(true).optional(),
 });
 export type ErrorFrame = z.output<typeof ErrorFrameSchema>;
 
@@ -116,3 +127,18 @@ export type ServerFrame = z.output<typeof ServerFrameSchema>;
 
 /** API Gateway's limit for one WebSocket frame; larger frames are refused at ingest. */
 export const MAX_FRAME_BYTES = 32 * 1024;
+
+/**
+ * Deepest nesting of objects and arrays a client message may have; deeper messages are refused
+ * before they are parsed. Room for item `data` nested to its own limit (16) inside an action.
+ */
+export const MAX_MESSAGE_DEPTH = 20;
+
+/**
+ * Close code of a connection whose token's `exp` passed (4000–4999 are the application's own): the
+ * client reconnects with a fresh token. The local gateway closes with it at `exp`. API Gateway's
+ * DeleteConnection cannot choose a close code, so wherever the platform closes a connection itself
+ * (expired token on AWS, a connection that keeps exceeding its rate limit) it first posts an error
+ * frame with `closing` (`TokenExpired`, `RateLimited`): that frame is the signal on every path.
+ */
+export const TOKEN_EXPIRED_CLOSE_CODE = 4001;

@@ -5,22 +5,12 @@ import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { parseClientAction, runClientAction } from '#core/client-actions.ts';
 import { systemClock } from '#core/ports.ts';
-import {
-  AuthModeEnvSchema,
-  BaseEnvSchema,
-  CallbackEnvSchema,
-  ConnectionTtlEnvSchema,
-  loadConfig,
-} from '#runtime/config.ts';
+import { ConnectionTtlEnvSchema, loadConfig, WsActionEnvSchema } from '#runtime/config.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 import { wsActionHandler } from '#runtime/ws-reply.ts';
 
 /** subscribe / unsubscribe / sync / ping and the $default route; every message gets one reply frame. */
-const config = loadConfig(
-  BaseEnvSchema.extend(CallbackEnvSchema.shape)
-    .extend(ConnectionTtlEnvSchema.shape)
-    .extend(AuthModeEnvSchema.shape),
-);
+const config = loadConfig(WsActionEnvSchema.extend(ConnectionTtlEnvSchema.shape));
 const tools = powertoolsFor('ws-actions');
 const documents = createDocumentClient();
 const connections = new DynamoConnectionStore(documents, config.CONNECTIONS_TABLE);
@@ -30,11 +20,16 @@ const publisher = new ApiGatewayConnectionPublisher(
 );
 
 export const handler = wsActionHandler(
-  { tools, publisher, authMode: config.AUTH_MODE },
+  { tools, publisher, counter: connections, config },
   async ({ connectionId, body, claims }) =>
     runClientAction(
       parseClientAction(body),
-      { connectionId, connectionTtlSeconds: config.CONNECTION_TTL_SECONDS, claims },
+      {
+        connectionId,
+        connectionTtlSeconds: config.CONNECTION_TTL_SECONDS,
+        maxSubscriptions: config.WS_MAX_SUBSCRIPTIONS,
+        claims,
+      },
       { connections, items, clock: systemClock },
     ),
 );

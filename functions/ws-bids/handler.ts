@@ -9,16 +9,12 @@ import { SqsJsonSender } from '#adapters/sqs-json-sender.ts';
 import type { SalesUpdate } from '#contracts/sales.ts';
 import { systemClock } from '#core/ports.ts';
 import { parseBidAction, placeBid } from '#core/sales-bids.ts';
-import { AuthModeEnvSchema, BaseEnvSchema, CallbackEnvSchema, loadConfig } from '#runtime/config.ts';
+import { loadConfig, WsActionEnvSchema } from '#runtime/config.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 import { wsActionHandler } from '#runtime/ws-reply.ts';
 
 /** Sales bids: the conditional write only a higher amount wins; an ack, or a Conflict error frame. */
-const config = loadConfig(
-  BaseEnvSchema.extend(CallbackEnvSchema.shape)
-    .extend(AuthModeEnvSchema.shape)
-    .extend({ SALES_UPDATES_QUEUE_URL: z.url() }),
-);
+const config = loadConfig(WsActionEnvSchema.extend({ SALES_UPDATES_QUEUE_URL: z.url() }));
 const tools = powertoolsFor('ws-bids');
 const documents = createDocumentClient();
 const connections = new DynamoConnectionStore(documents, config.CONNECTIONS_TABLE);
@@ -29,7 +25,7 @@ const publisher = new ApiGatewayConnectionPublisher(
 );
 
 export const handler = wsActionHandler(
-  { tools, publisher, authMode: config.AUTH_MODE },
+  { tools, publisher, counter: connections, config },
   async ({ connectionId, body, claims }) => {
     const outcome = await placeBid(
       parseBidAction(body),

@@ -6,12 +6,12 @@ import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { systemClock } from '#core/ports.ts';
 import { newMessageId, parseRoomAction, runRoomAction } from '#core/room-messages.ts';
-import { AuthModeEnvSchema, BaseEnvSchema, CallbackEnvSchema, loadConfig } from '#runtime/config.ts';
+import { loadConfig, WsActionEnvSchema } from '#runtime/config.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 import { wsActionHandler } from '#runtime/ws-reply.ts';
 
 /** Chat rooms: publish / edit / delete messages as the connection's user; one ack or error frame each. */
-const config = loadConfig(BaseEnvSchema.extend(CallbackEnvSchema.shape).extend(AuthModeEnvSchema.shape));
+const config = loadConfig(WsActionEnvSchema);
 const tools = powertoolsFor('ws-rooms');
 const documents = createDocumentClient();
 const connections = new DynamoConnectionStore(documents, config.CONNECTIONS_TABLE);
@@ -22,7 +22,7 @@ const publisher = new ApiGatewayConnectionPublisher(
 const newId = () => newMessageId(systemClock.now(), randomUUID());
 
 export const handler = wsActionHandler(
-  { tools, publisher, authMode: config.AUTH_MODE },
+  { tools, publisher, counter: connections, config },
   async ({ connectionId, body, claims }) => {
     const frame = await runRoomAction(
       parseRoomAction(body),

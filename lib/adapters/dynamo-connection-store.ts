@@ -3,12 +3,14 @@ import {
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   TransactWriteCommand,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { ActionCounter } from '#core/connection-limits.ts';
+import type { ExpiringConnectionStore } from '#core/expired-connections.ts';
 import type { ConnectionStore } from '#core/ports.ts';
 import type { ConnectionIdentityStore } from '#core/room-messages.ts';
-import { DependencyError } from '#runtime/errors.ts';
+import { DependencyError, LimitExceededError, NotFoundError } from '#runtime/errors.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
 import { queryItems } from './paged-query.ts';
 
@@ -24,14 +26,30 @@ const subscriptionRow = (input: { connectionId: string; key: string; expiresAt: 
 });
 /** GSI over subscription rows only (sparse: the connection row has no itemKey). */
 const BY_ITEM_KEY_INDEX = 'byItemKey';
+/** GSI over connection rows with a token `exp` only, by the minute it falls in. */
+const BY_EXPIRY_INDEX = 'byExpiry';
 const BATCH_WRITE_LIMIT = 25;
+/** Attempts of the rate counter when another invocation starts the same window at the same time. */
+const COUNTER_ATTEMPTS = 3;
+
+/** The `Code` of each cancelled part of a transaction (TransactionCanceledException). */
+function cancellationCodes(error: unknown): Array<string | undefined> {
+  const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+  return (reasons ?? []).map((reason) => reason.Code);
+}
+const isConditionFailure = (error: unknown) =>
+  (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
 const UNPROCESSED_RETRIES = 5;
 
 /**
  * WebSocketConnectionManager in DynamoDB: one `conn` row per connection and one `sub#<key>` row per
- * subscription, found per key through the `byItemKey` GSI (queried, never scanned).
+ * subscription, found per key through the `byItemKey` GSI (queried, never scanned). The `conn` row
+ * also counts the connection's subscriptions (`subscriptions`, kept in step by transactions) and
+ * its actions in the current rate window (`rateWindow`, `actions`).
  */
-export class DynamoConnectionStore implements ConnectionStore, ConnectionIdentityStore {
+export class DynamoConnectionStore
+  implements ConnectionStore, ConnectionIdentityStore, ActionCounter, ExpiringConnectionStore
+{
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
@@ -43,6 +61,7 @@ export class DynamoConnectionStore implements ConnectionStore, ConnectionIdentit
     connectedAt: number;
     expiresAt: number;
     user?: string;
+    tokenExpiresAt?: number;
   }) {
     try {
       await this.client.send(
@@ -56,7 +75,12 @@ export class DynamoConnectionStore implements ConnectionStore, ConnectionIdentit
                   sk: CONNECTION_SK,
                   connectedAt: input.connectedAt,
                   expiresAt: input.expiresAt,
+                  subscriptions: 1,
                   ...(input.user === undefined ? {} : { user: input.user }),
+                  // Puts the row in the sparse byExpiry index the expiry sweeper queries.
+                  ...(input.tokenExpiresAt === undefined
+                    ? {}
+                    : { expiryMinute: Math.floor(input.tokenExpiresAt / 60) }),
                 },
               },
             },
@@ -88,25 +112,163 @@ export class DynamoConnectionStore implements ConnectionStore, ConnectionIdentit
     }
   }
 
-  async addSubscription(input: { connectionId: string; key: string; expiresAt: number }) {
+  /**
+   * Adds the subscription and counts it on the connection row in one transaction; subscribing again
+   * to the same key only refreshes its expiry.
+   * @throws LimitExceededError when the connection already holds `maxSubscriptions`;
+   * NotFoundError when the connection has no row (it is gone).
+   */
+  async addSubscription(input: {
+    connectionId: string;
+    key: string;
+    expiresAt: number;
+    maxSubscriptions?: number;
+  }) {
+    const { connectionId, key, maxSubscriptions } = input;
     try {
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: subscriptionRow(input) }));
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: subscriptionRow(input),
+                ConditionExpression: 'attribute_not_exists(sk)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { connectionId, sk: CONNECTION_SK },
+                UpdateExpression: 'ADD subscriptions :one',
+                ConditionExpression:
+                  maxSubscriptions === undefined
+                    ? 'attribute_exists(connectionId)'
+                    : 'attribute_exists(connectionId) AND (attribute_not_exists(subscriptions) OR subscriptions < :max)',
+                ExpressionAttributeValues: {
+                  ':one': 1,
+                  ...(maxSubscriptions === undefined ? {} : { ':max': maxSubscriptions }),
+                },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+          ],
+        }),
+      );
+    } catch (error) {
+      const [subscription, connection] = cancellationCodes(error);
+      if (subscription === 'ConditionalCheckFailed') return this.refreshSubscription(input);
+      if (connection === 'ConditionalCheckFailed') {
+        const reasons = (error as { CancellationReasons?: Array<{ Item?: unknown }> }).CancellationReasons;
+        if (reasons?.[1]?.Item === undefined) throw new NotFoundError(`connection ${connectionId} is gone`);
+        throw new LimitExceededError(
+          `a connection may hold ${maxSubscriptions} subscriptions; unsubscribe from one first`,
+        );
+      }
+      throw fromDynamoError(error, `subscribe ${connectionId} to ${key}`);
+    }
+  }
+
+  /** An existing subscription: a new expiry, the count unchanged. */
+  private async refreshSubscription(input: { connectionId: string; key: string; expiresAt: number }) {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { connectionId: input.connectionId, sk: subscriptionSk(input.key) },
+          UpdateExpression: 'SET expiresAt = :expiresAt',
+          ExpressionAttributeValues: { ':expiresAt': input.expiresAt },
+        }),
+      );
     } catch (error) {
       throw fromDynamoError(error, `subscribe ${input.connectionId} to ${input.key}`);
     }
   }
 
+  /** Removes the subscription and uncounts it in one transaction; not subscribed is not an error. */
   async removeSubscription(input: { connectionId: string; key: string }) {
+    const { connectionId, key } = input;
     try {
       await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { connectionId: input.connectionId, sk: subscriptionSk(input.key) },
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: this.tableName,
+                Key: { connectionId, sk: subscriptionSk(key) },
+                ConditionExpression: 'attribute_exists(sk)',
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { connectionId, sk: CONNECTION_SK },
+                UpdateExpression: 'ADD subscriptions :minusOne',
+                ConditionExpression: 'attribute_exists(connectionId)',
+                ExpressionAttributeValues: { ':minusOne': -1 },
+              },
+            },
+          ],
         }),
       );
     } catch (error) {
-      throw fromDynamoError(error, `unsubscribe ${input.connectionId} from ${input.key}`);
+      const [subscription, connection] = cancellationCodes(error);
+      if (subscription === 'ConditionalCheckFailed') return;
+      if (connection !== 'ConditionalCheckFailed')
+        throw fromDynamoError(error, `unsubscribe ${connectionId} from ${key}`);
+      // The connection row is gone (expired): nothing to count, only the row to remove.
+      try {
+        await this.client.send(
+          new DeleteCommand({ TableName: this.tableName, Key: { connectionId, sk: subscriptionSk(key) } }),
+        );
+      } catch (deleteError) {
+        throw fromDynamoError(deleteError, `unsubscribe ${connectionId} from ${key}`);
+      }
     }
+  }
+
+  /**
+   * One conditional write in the common case: count up within the current window; when the row
+   * still holds an older window, start the new one at 1 (conditional too, so two invocations
+   * starting it at once do not both reset it; the loser counts up on its next attempt).
+   */
+  async countAction(connectionId: string, windowStart: number): Promise<number | undefined> {
+    const Key = { connectionId, sk: CONNECTION_SK };
+    for (let attempt = 0; attempt < COUNTER_ATTEMPTS; attempt += 1) {
+      try {
+        const counted = await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key,
+            UpdateExpression: 'ADD actions :one',
+            ConditionExpression: 'rateWindow = :window',
+            ExpressionAttributeValues: { ':one': 1, ':window': windowStart },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        );
+        return Number(counted.Attributes?.actions);
+      } catch (error) {
+        if (!isConditionFailure(error)) throw fromDynamoError(error, `count action of ${connectionId}`);
+      }
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key,
+            UpdateExpression: 'SET rateWindow = :window, actions = :one',
+            ConditionExpression:
+              'attribute_exists(connectionId) AND (attribute_not_exists(rateWindow) OR rateWindow < :window)',
+            ExpressionAttributeValues: { ':one': 1, ':window': windowStart },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return 1;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw fromDynamoError(error, `count action of ${connectionId}`);
+        if ((error as { Item?: unknown }).Item === undefined) return undefined;
+      }
+    }
+    throw new DependencyError(`count action of ${connectionId}: window ${windowStart} kept changing`);
   }
 
   async removeConnection(connectionId: string) {
@@ -159,5 +321,26 @@ export class DynamoConnectionStore implements ConnectionStore, ConnectionIdentit
       throw fromDynamoError(error, `list subscribers of ${key}`);
     }
     return connectionIds;
+  }
+
+  /** One query per minute of the range; each minute is one partition of the byExpiry index. */
+  async listExpiringConnections(fromMinute: number, toMinute: number) {
+    const found: Array<{ connectionId: string; expiresAt: number }> = [];
+    try {
+      for (let minute = fromMinute; minute <= toMinute; minute += 1) {
+        const rows = queryItems(this.client, {
+          TableName: this.tableName,
+          IndexName: BY_EXPIRY_INDEX,
+          KeyConditionExpression: 'expiryMinute = :minute',
+          ExpressionAttributeValues: { ':minute': minute },
+        });
+        for await (const row of rows) {
+          found.push({ connectionId: String(row.connectionId), expiresAt: Number(row.expiresAt) });
+        }
+      }
+    } catch (error) {
+      throw fromDynamoError(error, `list connections expiring in minutes ${fromMinute}-${toMinute}`);
+    }
+    return found;
   }
 }

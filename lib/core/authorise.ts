@@ -17,6 +17,8 @@ export interface AccessClaims {
   keyPatterns: readonly string[];
   /** Ingest actions allowed on those keys; `*` allows every action. */
   ingestActions: readonly string[];
+  /** When the token expires (its `exp`, epoch seconds); the connection ends then. */
+  expiresAt?: number;
 }
 
 /** Verifies a bearer token and returns its claims. */
@@ -65,7 +67,16 @@ export function claimsFromTokenPayload(payload: Record<string, unknown>): Access
     ...(userName === undefined ? {} : { userName }),
     keyPatterns: listClaim(payload.keys, PATTERN),
     ingestActions: listClaim(payload.ingest, ACTION),
+    ...expiryOf(payload.exp),
   };
+}
+
+/** `{ expiresAt }` for a positive epoch-seconds value (a number, or a string of one); else nothing. */
+function expiryOf(value: unknown): { expiresAt?: number } {
+  const seconds = typeof value === 'string' ? Number(value) : value;
+  return typeof seconds === 'number' && Number.isInteger(seconds) && seconds > 0
+    ? { expiresAt: seconds }
+    : {};
 }
 
 /**
@@ -78,6 +89,7 @@ export function toAuthorizerContext(claims: AccessClaims): Record<string, string
     ...(claims.userName === undefined ? {} : { user: claims.userName }),
     keys: claims.keyPatterns.join(','),
     ingest: claims.ingestActions.join(','),
+    ...(claims.expiresAt === undefined ? {} : { exp: String(claims.expiresAt) }),
   };
 }
 
@@ -87,13 +99,14 @@ export function toAuthorizerContext(claims: AccessClaims): Record<string, string
  */
 export function claimsFromAuthorizerContext(context: unknown): AccessClaims {
   if (typeof context !== 'object' || context === null) return NO_ACCESS;
-  const { sub, user, keys, ingest } = context as Record<string, unknown>;
+  const { sub, user, keys, ingest, exp } = context as Record<string, unknown>;
   if (typeof sub !== 'string' || sub.length === 0) return NO_ACCESS;
   return {
     subject: sub,
     ...(isUsableName(user) ? { userName: user } : {}),
     keyPatterns: listClaim(keys, PATTERN),
     ingestActions: listClaim(ingest, ACTION),
+    ...expiryOf(exp),
   };
 }
 

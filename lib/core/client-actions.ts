@@ -1,6 +1,7 @@
 import { type ClientAction, ClientActionSchema, type ServerFrame } from '#contracts/ws-protocol.ts';
 import { ValidationError } from '#runtime/errors.ts';
 import { type AccessClaims, assertCanSubscribe } from './authorise.ts';
+import { connectionExpiry } from './connection-limits.ts';
 import { parseOrThrow } from './issues.ts';
 import type { Clock, ConnectionStore, ItemStore } from './ports.ts';
 
@@ -34,8 +35,10 @@ export interface ActionContext {
   connectionId: string;
   /** The connection's claims when auth is on: `subscribe` and `sync` must stay within them. */
   claims?: AccessClaims;
-  /** How long subscription rows live (API Gateway closes connections after 2 h). */
+  /** How long subscription rows live (API Gateway closes connections after 2 h); never past the token's `exp`. */
   connectionTtlSeconds: number;
+  /** How many subscriptions one connection may hold (template parameter MaxSubscriptionsPerConnection). */
+  maxSubscriptions: number;
 }
 
 /**
@@ -55,7 +58,8 @@ export async function runClientAction(
       await ports.connections.addSubscription({
         connectionId: context.connectionId,
         key: action.key,
-        expiresAt: Math.floor(ports.clock.now() / 1000) + context.connectionTtlSeconds,
+        expiresAt: connectionExpiry(context.claims, ports.clock.now(), context.connectionTtlSeconds),
+        maxSubscriptions: context.maxSubscriptions,
       });
       return { type: 'ack', action: 'subscribe', key: action.key };
     case 'unsubscribe':

@@ -1,6 +1,7 @@
 import { UserNameSchema } from '#contracts/room-messages.ts';
 import { type AccessClaims, assertCanSubscribe } from './authorise.ts';
 import { type ConnectKeyOptions, type ConnectRequest, resolveConnectKey } from './connection-key.ts';
+import { connectionExpiry } from './connection-limits.ts';
 import { parseOrThrow } from './issues.ts';
 import type { Clock, ConnectionStore } from './ports.ts';
 
@@ -32,8 +33,10 @@ export async function openConnection(
     connectionId: request.connectionId,
     key,
     connectedAt: now,
-    expiresAt: Math.floor(now / 1000) + options.connectionTtlSeconds,
+    // Rows expire with the token at the latest: an expired token leaves nothing behind.
+    expiresAt: connectionExpiry(request.claims, now, options.connectionTtlSeconds),
     ...(user === undefined ? {} : { user }),
+    ...(request.claims?.expiresAt === undefined ? {} : { tokenExpiresAt: request.claims.expiresAt }),
   });
   return key;
 }

@@ -12,8 +12,21 @@ export interface ConnectionStore {
     expiresAt: number;
     /** Who the connection is (`?user=<name>`); authors room messages. */
     user?: string;
+    /** Its token's `exp` (epoch seconds): the expiry sweeper finds it by this. */
+    tokenExpiresAt?: number;
   }): Promise<void>;
-  addSubscription(input: { connectionId: string; key: string; expiresAt: number }): Promise<void>;
+  /**
+   * Subscribes the connection to `key` (again: a new expiry only).
+   * @throws LimitExceededError when it already holds `maxSubscriptions`; NotFoundError when the
+   * connection is gone.
+   */
+  addSubscription(input: {
+    connectionId: string;
+    key: string;
+    expiresAt: number;
+    maxSubscriptions?: number;
+  }): Promise<void>;
+  /** Unsubscribes the connection from `key`; not subscribed is not an error. */
   removeSubscription(input: { connectionId: string; key: string }): Promise<void>;
   /** Removes every row of the connection (the connection row and all its subscriptions). */
   removeConnection(connectionId: string): Promise<void>;

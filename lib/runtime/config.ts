@@ -51,6 +51,16 @@ export const ConnectionTtlEnvSchema = z.object({
 });
 
 /**
+ * Per-connection limits of the WebSocket API (template Globals, parameters
+ * MaxSubscriptionsPerConnection and ActionRateLimit): subscriptions one connection may hold, and
+ * client actions it may send per rate window (10 s; twice as many closes it).
+ */
+export const ConnectionLimitsEnvSchema = z.object({
+  WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
+  WS_ACTION_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(100),
+});
+
+/**
  * The AWS IoT data plane endpoint for `Publish` (template parameter `IotDataEndpoint`): the account's
  * `iot:Data-ATS` address. Empty means the SDK's own resolution (locally `AWS_ENDPOINT_URL_IOT_DATA_PLANE`).
  */
@@ -63,6 +73,11 @@ export const IotDataEnvSchema = z.object({
  * WebSocket action is checked against the connection's claims; `none` — everyone may do everything.
  */
 export const AuthModeEnvSchema = z.object({ AUTH_MODE: z.enum(['jwt', 'none']).default('jwt') });
+
+/** Environment of every WebSocket action route (`wsActionHandler`): each extends it with its own. */
+export const WsActionEnvSchema = BaseEnvSchema.extend(CallbackEnvSchema.shape)
+  .extend(AuthModeEnvSchema.shape)
+  .extend(ConnectionLimitsEnvSchema.shape);
 
 /** Empty strings count as unset: the template declares these with `''` defaults. */
 const optionalText = z

@@ -60,6 +60,39 @@ export class PayloadTooLargeError extends PlatformError {
   readonly retryable = false;
 }
 
+/** A per-connection quota is used up (e.g. its subscriptions); the client must free some first. */
+export class LimitExceededError extends PlatformError {
+  readonly code = 'LimitExceeded';
+  readonly httpStatus = 429;
+  readonly expose = true;
+  readonly retryable = false;
+}
+
+/**
+ * The connection sent more actions than its rate limit allows in the current window. `close`: it
+ * kept sending well past the limit, so the connection is closed after the error frame.
+ */
+export class RateLimitedError extends PlatformError {
+  readonly code = 'RateLimited';
+  readonly httpStatus = 429;
+  readonly expose = true;
+  readonly retryable = false;
+  readonly close: boolean;
+
+  constructor(message: string, close: boolean, options?: { cause?: unknown }) {
+    super(message, options);
+    this.close = close;
+  }
+}
+
+/** The connection's token expired: the connection is closed after the error frame. */
+export class TokenExpiredError extends PlatformError {
+  readonly code = 'TokenExpired';
+  readonly httpStatus = 401;
+  readonly expose = true;
+  readonly retryable = false;
+}
+
 /** A write lost to newer state (older or equal `ts`): expected under disorder and duplicates, not a fault. */
 export class StaleWriteError extends PlatformError {
   readonly code = 'StaleWrite';

@@ -1,5 +1,5 @@
 import type { ErrorFrame, WsErrorCode } from '#contracts/ws-protocol.ts';
-import { type PlatformError, ValidationError } from './errors.ts';
+import { type PlatformError, RateLimitedError, TokenExpiredError, ValidationError } from './errors.ts';
 
 const WS_CODES: Record<string, WsErrorCode> = {
   ValidationError: 'ValidationError',
@@ -8,6 +8,9 @@ const WS_CODES: Record<string, WsErrorCode> = {
   NotFound: 'NotFound',
   StaleWrite: 'Conflict',
   PayloadTooLarge: 'PayloadTooLarge',
+  LimitExceeded: 'LimitExceeded',
+  RateLimited: 'RateLimited',
+  TokenExpired: 'TokenExpired',
 };
 
 /** The error frame a client gets for a failed action. Unexposed errors get a generic message. */
@@ -19,5 +22,11 @@ export function toErrorFrame(error: PlatformError, action?: string): ErrorFrame 
     message: error.expose ? error.message : 'internal error; try again',
     ...(action ? { action } : {}),
     ...(error instanceof ValidationError && error.issues.length > 0 ? { issues: error.issues } : {}),
+    ...(closesConnection(error) ? { closing: true as const } : {}),
   };
+}
+
+/** Whether the platform closes the connection after answering `error`. */
+export function closesConnection(error: PlatformError): boolean {
+  return error instanceof TokenExpiredError || (error instanceof RateLimitedError && error.close);
 }

@@ -9,6 +9,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { TOKEN_EXPIRED_CLOSE_CODE } from '#contracts/ws-protocol.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
 import type { WebSocketApiModel, WebSocketAuthorizerModel } from '#local/template/model.ts';
 import {
@@ -119,6 +120,8 @@ interface Connection {
   domainName: string;
   idleTimer: NodeJS.Timeout;
   maxAgeTimer: NodeJS.Timeout;
+  /** Closes the connection at its token's `exp` (authorizer context), when it has one. */
+  tokenTimer?: NodeJS.Timeout;
   /** Set when the gateway itself closes: the status reported to `$disconnect`, whatever the client echoes. */
   closeCode?: number;
   closeReason?: string;
@@ -148,6 +151,8 @@ type RouteSelector = (body: unknown) => string | undefined;
  *   `Internal server error` frame. Return values are ignored (no route responses).
  *   Binary frames close with 1003, messages over 128 KB with 1009, as API Gateway does.
  * - `$disconnect` runs exactly once per opened connection, after the socket is gone.
+ * - A connection whose authorizer context carries `exp` (epoch seconds, the token's) is closed then
+ *   with 4001 (the platform's `TOKEN_EXPIRED_CLOSE_CODE`; API Gateway itself never does this).
  * - `@connections`: `POST|GET|DELETE /{stage}/@connections/{id}` (the stage prefix is optional), so the
  *   real `ApiGatewayManagementApiClient` with `endpoint: gateway.managementEndpoint` works unchanged,
  *   `GoneException` and `PayloadTooLargeException` included.
@@ -410,6 +415,16 @@ export class WebSocketGateway {
     };
     connection.idleTimer.unref();
     connection.maxAgeTimer.unref();
+    const tokenExpiresAt = Number(pending.authorizer?.exp);
+    if (Number.isFinite(tokenExpiresAt) && tokenExpiresAt > 0) {
+      // The local stand-in for what closes an idle expired connection on AWS (see README,
+      // "Authentication and limits"): at `exp`, with the platform's own close code.
+      connection.tokenTimer = setTimeout(
+        () => this.#closeConnection(connection, TOKEN_EXPIRED_CLOSE_CODE, 'Token expired'),
+        Math.max(0, tokenExpiresAt * 1000 - Date.now()),
+      );
+      connection.tokenTimer.unref();
+    }
     this.#connections.set(connection.id, connection);
     this.#stats.connectionsAccepted++;
     socket.on('message', (data, isBinary) => this.#onMessage(connection, data, isBinary));
@@ -424,6 +439,7 @@ export class WebSocketGateway {
       connection.open = false;
       clearTimeout(connection.idleTimer);
       clearTimeout(connection.maxAgeTimer);
+      clearTimeout(connection.tokenTimer);
       this.#connections.delete(connection.id);
       this.#dispatchDisconnect(
         connection,

@@ -133,8 +133,17 @@ describe('startDynamoDbLocal', () => {
         new DescribeTableCommand({ TableName: connections.tableName }),
       );
       expect(conns?.StreamSpecification).toBeUndefined();
-      expect(conns?.GlobalSecondaryIndexes).toHaveLength(1);
-      expect(conns?.GlobalSecondaryIndexes?.[0]).toMatchObject({
+      const indexes = [...(conns?.GlobalSecondaryIndexes ?? [])].sort((a, b) =>
+        String(a.IndexName).localeCompare(String(b.IndexName)),
+      );
+      expect(indexes).toHaveLength(2);
+      expect(indexes[0]).toMatchObject({
+        IndexName: 'byExpiry',
+        IndexStatus: 'ACTIVE',
+        KeySchema: connections.globalSecondaryIndexes[1]?.KeySchema,
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['expiresAt'] },
+      });
+      expect(indexes[1]).toMatchObject({
         IndexName: 'byItemKey',
         IndexStatus: 'ACTIVE',
         KeySchema: connections.globalSecondaryIndexes[0]?.KeySchema,

@@ -30,7 +30,10 @@ const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
-  platform = await startTestPlatform();
+  // one subscriber follows every fuzzed key, far past a user's per-connection limits (ws-limits.test.ts covers those).
+  platform = await startTestPlatform({
+    parameters: { MaxSubscriptionsPerConnection: '10000', ActionRateLimit: '100000' },
+  });
   aws = awsClientsFor(platform);
   kinesis = createLocalKinesisClient(platform.endpoints.kinesis ?? '');
   device = await connectDevice(platform, 'fuzz-device');

@@ -22,7 +22,10 @@ const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
 beforeAll(async () => {
   process.on('unhandledRejection', onUnhandled);
-  platform = await startTestPlatform();
+  // one client sends every fuzzed message, far past a user's per-connection limits (ws-limits.test.ts covers those).
+  platform = await startTestPlatform({
+    parameters: { MaxSubscriptionsPerConnection: '10000', ActionRateLimit: '100000' },
+  });
   client = await connectClient(`${platform.endpoints.websocket}/?vehicleId=fw-0`);
 });
 

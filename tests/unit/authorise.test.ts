@@ -68,6 +68,12 @@ describe('claims', () => {
     expect(claimsFromAuthorizerContext({ principalId: 'alice', ...context })).toEqual(claims);
   });
 
+  it('carries the token exp from the payload through the authorizer context', () => {
+    const claims = claimsFromTokenPayload({ sub: 'alice', keys: ['3'], exp: 1_700_000_000 });
+    expect(claims.expiresAt).toBe(1_700_000_000);
+    expect(claimsFromAuthorizerContext(toAuthorizerContext(claims))).toEqual(claims);
+  });
+
   it('allows nothing without an authorizer context', () => {
     expect(claimsFromAuthorizerContext(undefined)).toEqual(NO_ACCESS);
     expect(claimsFromAuthorizerContext({ keys: '*' })).toEqual(NO_ACCESS);

@@ -35,7 +35,7 @@ function ports() {
   return { connections, items, clock: { now: () => 1_000_000 }, subscriptions };
 }
 
-const context = { connectionId: 'conn-1', connectionTtlSeconds: 7200 };
+const context = { connectionId: 'conn-1', connectionTtlSeconds: 7200, maxSubscriptions: 100 };
 
 describe('parseClientAction', () => {
   it('parses each action of the protocol', () => {

@@ -6,6 +6,7 @@ import {
   type ItemFrame,
   type RemovedFrame,
   ServerFrameSchema,
+  TOKEN_EXPIRED_CLOSE_CODE,
 } from '#contracts/ws-protocol.ts';
 import { VersionBook } from './versions.ts';
 
@@ -19,6 +20,11 @@ export interface LiveConnectionOptions {
   query?: Record<string, string>;
   /** Sent as `?token=` when the platform runs with `AuthMode=jwt`. */
   token?: string | undefined;
+  /**
+   * A token to reconnect with once the platform closed the connection because its token expired
+   * (close code 4001, or a `TokenExpired` frame before the close on AWS); undefined keeps the old one.
+   */
+  freshToken?: () => string | undefined;
   onItem?: (frame: ItemFrame) => void;
   onRemoved?: (frame: RemovedFrame) => void;
   onError?: (frame: ErrorFrame) => void;
@@ -54,11 +60,14 @@ export class LiveConnection {
   #keepAlive: ReturnType<typeof setInterval> | undefined;
   #holdUntil = 0;
   #stopped = false;
+  #token: string | undefined;
+  #tokenExpired = false;
   /** How many times the socket opened (the first time included). */
   opens = 0;
 
   constructor(options: LiveConnectionOptions) {
     this.#options = options;
+    this.#token = options.token;
   }
 
   get state(): ConnectionState {
@@ -119,7 +128,7 @@ export class LiveConnection {
     const url = new URL(this.#options.websocketUrl);
     url.searchParams.set(this.#options.keyAttribute, firstKey);
     for (const [name, value] of Object.entries(this.#options.query ?? {})) url.searchParams.set(name, value);
-    if (this.#options.token) url.searchParams.set('token', this.#options.token);
+    if (this.#token) url.searchParams.set('token', this.#token);
     const socket = new WebSocket(url);
     this.#socket = socket;
     socket.onopen = () => {
@@ -131,10 +140,16 @@ export class LiveConnection {
       this.#keepAlive = setInterval(() => this.send({ action: 'ping' }), KEEPALIVE_MS);
     };
     socket.onmessage = (event) => this.#onMessage(event.data);
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       clearInterval(this.#keepAlive);
       if (this.#socket !== socket || this.#stopped) return;
       this.#socket = undefined;
+      if (event.code === TOKEN_EXPIRED_CLOSE_CODE || this.#tokenExpired) {
+        // Not a failure: the token ended. Reconnect at once with a fresh one, not after backoff.
+        this.#tokenExpired = false;
+        this.#token = this.#options.freshToken?.() ?? this.#token;
+        this.#attempt = 0;
+      }
       this.#scheduleReconnect();
     };
   }
@@ -182,6 +197,7 @@ export class LiveConnection {
         }
         break;
       case 'error':
+        if (frame.code === 'TokenExpired') this.#tokenExpired = true;
         this.#options.onError?.(frame);
         break;
       case 'ack':

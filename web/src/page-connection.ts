@@ -4,12 +4,12 @@ import {
   LiveConnection,
   type LiveConnectionOptions,
 } from './live-connection.ts';
-import type { PlatformInfo } from './platform.ts';
+import { type PlatformInfo, sessionToken } from './platform.ts';
 
 /** The frame handlers and extra query of a page; the rest comes from the platform. */
 export type PageConnectionOptions = Omit<
   LiveConnectionOptions,
-  'websocketUrl' | 'keyAttribute' | 'token' | 'onState'
+  'websocketUrl' | 'keyAttribute' | 'token' | 'freshToken' | 'onState'
 >;
 
 /**
@@ -27,6 +27,8 @@ export function pageConnection(
     websocketUrl: platform.websocketUrl,
     keyAttribute: platform.keyAttribute,
     token: platform.token,
+    // A token put in the tab's session (a newer ?token= link) replaces the expired one.
+    freshToken: sessionToken,
     onState: (state) => badge.set(state),
   });
   exposeForTests(live);

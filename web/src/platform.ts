@@ -30,7 +30,8 @@ export async function loadPlatformInfo(): Promise<PlatformInfo> {
   };
 }
 
-function sessionToken(): string | undefined {
+/** The tab's token: `?token=` of the page URL (then kept in session storage), else the stored one. */
+export function sessionToken(): string | undefined {
   const fromUrl = new URLSearchParams(location.search).get('token');
   try {
     if (fromUrl) sessionStorage.setItem('rtp.token', fromUrl);
