@@ -60,6 +60,14 @@ export class PayloadTooLargeError extends PlatformError {
   readonly retryable = false;
 }
 
+/** The caller already uses everything a limit allows (e.g. jobs in flight); it may try again later. */
+export class LimitExceededError extends PlatformError {
+  readonly code = 'LimitExceeded';
+  readonly httpStatus = 429;
+  readonly expose = true;
+  readonly retryable = false;
+}
+
 /** A write lost to newer state (older or equal `ts`): expected under disorder and duplicates, not a fault. */
 export class StaleWriteError extends PlatformError {
   readonly code = 'StaleWrite';
