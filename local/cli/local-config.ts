@@ -25,6 +25,19 @@ export const LocalEnvSchema = z.object({
   RTP_API_KEY: z.string().min(1).default(LOCAL_API_KEY),
   /** A token `rtp subscribe` connects with (with RTP_AUTH_MODE=jwt). */
   RTP_TOKEN: z.string().min(1).optional(),
+  /**
+   * Browser origins allowed besides the platform's own (comma separated, e.g. the Vite dev server's
+   * `http://127.0.0.1:5173`; `*` allows all): others get 403 on the WebSocket and no CORS headers.
+   */
+  RTP_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== ''),
+    ),
   /** Where `rtp subscribe/publish/simulate` find the platform. */
   RTP_URL: z.url().default('http://127.0.0.1:3000'),
 });
