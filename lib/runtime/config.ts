@@ -90,18 +90,19 @@ export const JwtEnvSchema = AuthModeEnvSchema.extend({
   }
 });
 
+/** A comma separated list in one variable: entries trimmed, empty ones dropped; unset is `[]`. */
+export const CommaListSchema = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry.length > 0),
+  );
+
 /** API keys accepted by REST ingest (`x-api-key`), comma separated; empty refuses every request. */
-export const ApiKeysEnvSchema = z.object({
-  INGEST_API_KEYS: z
-    .string()
-    .default('')
-    .transform((value) =>
-      value
-        .split(',')
-        .map((key) => key.trim())
-        .filter((key) => key.length > 0),
-    ),
-});
+export const ApiKeysEnvSchema = z.object({ INGEST_API_KEYS: CommaListSchema });
 
 /**
  * Parses `env` with `schema`, once.
