@@ -45,10 +45,14 @@ export const JobRequestSchema = z.discriminatedUnion('type', [SleepJobSchema, St
 export type JobRequest = z.output<typeof JobRequestSchema>;
 export type JobType = JobRequest['type'];
 
-/** A message of JobsQueue. */
+/** A message of JobsQueue. `caller` holds the job's slot (see JobSlotStore); older messages lack it. */
 export const JobMessageSchema = z.intersection(
   JobRequestSchema,
-  z.object({ jobId: JobIdSchema, queuedAt: z.number().int().nonnegative() }),
+  z.object({
+    jobId: JobIdSchema,
+    queuedAt: z.number().int().nonnegative(),
+    caller: z.string().min(1).optional(),
+  }),
 );
 export type JobMessage = z.output<typeof JobMessageSchema>;
 

@@ -11,8 +11,10 @@ import {
   DynamoDbStreamPoller,
 } from '#local/event-sources/dynamodb-stream-poller.ts';
 import { sendToFailureQueue } from '#local/event-sources/on-failure-queue.ts';
+import { AllowedOrigins } from '#local/gateway/allowed-origins.ts';
 import { HttpApi } from '#local/gateway/http-api.ts';
 import { inProcessConnectionsHandler } from '#local/gateway/in-process-connections.ts';
+import { securityHeadersOf } from '#local/gateway/security-headers.ts';
 import { staticFiles } from '#local/gateway/static-files.ts';
 import { WebSocketGateway } from '#local/gateway/websocket-gateway.ts';
 import { InProcessFunctions } from '#local/lambda/in-process-functions.ts';
@@ -65,6 +67,12 @@ export interface PlatformOptions {
    * HTTP (same SDK path, no socket). Default true; the HTTP endpoint stays up either way.
    */
   inProcessConnections?: boolean;
+  /**
+   * Browser origins allowed besides the platform's own HTTP origin (127.0.0.1 and localhost at the
+   * HTTP port): WebSocket upgrades from any other `Origin` get 403 and the HTTP API's CORS answers
+   * only these. `*` allows every origin. Requests without `Origin` (CLIs, SDKs) always pass.
+   */
+  allowedOrigins?: string[];
 }
 
 export interface PlatformEndpoints {
@@ -125,6 +133,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     dynamodb: portOf('dynamodb', 8000),
   };
   const stops: Array<() => Promise<void>> = [];
+  const allowedOrigins = new AllowedOrigins(options.allowedOrigins);
   const stopAll = async () => {
     for (const stop of stops.reverse()) {
       try {
@@ -206,6 +215,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       api: baseTemplate.webSocketApi,
       invoker,
       port: ports.websocket,
+      allowedOrigins,
       fallbackRequestHandler: (req, res) => {
         const route = gatewayRoutes.find((candidate) => (req.url ?? '').startsWith(candidate.prefix));
         if (route) return route.handler(req, res);
@@ -237,7 +247,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         }).verifyPayload(token),
       invoker,
       port: ports.http,
-      cors: { allowOrigins: ['*'], allowHeaders: ['content-type', 'authorization', 'x-api-key'] },
+      cors: {
+        // Read per request: the platform's own origin is added once the HTTP port is known.
+        get allowOrigins() {
+          return allowedOrigins.list();
+        },
+        allowHeaders: ['content-type', 'authorization', 'x-api-key'],
+      },
     });
     const endpoints: PlatformEndpoints = {
       http: '',
@@ -333,11 +349,16 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       });
     });
     // The web app (web/dist) on the same origin as the APIs; it finds the WebSocket through /health.
-    const webApp = staticFiles(options.webDir ?? DEFAULT_WEB_DIR, { buildHint: 'npx vite build web' });
+    const wsPort = new URL(gateway.url).port;
+    const webApp = staticFiles(options.webDir ?? DEFAULT_WEB_DIR, {
+      buildHint: 'npx vite build web',
+      headers: securityHeadersOf(template, [`ws://127.0.0.1:${wsPort}`, `ws://localhost:${wsPort}`]),
+    });
     httpApi.addLocalRoute('GET', '/', webApp);
     httpApi.addLocalRoute('GET', '/{proxy+}', webApp);
     await httpApi.start();
     endpoints.http = httpApi.url;
+    allowedOrigins.addOwn(httpApi.url);
     stops.push(() => httpApi.close());
 
     return {

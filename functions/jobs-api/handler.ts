@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
+import { DynamoJobSlotStore } from '#adapters/dynamo-job-slot-store.ts';
 import { SqsJsonSender } from '#adapters/sqs-json-sender.ts';
 import type { JobMessage } from '#contracts/jobs.ts';
 import { assertCanQueueJob } from '#core/authorise.ts';
-import { parseJobRequest, queueJob } from '#core/jobs.ts';
+import { jobCallerOf, parseJobRequest, queueJob } from '#core/jobs.ts';
 import { systemClock } from '#core/ports.ts';
 import { AuthModeEnvSchema, BaseEnvSchema, loadConfig } from '#runtime/config.ts';
 import { httpCallerClaims } from '#runtime/http-caller.ts';
@@ -17,24 +18,52 @@ import { powertoolsFor } from '#runtime/powertools.ts';
 
 /**
  * POST /jobs: `{type, input}` → 202 `{jobId, key}`, status `queued`; invalid → 400 naming the fields;
- * a token not covering the job's key (or a stats job's input key) → 403.
+ * a token not covering the job's key (or a stats job's input key) → 403; the caller's in-flight limit
+ * reached → 429; a client-chosen id taken → 409.
  */
-const config = loadConfig(BaseEnvSchema.extend(AuthModeEnvSchema.shape).extend({ JOBS_QUEUE_URL: z.url() }));
+const config = loadConfig(
+  BaseEnvSchema.extend(AuthModeEnvSchema.shape).extend({
+    JOBS_QUEUE_URL: z.url(),
+    JOB_SLOTS_TABLE: z.string().min(3),
+    JOBS_IN_FLIGHT_PER_CALLER: z.coerce.number().int().min(1).max(100).default(5),
+    JOBS_TTL_SECONDS: z.coerce.number().int().min(300).default(86_400),
+  }),
+);
 const tools = powertoolsFor('jobs-api');
-const items = new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE);
+const documents = createDocumentClient();
+const items = new DynamoItemStore(documents, config.ITEMS_TABLE);
+const slots = new DynamoJobSlotStore(documents, config.JOB_SLOTS_TABLE);
 const queue = new SqsJsonSender<JobMessage>(new SQSClient({}), config.JOBS_QUEUE_URL);
 
-export const handler = httpHandler<APIGatewayProxyEventV2 & { body: unknown }, APIGatewayProxyResultV2>(
+export const handler = httpHandler<
+  // `authorizer` is absent with AuthMode=none: the caller is then the source IP.
+  Omit<APIGatewayProxyEventV2WithJWTAuthorizer, 'requestContext'> & {
+    body: unknown;
+    requestContext: Omit<APIGatewayProxyEventV2WithJWTAuthorizer['requestContext'], 'authorizer'> &
+      Partial<Pick<APIGatewayProxyEventV2WithJWTAuthorizer['requestContext'], 'authorizer'>>;
+  },
+  APIGatewayProxyResultV2
+>(
   async (event) => {
     const claims = httpCallerClaims(config.AUTH_MODE, event.requestContext);
     const request = parseJobRequest(event.body);
     // The id is known before anything is written, so the check covers server-chosen ids too.
     const jobId = request.jobId ?? randomUUID();
     assertCanQueueJob(claims, request, jobId);
+    const caller = jobCallerOf({
+      // Open mode has no caller identity: the source IP stands in for it.
+      sub: config.AUTH_MODE === 'jwt' ? claims.subject : undefined,
+      sourceIp: event.requestContext.http.sourceIp,
+    });
     const accepted = await queueJob(
       request,
-      { keyAttribute: config.REAL_TIME_ITEM_KEY },
-      { items, queue, clock: systemClock, newId: () => jobId },
+      {
+        keyAttribute: config.REAL_TIME_ITEM_KEY,
+        caller,
+        inFlightLimit: config.JOBS_IN_FLIGHT_PER_CALLER,
+        ttlSeconds: config.JOBS_TTL_SECONDS,
+      },
+      { items, slots, queue, clock: systemClock, newId: () => jobId },
     );
     tools.metrics.addMetric('JobsQueued', 'Count', 1);
     return jsonResponse(202, accepted);

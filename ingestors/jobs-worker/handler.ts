@@ -5,6 +5,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
+import { DynamoJobSlotStore } from '#adapters/dynamo-job-slot-store.ts';
 import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
 import { parseJobMessage, runJob } from '#core/jobs.ts';
 import { systemClock } from '#core/ports.ts';
@@ -15,12 +16,22 @@ import { powertoolsFor } from '#runtime/powertools.ts';
 
 /**
  * Reads JobsQueue and runs each job, writing its status items (running, done, failed) through the
- * conditional writer. Infrastructure errors fail the record (retried, then redriven to the DLQ);
- * a message that can never run goes to the DLQ at once with its reason.
+ * conditional writer and freeing its caller's slot. Infrastructure errors fail the record (retried,
+ * then redriven to the DLQ, the job marked failed on the last attempt); a message that can never
+ * run goes to the DLQ at once with its reason.
  */
-const config = loadConfig(BaseEnvSchema.extend({ DEAD_LETTER_QUEUE_URL: z.url() }));
+const config = loadConfig(
+  BaseEnvSchema.extend({
+    DEAD_LETTER_QUEUE_URL: z.url(),
+    JOB_SLOTS_TABLE: z.string().min(3),
+    // The queue's maxReceiveCount (template parameter JobsMaxAttempts).
+    JOBS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  }),
+);
 const tools = powertoolsFor('jobs-worker');
-const items = new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE);
+const documents = createDocumentClient();
+const items = new DynamoItemStore(documents, config.ITEMS_TABLE);
+const slots = new DynamoJobSlotStore(documents, config.JOB_SLOTS_TABLE);
 const deadLetters = new SqsDeadLetterQueue(new SQSClient({}), config.DEAD_LETTER_QUEUE_URL);
 const processor = new BatchProcessor(EventType.SQS);
 
@@ -28,8 +39,12 @@ async function handleRecord(record: SQSRecord): Promise<void> {
   try {
     const outcome = await runJob(
       parseJobMessage(record.body),
-      { keyAttribute: config.REAL_TIME_ITEM_KEY },
-      { items, clock: systemClock, sleep: (ms) => sleep(ms) },
+      {
+        keyAttribute: config.REAL_TIME_ITEM_KEY,
+        attempt: Number(record.attributes.ApproximateReceiveCount),
+        maxAttempts: config.JOBS_MAX_ATTEMPTS,
+      },
+      { items, slots, clock: systemClock, sleep: (ms) => sleep(ms) },
     );
     tools.metrics.addMetric(
       outcome === 'done' ? 'JobsDone' : outcome === 'failed' ? 'JobsFailed' : 'JobsSkipped',

@@ -25,6 +25,17 @@ export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
     return this.applyWhen(reading, '#ts < :ts', {}, {}, `apply ${reading.itemKey}/${reading.channel}`);
   }
 
+  /** Writes `reading` only when no item of its key and channel exists (two racing writes: one wins). */
+  async createItem(reading: NormalisedReading): Promise<ApplyResult> {
+    return this.applyWhen(
+      reading,
+      'attribute_not_exists(itemKey)',
+      {},
+      {},
+      `create ${reading.itemKey}/${reading.channel}`,
+    );
+  }
+
   /**
    * Writes `reading` only when the item is new or its `data.<field>` is below `value` (a bid beats
    * the current one). `ts` plays no part: the amount orders bids. Version +1 as in applyReading.
@@ -60,7 +71,7 @@ export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
           // version counts applied writes and is what clients order frames by.
           UpdateExpression:
             'SET #keyAttr = :keyValue, #ts = :ts, #data = :data, #source = :source, #receivedAt = :receivedAt, ' +
-            '#version = if_not_exists(#version, :zero) + :one',
+            `#version = if_not_exists(#version, :zero) + :one${reading.expiresAt === undefined ? '' : ', expiresAt = :expiresAt'}`,
           ConditionExpression: `attribute_not_exists(itemKey) OR ${condition}`,
           ExpressionAttributeNames: {
             '#keyAttr': reading.keyAttribute,
@@ -79,6 +90,7 @@ export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
             ':receivedAt': reading.receivedAt,
             ':zero': 0,
             ':one': 1,
+            ...(reading.expiresAt === undefined ? {} : { ':expiresAt': reading.expiresAt }),
             ...values,
           },
           ReturnValues: 'UPDATED_NEW',

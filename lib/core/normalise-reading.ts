@@ -19,6 +19,8 @@ export interface NormalisedReading {
   source: string;
   data: ItemData;
   receivedAt: number;
+  /** When DynamoDB's TTL may remove the item (epoch seconds); absent: the item stays. */
+  expiresAt?: number;
 }
 
 export interface NormaliseOptions {

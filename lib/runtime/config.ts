@@ -106,6 +106,17 @@ export const JwtEnvSchema = AuthModeEnvSchema.extend({
   }
 });
 
+/** A comma separated list in one variable: entries trimmed, empty ones dropped; unset is `[]`. */
+export const CommaListSchema = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry.length > 0),
+  );
+
 /** An item key pattern of an API key's limits: the token `keys` syntax (exact, or `*` globs). */
 const KEY_PATTERN = /^[A-Za-z0-9_.:@*-]{1,128}$/;
 

@@ -60,7 +60,7 @@ export class PayloadTooLargeError extends PlatformError {
   readonly retryable = false;
 }
 
-/** A per-connection quota is used up (e.g. its subscriptions); the client must free some first. */
+/** A limit is used up (a connection's subscriptions, a caller's jobs in flight); free some or try later. */
 export class LimitExceededError extends PlatformError {
   readonly code = 'LimitExceeded';
   readonly httpStatus = 429;

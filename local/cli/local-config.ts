@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LOCAL_JWT_SECRET } from '#local/auth/local-auth.ts';
+import { CommaListSchema } from '#runtime/config.ts';
 
 /** The local runtime's settings, from the environment; every one has a default that works on a fresh machine. */
 export const LocalEnvSchema = z.object({
@@ -29,6 +30,11 @@ export const LocalEnvSchema = z.object({
   RTP_API_KEY: z.string().min(1).optional(),
   /** A token `rtp subscribe` connects with (with RTP_AUTH_MODE=jwt). */
   RTP_TOKEN: z.string().min(1).optional(),
+  /**
+   * Browser origins allowed besides the platform's own (comma separated, e.g. the Vite dev server's
+   * `http://127.0.0.1:5173`; `*` allows all): others get 403 on the WebSocket and no CORS headers.
+   */
+  RTP_ALLOWED_ORIGINS: CommaListSchema,
   /** Where `rtp subscribe/publish/simulate` find the platform. */
   RTP_URL: z.url().default('http://127.0.0.1:3000'),
 });

@@ -25,13 +25,19 @@ const CONTENT_TYPES: Record<string, string> = {
 /**
  * Serves the built web app from `rootDir` (web/dist) for `GET /` and `GET /{proxy+}`: files with
  * their content type, `index.html` for `/`; hashed `assets/` are cached for good, the rest revalidated.
- * Paths never leave `rootDir`. Without a build, `/` explains how to make one (503).
+ * Paths never leave `rootDir`. Without a build, `/` explains how to make one (503). `headers` (the
+ * security headers CloudFront adds on AWS) go on every answer.
  */
-export function staticFiles(rootDir: string, options: { buildHint: string }): LocalRouteHandler {
+export function staticFiles(
+  rootDir: string,
+  options: { buildHint: string; headers?: Record<string, string> },
+): LocalRouteHandler {
+  const extra = options.headers ?? {};
   const root = resolve(rootDir);
   return async (req, res, pathParameters) => {
     const relative = pathParameters.proxy ?? 'index.html';
     const file = resolve(join(root, relative));
+    for (const [name, value] of Object.entries(extra)) res.setHeader(name, value);
     if (file !== root && !file.startsWith(root + sep)) return notFound(res);
     const info = await stat(file).catch(() => undefined);
     if (!info?.isFile()) {

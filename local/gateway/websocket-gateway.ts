@@ -49,6 +49,11 @@ export interface WebSocketGatewayOptions {
    * endpoints on this port). Without it they get API Gateway's 403 `{"message":"Forbidden"}`.
    */
   fallbackRequestHandler?: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * Browser origins allowed to open a connection; an upgrade with another `Origin` gets 403 before
+   * `$connect` runs. Default: every origin (API Gateway itself does not check).
+   */
+  allowedOrigins?: { allows(origin: string | undefined): boolean };
 }
 
 /** `requestContext` of the events API Gateway sends to WebSocket route integrations. */
@@ -345,6 +350,10 @@ export class WebSocketGateway {
     if (this.#closing) return rejectUpgrade(socket, 503, '{"message":"Service Unavailable"}');
     if (!this.#isApiPath(url.pathname)) return rejectUpgrade(socket, 403, '{"message":"Forbidden"}');
     if (!isValidHandshake(req)) return rejectUpgrade(socket, 400, '');
+    if (this.#options.allowedOrigins && !this.#options.allowedOrigins.allows(req.headers.origin)) {
+      this.#stats.connectionsRejected++;
+      return rejectUpgrade(socket, 403, '{"message":"Forbidden: origin not allowed"}');
+    }
 
     const id = this.#newConnectionId();
     const now = Date.now();

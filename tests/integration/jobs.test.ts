@@ -1,22 +1,43 @@
 import { randomUUID } from 'node:crypto';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobAcceptedSchema, type JobStatusData, JobStatusDataSchema } from '#contracts/jobs.ts';
 import type { ServerFrame } from '#contracts/ws-protocol.ts';
 import type { Platform } from '#local/platform.ts';
-import { postJson, startTestPlatform } from '../helpers/platform.ts';
+import { postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';
 import { connectClient, type TestClient } from '../helpers/ws-client.ts';
 
 let platform: Platform;
+let dynamo: DynamoDBClient;
 const sockets: TestClient[] = [];
+/** Small enough to reach in a test; every request here comes from 127.0.0.1, one caller. */
+const IN_FLIGHT_LIMIT = 2;
+const TTL_SECONDS = 3_600;
 
 beforeAll(async () => {
-  platform = await startTestPlatform();
+  platform = await startTestPlatform({
+    parameters: { JobsInFlightPerCaller: String(IN_FLIGHT_LIMIT), JobsTtlSeconds: String(TTL_SECONDS) },
+  });
+  dynamo = new DynamoDBClient({ endpoint: platform.endpoints.dynamodb });
 });
 
 afterAll(async () => {
   await Promise.all(sockets.map((socket) => socket.close()));
+  dynamo?.destroy();
   await platform?.stop();
 });
+
+/** The job's stored status item, as DynamoDB holds it. */
+async function storedStatus(jobId: string) {
+  const { Item } = await dynamo.send(
+    new GetItemCommand({
+      TableName: platform.resources.realTimeDataTable,
+      Key: { itemKey: { S: `job-${jobId}` }, channel: { S: 'status' } },
+      ConsistentRead: true,
+    }),
+  );
+  return Item;
+}
 
 /** Queues a job and follows its key from a WebSocket, as the Jobs page does. */
 async function submit(job: Record<string, unknown>): Promise<{ socket: TestClient; jobId: string }> {
@@ -55,6 +76,54 @@ const finished = (socket: TestClient) =>
   );
 
 describe('async jobs through the local platform', () => {
+  // First: the jobs of the tests below would otherwise hold slots of the one caller.
+  it('refuses a job beyond the in-flight limit with 429, and takes one again when a job ended', async () => {
+    const running = [];
+    for (let index = 0; index < IN_FLIGHT_LIMIT; index += 1)
+      running.push(await submit({ type: 'sleep', input: { seconds: 0.5, steps: 1 } }));
+    const refused = await postJson(platform.endpoints.http, '/jobs', { type: 'fail', input: {} });
+    expect(refused).toMatchObject({ status: 429, body: { error: { code: 'LimitExceeded' } } });
+    await Promise.all(running.map(({ socket }) => finished(socket)));
+    // The slot is freed right after the final status is written: wait for that, not for a time.
+    let accepted: Awaited<ReturnType<typeof postJson>> | undefined;
+    await waitFor(async () => {
+      accepted = await postJson(platform.endpoints.http, '/jobs', { type: 'fail', input: {} });
+      return accepted.status !== 429;
+    }, 'a free job slot');
+    expect(accepted?.status).toBe(202);
+    const { jobId } = JobAcceptedSchema.parse(accepted?.body);
+    await waitFor(
+      async () => (await storedStatus(jobId))?.data?.M?.status?.S === 'failed',
+      'the last job to end',
+    );
+  });
+
+  it('accepts exactly one of two racing POSTs with the same id; the other gets 409', async () => {
+    const jobId = randomUUID();
+    const socket = await connectClient(`${platform.endpoints.websocket}/?vehicleId=job-${jobId}`);
+    sockets.push(socket);
+    const job = { type: 'sleep', input: { seconds: 0.1, steps: 1 }, jobId };
+    const answers = await Promise.all([
+      postJson(platform.endpoints.http, '/jobs', job),
+      postJson(platform.endpoints.http, '/jobs', job),
+    ]);
+    expect(answers.map((answer) => answer.status).sort()).toEqual([202, 409]);
+    expect(answers.find((answer) => answer.status === 409)?.body).toMatchObject({
+      error: { code: 'StaleWrite', message: expect.stringContaining(jobId) },
+    });
+    await finished(socket);
+    expect(statuses(socket).map((status) => status.status)).toEqual(['queued', 'running', 'done']);
+  });
+
+  it('stores the status with an expiry JobsTtlSeconds after it was queued', async () => {
+    const before = Math.floor(Date.now() / 1000);
+    const { socket, jobId } = await submit({ type: 'fail', input: {} });
+    await finished(socket);
+    const expiresAt = Number((await storedStatus(jobId))?.expiresAt?.N);
+    expect(expiresAt).toBeGreaterThanOrEqual(before + TTL_SECONDS);
+    expect(expiresAt).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + TTL_SECONDS);
+  });
+
   it('pushes queued, running with progress, then done with the result', async () => {
     const { socket, jobId } = await submit({ type: 'sleep', input: { seconds: 0.3, steps: 3 } });
     await finished(socket);

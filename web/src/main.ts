@@ -1,3 +1,4 @@
+import './zod-config.ts';
 import './style.css';
 import { h } from './dom.ts';
 import { mountDashboard } from './pages/dashboard.ts';

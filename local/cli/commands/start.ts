@@ -21,6 +21,7 @@ export async function runStart(env: LocalEnv): Promise<void> {
       ...(env.RTP_API_KEY ? { IngestApiKeys: env.RTP_API_KEY } : {}),
     },
     jwtSecret: env.RTP_JWT_SECRET,
+    allowedOrigins: env.RTP_ALLOWED_ORIGINS,
     ...(env.RTP_DATA_DIR ? { dataDir: env.RTP_DATA_DIR } : {}),
   });
   const { endpoints, resources } = platform;

@@ -1,3 +1,4 @@
+import '../zod-config.ts';
 import initSqlJs from 'sql.js';
 import wasmUrl from 'sql.js/dist/sql-wasm-browser.wasm?url';
 import { type ProductRow, ProductRowSchema } from '#contracts/sales.ts';
