@@ -15,11 +15,14 @@ export const LOCAL_RESOURCE_TYPES: Readonly<Record<string, string>> = {
   'AWS::SNS::Subscription': 'fauxqs (local/services/fauxqs-service.ts)',
   'AWS::S3::Bucket': 'fauxqs, notifications raised by local/event-sources/s3-notifications.ts',
   'AWS::IoT::TopicRule': 'aedes + local/event-sources/iot-rules.ts (documented SQL subset)',
-  'AWS::ApiGatewayV2::Api': 'local/gateway/websocket-gateway.ts (the WEBSOCKET API)',
-  'AWS::ApiGatewayV2::Stage': 'local/gateway/websocket-gateway.ts (stage of the @connections URL)',
-  'AWS::ApiGatewayV2::Route': 'local/gateway/websocket-gateway.ts (route selection)',
-  'AWS::ApiGatewayV2::Integration': 'local/gateway/websocket-gateway.ts (route → function)',
-  'AWS::ApiGatewayV2::Authorizer': 'local/gateway/websocket-gateway.ts ($connect REQUEST authorizer)',
+  'AWS::ApiGatewayV2::Api':
+    'local/gateway/websocket-gateway.ts and http-api.ts (the WEBSOCKET and HTTP APIs)',
+  'AWS::ApiGatewayV2::Stage': 'local/gateway (stage of the @connections URL and of HTTP paths)',
+  'AWS::ApiGatewayV2::Route': 'local/gateway (route selection)',
+  'AWS::ApiGatewayV2::Integration': 'local/gateway (route → function)',
+  'AWS::ApiGatewayV2::Authorizer': 'local/gateway ($connect REQUEST authorizer, HTTP JWT authorizer)',
+  'AWS::CloudFront::ResponseHeadersPolicy':
+    'local/gateway/security-headers.ts (the same headers on the web app)',
 };
 
 /** Resource types deployed on AWS only, each with why the local runtime does without it. */
@@ -43,5 +46,8 @@ export const LOCAL_EVENT_TYPES: ReadonlySet<string> = new Set([
   'HttpApi',
 ]);
 
-/** SAM event source types deployed on AWS only, each with why (none today: every event the template uses runs). */
-export const EVENT_TYPES_NOT_RUN_LOCALLY: Readonly<Record<string, string>> = {};
+/** SAM event source types deployed on AWS only, each with why. */
+export const EVENT_TYPES_NOT_RUN_LOCALLY: Readonly<Record<string, string>> = {
+  Schedule:
+    'the expiry sweeper: the local WebSocket gateway closes each connection at its token’s exp itself',
+};

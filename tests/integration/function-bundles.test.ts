@@ -57,6 +57,7 @@ const STEPS = [
   'SalesCatalogueFunction',
   'ItemsApiFunction',
   'StreamFanoutFunction',
+  'WsExpirySweeperFunction',
   'WsDisconnectFunction',
 ];
 

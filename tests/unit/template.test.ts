@@ -155,11 +155,11 @@ describe('validateTemplate', { timeout: 60_000 }, () => {
     const errors = await validate(
       edit(
         'Type: DynamoDB\n          Properties:',
-        'Type: Schedule\n          Properties:\n            Schedule: rate(1 minute)',
+        "Type: CloudWatchLogs\n          Properties:\n            LogGroupName: app\n            FilterPattern: ''",
       ),
     );
     expect(errors).toContain(
-      'Resources.Fn.Properties.Events.Changes.Type: event source Schedule is neither run by the local runtime nor listed as not run locally (local/template/local-support.ts)',
+      'Resources.Fn.Properties.Events.Changes.Type: event source CloudWatchLogs is neither run by the local runtime nor listed as not run locally (local/template/local-support.ts)',
     );
   });
 
