@@ -102,7 +102,7 @@ describe('s3-objects: objects under ingest/ to WebSocket subscribers', () => {
     await dashboard.next((f) => f.type === 'item' && f.channel === 'telemetry', 'the NDJSON reading');
     await dashboard.next((f) => f.type === 'item' && f.channel === 'door', 'the JSON reading');
     expect((await rejectReport('ingest/readings.ndjson')).rejected).toEqual([
-      { line: 3, reason: 'line 3: is not valid JSON' },
+      { line: 3, code: 'ValidationError', reason: 'line 3: is not valid JSON', raw: 'not json' },
     ]);
     expect(await stored('s3b', 'skipped')).toBeUndefined();
   });
