@@ -49,7 +49,13 @@ function objectStore(text: string, breakAfter = Number.POSITIVE_INFINITY) {
           yield bytes.subarray(at, at + 64);
         }
       }
-      return { size: bytes.length, chunks: chunks(), close: () => void (closed = true) };
+      return {
+        size: bytes.length,
+        chunks: chunks(),
+        close: () => {
+          closed = true;
+        },
+      };
     },
     putJson: async (_bucket, key, value) => void reports.set(key, RejectReportSchema.parse(value)),
     delete: async (_bucket, key) => void reports.delete(key),
