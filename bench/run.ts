@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --quick] [--only 1,3] [--rate 500] [--duration 20] [--transport rest|mqtt]
- * [--subscribers 2000] [--concurrency 32] [--http-connections]`: the benchmark scenarios (latency,
- * throughput, fan-out, AWS work per batch) against a platform started in this process, each beside
+ * [--subscribers 2000] [--concurrency 32] [--http-connections] [--object-mb 200] [--line-bytes 16000]`:
+ * the benchmark scenarios (latency, throughput, fan-out, AWS work per batch, S3 objects of any size)
+ * against a platform started in this process, each beside
  * the limit measured in the same run. Tables on stdout, JSON and SVG charts in bench/results/.
  * Scenario 5 (cost on AWS) is on paper: bench/cost-model.md.
  */
@@ -15,6 +16,7 @@ import { LoadClient } from './lib/load-client-handle.ts';
 import { RESULTS_DIR, writeResult } from './lib/report.ts';
 import { runFanout } from './scenarios/fanout.ts';
 import { runLatency } from './scenarios/latency.ts';
+import { runS3Objects } from './scenarios/s3-objects.ts';
 import { createRawLimitTable, rawConditionalPutRate, runThroughput } from './scenarios/throughput.ts';
 import { runWorkPerBatch } from './scenarios/work-per-batch.ts';
 
@@ -29,10 +31,12 @@ const { values } = parseArgs({
     concurrency: { type: 'string' },
     ladder: { type: 'string' },
     'http-connections': { type: 'boolean', default: false },
+    'object-mb': { type: 'string' },
+    'line-bytes': { type: 'string', default: '16000' },
   },
 });
 const quick = values.quick ?? false;
-const only = new Set((values.only ?? '1,2,3,4').split(',').map((part) => part.trim()));
+const only = new Set((values.only ?? '1,2,3,4,6').split(',').map((part) => part.trim()));
 const inProcess = !values['http-connections'];
 const startedAt = Date.now();
 const meter = new FunctionCpuMeter('StreamFanoutFunction');
@@ -89,6 +93,20 @@ if (['1', '2', '3'].some((scenario) => only.has(scenario))) {
     }
   } finally {
     await client.stop();
+    await platform.stop();
+  }
+}
+
+if (only.has('6')) {
+  const platform = await startBenchPlatform();
+  try {
+    summary.s3Objects = await runS3Objects(platform, {
+      megabytes: Number(values['object-mb'] ?? (quick ? 20 : 200)),
+      smallMegabytes: 2,
+      lineBytes: Number(values['line-bytes']),
+      keys: 100,
+    });
+  } finally {
     await platform.stop();
   }
 }

@@ -5,15 +5,16 @@ import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { S3ObjectStore } from '#adapters/s3-object-store.ts';
 import { decodeEventKey, ingestObject } from '#core/ingest-object.ts';
 import { systemClock } from '#core/ports.ts';
-import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
+import { BaseEnvSchema, loadConfig, ObjectLimitsEnvSchema } from '#runtime/config.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
 /**
- * An object created under `ingest/` (JSON, NDJSON or CSV readings): good lines ingested, bad lines
- * reported in `rejected/<key>.json`. Failures throw, so S3's asynchronous invocation retries the event.
+ * An object created under `ingest/` (JSON, NDJSON or CSV readings), read as a stream: good lines
+ * ingested, bad lines (and an object refused or stopped part way) reported in `rejected/<key>.json`.
+ * Failures throw, so S3's asynchronous invocation retries the event, then sends it to the on-failure queue.
  */
-const config = loadConfig(BaseEnvSchema);
+const config = loadConfig(BaseEnvSchema.extend(ObjectLimitsEnvSchema.shape));
 const tools = powertoolsFor('s3-objects');
 const deps = {
   items: new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE),
@@ -27,13 +28,19 @@ export const handler = observedHandler<S3Event, void>(async (event) => {
       keyAttribute: config.REAL_TIME_ITEM_KEY,
       source: 's3',
       now: systemClock.now(),
+      maxObjectBytes: config.OBJECT_MAX_BYTES,
     });
     if (outcome.kind === 'gone') {
       tools.logger.warn('object is gone', location);
       continue;
     }
-    tools.metrics.addMetric('ReadingsIngested', 'Count', outcome.accepted - outcome.stale);
-    if (outcome.stale > 0) tools.metrics.addMetric('ReadingsStale', 'Count', outcome.stale);
+    tools.metrics.addMetric('ReadingsIngested', 'Count', outcome.applied);
+    if (outcome.accepted > outcome.applied)
+      tools.metrics.addMetric('ReadingsStale', 'Count', outcome.accepted - outcome.applied);
+    if (outcome.kind === 'refused') {
+      tools.metrics.addMetric('ObjectsRefused', 'Count', 1);
+      tools.logger.warn('object refused', { ...location, reason: outcome.reason });
+    }
     if (outcome.rejected > 0) {
       tools.metrics.addMetric('LinesRejected', 'Count', outcome.rejected);
       tools.logger.warn('object has bad lines', { ...location, rejected: outcome.rejected });

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -5,7 +6,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import type { ObjectStore } from '#core/ingest-ports.ts';
+import type { ObjectStore, ObjectStream } from '#core/ingest-ports.ts';
 import { DependencyError } from '#runtime/errors.ts';
 
 /**
@@ -24,6 +25,29 @@ export class S3ObjectStore implements ObjectStore {
       if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
       throw fromS3Error(error, `get s3://${bucket}/${key}`);
     }
+  }
+
+  async openStream(bucket: string, key: string): Promise<ObjectStream | undefined> {
+    const what = `get s3://${bucket}/${key}`;
+    let body: Readable;
+    let size: number;
+    try {
+      const result = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      // In Node the SDK's body is the HTTP response itself: a Readable, read as it arrives.
+      body = result.Body as Readable;
+      size = result.ContentLength ?? 0;
+    } catch (error) {
+      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw fromS3Error(error, what);
+    }
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      try {
+        for await (const chunk of body) yield chunk as Uint8Array;
+      } catch (error) {
+        throw fromS3Error(error, `${what} (stream broke)`);
+      }
+    }
+    return { size, chunks: chunks(), close: () => body.destroy() };
   }
 
   async putJson(bucket: string, key: string, value: unknown): Promise<void> {

@@ -50,6 +50,11 @@ export const ConnectionTtlEnvSchema = z.object({
   CONNECTION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(7200),
 });
 
+/** s3-objects: objects above `OBJECT_MAX_BYTES` (template parameter `MaxObjectBytes`) are refused unread. */
+export const ObjectLimitsEnvSchema = z.object({
+  OBJECT_MAX_BYTES: z.coerce.number().int().positive().default(268_435_456),
+});
+
 /**
  * Per-connection limits of the WebSocket API (template Globals, parameters
  * MaxSubscriptionsPerConnection and ActionRateLimit): subscriptions one connection may hold, and

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { createLimiter, type Limiter } from '#core/limiter.ts';
+import { asyncInvocationFailure } from '#local/event-sources/on-failure-queue.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
 import type { LocalTemplate, RawResource } from '#local/template/model.ts';
 import {
@@ -346,26 +347,17 @@ export class IotRuleEngine {
       } catch (error) {
         if (attempt >= attempts || this.#stopped) {
           this.stats.lambdaDiscarded += 1;
-          const failure = error instanceof Error ? error : new Error(String(error));
-          const { region } = this.#options.template;
-          // Lambda's on-failure destination record of an asynchronous invocation.
-          const record = {
-            version: '1.0',
-            timestamp: new Date().toISOString(),
-            requestContext: {
-              requestId: randomUUID(),
-              functionArn: `arn:aws:lambda:${region}:000000000000:function:${action.functionLogicalId}:$LATEST`,
-              condition: 'RetriesExhausted',
-              approximateInvokeCount: attempt,
-            },
-            requestPayload: event,
-            responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
-            responsePayload: { errorType: failure.name, errorMessage: failure.message },
-          };
+          const record = asyncInvocationFailure({
+            region: this.#options.template.region,
+            functionLogicalId: action.functionLogicalId,
+            attempts: attempt,
+            event,
+            error,
+          });
           await this.#report(
             action.onFailureQueueLogicalId,
             record,
-            `${rule.logicalId} → ${action.functionLogicalId}: async invocation discarded after ${attempt} attempt(s): ${failure.message}`,
+            `${rule.logicalId} → ${action.functionLogicalId}: async invocation discarded after ${attempt} attempt(s): ${(error as Error).message}`,
           );
           return;
         }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalTemplate } from '#local/template/model.ts';
 
@@ -26,4 +27,31 @@ export async function sendToFailureQueue(
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * Lambda's on-failure destination record of an asynchronous invocation that exhausted its retries:
+ * the event itself (`requestPayload`) and the last error.
+ */
+export function asyncInvocationFailure(options: {
+  region: string;
+  functionLogicalId: string;
+  attempts: number;
+  event: unknown;
+  error: unknown;
+}): Record<string, unknown> {
+  const failure = options.error instanceof Error ? options.error : new Error(String(options.error));
+  return {
+    version: '1.0',
+    timestamp: new Date().toISOString(),
+    requestContext: {
+      requestId: randomUUID(),
+      functionArn: `arn:aws:lambda:${options.region}:000000000000:function:${options.functionLogicalId}:$LATEST`,
+      condition: 'RetriesExhausted',
+      approximateInvokeCount: options.attempts,
+    },
+    requestPayload: options.event,
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+    responsePayload: { errorType: failure.name, errorMessage: failure.message },
+  };
 }

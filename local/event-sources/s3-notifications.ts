@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { S3Event, S3EventRecord } from 'aws-lambda';
+import { asyncInvocationFailure } from '#local/event-sources/on-failure-queue.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
 
 /** An object creation the emulator served, as S3 would report it. */
@@ -22,14 +23,23 @@ export interface S3NotificationTarget {
   events: string[];
   prefix?: string;
   suffix?: string;
+  /** The function's `EventInvokeConfig.MaximumRetryAttempts`; default the notifier's. */
+  maximumRetryAttempts?: number;
+  /** The function's on-failure destination (`EventInvokeConfig.DestinationConfig.OnFailure`), if any. */
+  onFailureQueueLogicalId?: string;
 }
 
 export interface S3NotifierOptions {
   invoker: LambdaInvoker;
   targets: S3NotificationTarget[];
   region: string;
-  /** Retries after a failed invocation (S3 invokes asynchronously: Lambda retries twice). */
+  /** Retries after a failed invocation when the target names none (S3 invokes asynchronously: Lambda retries twice). */
   maximumRetryAttempts?: number;
+  /**
+   * Sends Lambda's on-failure record of an event that failed every attempt to the target's queue;
+   * resolves whether it was sent. Without it (or a queue) the event is dropped with a log line.
+   */
+  sendToFailureQueue?: (queueLogicalId: string, record: unknown) => Promise<boolean>;
   /** Delay before the first retry, doubled for each further one (Lambda waits minutes; locally short). */
   retryDelayMs?: number;
   log: (line: string) => void;
@@ -42,15 +52,17 @@ export interface S3NotifierStats {
   delivered: number;
   retries: number;
   failures: number;
-  /** Events given up after every retry failed. */
+  /** Events given up after every retry failed, with no on-failure destination to keep them. */
   dropped: number;
+  /** Events that failed every attempt and went to the function's on-failure queue. */
+  sentToFailureQueue: number;
 }
 
 /**
  * S3 event notifications to Lambda, raised by the local runtime (fauxqs has none): each object
  * creation matching a target's events and key filter invokes the function with the real S3 event
- * shape, asynchronously, retried on failure and then given up with a log line, as Lambda does for
- * asynchronous invocations without an on-failure destination.
+ * shape, asynchronously, retried on failure (the function's `EventInvokeConfig`), then sent to its
+ * on-failure queue with Lambda's destination record, or given up with a log line when it has none.
  */
 export class S3Notifier {
   readonly stats: S3NotifierStats = {
@@ -60,6 +72,7 @@ export class S3Notifier {
     retries: 0,
     failures: 0,
     dropped: 0,
+    sentToFailureQueue: 0,
   };
   readonly #options: S3NotifierOptions;
   readonly #inFlight = new Set<Promise<void>>();
@@ -94,7 +107,7 @@ export class S3Notifier {
   }
 
   async #deliver(target: S3NotificationTarget, event: S3Event): Promise<void> {
-    const retries = this.#options.maximumRetryAttempts ?? 2;
+    const retries = target.maximumRetryAttempts ?? this.#options.maximumRetryAttempts ?? 2;
     for (let attempt = 0; ; attempt++) {
       this.stats.invocations++;
       try {
@@ -103,13 +116,8 @@ export class S3Notifier {
         return;
       } catch (error) {
         this.stats.failures++;
-        const key = event.Records[0]?.s3.object.key;
         if (attempt >= retries || this.#stopping) {
-          this.stats.dropped++;
-          this.#options.log(
-            `${target.functionLogicalId}: S3 event for s3://${target.bucketName}/${key} dropped after ` +
-              `${attempt + 1} attempt(s): ${(error as Error).message}`,
-          );
+          await this.#giveUp(target, event, attempt + 1, error);
           return;
         }
         this.stats.retries++;
@@ -118,6 +126,35 @@ export class S3Notifier {
         );
       }
     }
+  }
+
+  async #giveUp(
+    target: S3NotificationTarget,
+    event: S3Event,
+    attempts: number,
+    error: unknown,
+  ): Promise<void> {
+    const queue = target.onFailureQueueLogicalId;
+    const send = this.#options.sendToFailureQueue;
+    if (queue !== undefined && send !== undefined) {
+      const record = asyncInvocationFailure({
+        region: this.#options.region,
+        functionLogicalId: target.functionLogicalId,
+        attempts,
+        event,
+        error,
+      });
+      if (await send(queue, record)) {
+        this.stats.sentToFailureQueue++;
+        return;
+      }
+    }
+    this.stats.dropped++;
+    const key = event.Records[0]?.s3.object.key;
+    this.#options.log(
+      `${target.functionLogicalId}: S3 event for s3://${target.bucketName}/${key} dropped after ` +
+        `${attempts} attempt(s): ${(error as Error).message}`,
+    );
   }
 
   #eventOf(target: S3NotificationTarget, object: ObjectCreated): S3Event {

@@ -3,6 +3,7 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
+import { sendToFailureQueue } from '#local/event-sources/on-failure-queue.ts';
 import {
   type ObjectCreated,
   type S3NotificationTarget,
@@ -187,6 +188,7 @@ export function fauxqsService(options: FauxqsServiceOptions | number): LocalServ
               events: event.events,
               ...(event.prefix === undefined ? {} : { prefix: event.prefix }),
               ...(event.suffix === undefined ? {} : { suffix: event.suffix }),
+              ...fn.asyncInvoke,
             });
           }
         }
@@ -196,6 +198,8 @@ export function fauxqsService(options: FauxqsServiceOptions | number): LocalServ
         targets,
         region: template.region,
         log,
+        sendToFailureQueue: (queueLogicalId, record) =>
+          sendToFailureQueue(template, queueLogicalId, record, log),
         ...(s3RetryDelayMs === undefined ? {} : { retryDelayMs: s3RetryDelayMs }),
       });
     },

@@ -248,10 +248,25 @@ export function loadTemplate(templatePath: string, options: LoadTemplateOptions 
       timeoutSeconds: Number(merged.Timeout ?? 3),
       memorySize: Number(merged.MemorySize ?? 128),
       environment,
+      asyncInvoke: loadAsyncInvoke(merged.EventInvokeConfig),
       events: loadEvents(
         logicalId,
         (props.Events ?? {}) as Record<string, { Type: string; Properties?: Json }>,
       ),
+    };
+  }
+
+  /** `EventInvokeConfig`: Lambda retries a failed asynchronous invocation twice unless told otherwise. */
+  function loadAsyncInvoke(config: Json | undefined): FunctionModel['asyncInvoke'] {
+    const props = (config ?? {}) as {
+      MaximumRetryAttempts?: Json;
+      DestinationConfig?: { OnFailure?: { Type?: Json; Destination?: Json } };
+    };
+    const onFailure = props.DestinationConfig?.OnFailure;
+    const queue = onFailure?.Type === 'SQS' ? getAttTarget(onFailure.Destination) : undefined;
+    return {
+      maximumRetryAttempts: Number(props.MaximumRetryAttempts ?? 2),
+      ...(queue ? { onFailureQueueLogicalId: queue } : {}),
     };
   }
 

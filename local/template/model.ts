@@ -99,6 +99,8 @@ export interface FunctionModel {
   timeoutSeconds: number;
   memorySize: number;
   environment: Record<string, string>;
+  /** Asynchronous invocations (S3 notifications): `EventInvokeConfig` retries and on-failure queue. */
+  asyncInvoke?: { maximumRetryAttempts: number; onFailureQueueLogicalId?: string };
   events: EventSourceModel[];
 }
 

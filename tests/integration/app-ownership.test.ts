@@ -284,6 +284,7 @@ describe('readings aimed at app-owned items', () => {
         line: 2,
         code: 'Forbidden',
         reason: expect.stringMatching(/^line 2: item product-1\/bid belongs to the sales app/),
+        raw: JSON.stringify(lines[1]),
       },
     ]);
     await expectOwnedItemsUnchanged();

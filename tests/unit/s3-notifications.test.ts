@@ -4,7 +4,11 @@ import { S3Notifier } from '#local/event-sources/s3-notifications.ts';
 
 const created = { bucket: 'b', size: 3, eTag: 'abc', eventName: 'ObjectCreated:Put' as const };
 
-function notifier(invoke: (event: S3Event) => Promise<unknown>, log: string[] = []) {
+function notifier(
+  invoke: (event: S3Event) => Promise<unknown>,
+  log: string[] = [],
+  failures?: Array<{ queue: string; record: unknown }>,
+) {
   return new S3Notifier({
     invoker: { invoke: (_id, event) => invoke(event as S3Event) },
     targets: [
@@ -14,8 +18,12 @@ function notifier(invoke: (event: S3Event) => Promise<unknown>, log: string[] = 
         bucketName: 'b',
         events: ['s3:ObjectCreated:*'],
         prefix: 'ingest/',
+        ...(failures ? { maximumRetryAttempts: 1, onFailureQueueLogicalId: 'FailureQueue' } : {}),
       },
     ],
+    ...(failures
+      ? { sendToFailureQueue: async (queue: string, record: unknown) => failures.push({ queue, record }) > 0 }
+      : {}),
     region: 'us-east-1',
     retryDelayMs: 1,
     log: (line) => log.push(line),
@@ -68,5 +76,43 @@ describe('S3Notifier', () => {
     await n.settled();
     expect(calls).toBe(2);
     expect(n.stats.dropped).toBe(0);
+  });
+
+  it("honours the function's EventInvokeConfig: its retries, then the event to its on-failure queue", async () => {
+    let calls = 0;
+    const failures: Array<{ queue: string; record: unknown }> = [];
+    const log: string[] = [];
+    const n = notifier(
+      async () => {
+        calls++;
+        throw new Error('mid-object');
+      },
+      log,
+      failures,
+    );
+    n.objectCreated({ ...created, key: 'ingest/z.ndjson' });
+    await n.settled();
+    expect(calls).toBe(2);
+    expect(n.stats).toMatchObject({ sentToFailureQueue: 1, dropped: 0 });
+    expect(log).toEqual([]);
+    expect(failures).toEqual([
+      {
+        queue: 'FailureQueue',
+        record: expect.objectContaining({
+          requestContext: expect.objectContaining({
+            condition: 'RetriesExhausted',
+            approximateInvokeCount: 2,
+          }),
+          requestPayload: {
+            Records: [
+              expect.objectContaining({
+                s3: expect.objectContaining({ object: expect.objectContaining({ key: 'ingest/z.ndjson' }) }),
+              }),
+            ],
+          },
+          responsePayload: { errorType: 'Error', errorMessage: 'mid-object' },
+        }),
+      },
+    ]);
   });
 });
