@@ -21,10 +21,6 @@ export const ClaimCheckSchema = z.strictObject({
 });
 export type ClaimCheck = z.output<typeof ClaimCheckSchema>;
 
-/** Message attributes the platform sets on a message it moves to the dead-letter queue. */
-export const REJECT_REASON_ATTRIBUTE = 'RejectReason';
-export const REJECT_CODE_ATTRIBUTE = 'RejectCode';
-
 /** One bad line of an S3 object, in its reject report (`rejected/<key>.json`). */
 export const RejectedLineSchema = z.strictObject({
   /** 1-based line (NDJSON, CSV with its header as line 1) or element (JSON array) number. */
