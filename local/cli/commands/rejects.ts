@@ -174,7 +174,7 @@ export async function replayRejects(
   const queueUrl = queueOf(health, source);
   const messages = await receiveAll(clients.sqs, queueUrl);
   const before = await outcomeCounts(env, source);
-  const send = await senderFor(health, source);
+  const send = await senderFor(health, clients, source);
   try {
     for (const message of messages) {
       await send(toEntry(source, message));
@@ -206,7 +206,11 @@ export async function replayRejects(
 
 type Sender = ((entry: RejectEntry) => Promise<void>) & { close(): Promise<void> };
 
-async function senderFor(health: Health, source: Exclude<RejectSource, 's3'>): Promise<Sender> {
+async function senderFor(
+  health: Health,
+  clients: AwsClients,
+  source: Exclude<RejectSource, 's3'>,
+): Promise<Sender> {
   if (source === 'mqtt') {
     const url = health.endpoints.mqtt;
     if (url === undefined) throw new Error('the platform has no MQTT broker in /health');
@@ -241,20 +245,15 @@ async function senderFor(health: Health, source: Exclude<RejectSource, 's3'>): P
     );
   }
   const queueUrl = health.resources.ingestQueueUrl;
-  const endpoint = health.endpoints.sqs;
-  if (queueUrl === undefined || endpoint === undefined) throw new Error('the platform has no ingest queue');
-  const client = new SQSClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  if (queueUrl === undefined) throw new Error('the platform has no ingest queue');
   return Object.assign(
     async (entry: RejectEntry) => {
-      await client.send(
+      await clients.sqs.send(
         new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: entry.payload.toString('utf8') }),
       );
     },
-    { close: async () => client.destroy() },
+    // The SQS client is the caller's (it reads the reject queue too).
+    { close: async () => {} },
   );
 }
 
