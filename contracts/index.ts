@@ -6,6 +6,7 @@ export * from './jobs.ts';
 export * from './queue-message.ts';
 export * from './reading.ts';
 export * from './real-time-item.ts';
+export * from './rejects.ts';
 export * from './room-messages.ts';
 export * from './sales.ts';
 export * from './vehicle-command.ts';

@@ -21,10 +21,6 @@ export const ClaimCheckSchema = z.strictObject({
 });
 export type ClaimCheck = z.output<typeof ClaimCheckSchema>;
 
-/** Message attributes the platform sets on a message it moves to the dead-letter queue. */
-export const REJECT_REASON_ATTRIBUTE = 'RejectReason';
-export const REJECT_CODE_ATTRIBUTE = 'RejectCode';
-
 /** Bytes of a bad line kept in its reject report; longer lines keep their first bytes (`rawTruncated`). */
 export const MAX_REJECTED_RAW_BYTES = 8 * 1024;
 /** Bad lines listed in one reject report; beyond it only `rejectedCount` grows (the object itself stays). */

@@ -1,21 +1,26 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
+import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
+import { telemetryTopicFor } from '#contracts/vehicle-telemetry.ts';
 import { ingestReadings } from '#core/ingest-readings.ts';
 import { systemClock } from '#core/ports.ts';
 import { mapVehicleTelemetry } from '#core/vehicle-telemetry.ts';
-import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
+import { BaseEnvSchema, loadConfig, RejectQueueEnvSchema } from '#runtime/config.ts';
 import { toPlatformError } from '#runtime/errors.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
 /**
  * Invoked asynchronously by the IoT rule `VehicleTelemetryRule` with one vehicle's telemetry.
- * Bad telemetry is logged and counted, not thrown: an async invocation that throws is retried, and
- * retrying cannot fix a permanent error. Write failures throw, so Lambda retries them.
+ * Bad telemetry goes to the reject queue (the event as the rule delivered it, and its topic), not
+ * thrown: an async invocation that throws is retried, and retrying cannot fix a permanent error.
+ * Write failures, and a reject that cannot be sent, throw, so Lambda retries them.
  */
-const config = loadConfig(BaseEnvSchema);
+const config = loadConfig(BaseEnvSchema.extend(RejectQueueEnvSchema.shape));
 const tools = powertoolsFor('iot-telemetry');
 const items = new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE);
+const rejects = new SqsDeadLetterQueue(new SQSClient({}), config.REJECT_QUEUE_URL);
 
 export const handler = observedHandler<unknown, { accepted: number; stale: number; rejected: number }>(
   async (event) => {
@@ -28,8 +33,12 @@ export const handler = observedHandler<unknown, { accepted: number; stale: numbe
     } catch (error) {
       const platformError = toPlatformError(error);
       if (platformError.retryable) throw platformError;
-      const vehicleId = (event as { vehicleId?: unknown } | null)?.vehicleId;
+      const vehicleId = String((event as { vehicleId?: unknown } | null)?.vehicleId ?? '');
       tools.logger.warn('telemetry rejected', { itemKey: vehicleId, error: platformError });
+      await rejects.reject(
+        { source: 'mqtt', payload: JSON.stringify(event), ids: { Topic: telemetryTopicFor(vehicleId) } },
+        { code: platformError.code, message: platformError.message },
+      );
       tools.metrics.addMetric('ReadingsRejected', 'Count', 1);
       return { accepted: 0, stale: 0, rejected: 1 };
     }

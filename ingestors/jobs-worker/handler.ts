@@ -57,7 +57,7 @@ async function handleRecord(record: SQSRecord): Promise<void> {
     tools.logger.warn('job message rejected', { messageId: record.messageId, error: platformError });
     tools.metrics.addMetric('JobMessagesRejected', 'Count', 1);
     await deadLetters.reject(
-      { body: record.body, messageId: record.messageId },
+      { source: 'jobs', payload: record.body, ids: { SourceMessageId: record.messageId } },
       { code: platformError.code, message: platformError.message },
     );
   }

@@ -1,16 +1,21 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
+import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
 import { readKinesisReading } from '#core/kinesis-record.ts';
 import { systemClock } from '#core/ports.ts';
-import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
+import { BaseEnvSchema, loadConfig, RejectQueueEnvSchema } from '#runtime/config.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 import { readingRecordHandler } from '#runtime/reading-record.ts';
 
-/** Reads telemetry from a Kinesis stream (producers, the IoT rule) and conditionally writes each reading. */
-const config = loadConfig(BaseEnvSchema);
+/**
+ * Reads telemetry from a Kinesis stream (producers, the IoT rule) and conditionally writes each
+ * reading; a record that can never apply goes to the reject queue with its bytes and partition key.
+ */
+const config = loadConfig(BaseEnvSchema.extend(RejectQueueEnvSchema.shape));
 const tools = powertoolsFor('kinesis-telemetry');
 const processor = new BatchProcessor(EventType.KinesisDataStreams);
 const handleRecord = readingRecordHandler<KinesisStreamRecord>({
@@ -22,9 +27,11 @@ const handleRecord = readingRecordHandler<KinesisStreamRecord>({
       source: 'kinesis',
       now: systemClock.now(),
     }),
-  ids: (record) => ({
-    sequenceNumber: record.kinesis.sequenceNumber,
-    partitionKey: record.kinesis.partitionKey,
+  rejects: new SqsDeadLetterQueue(new SQSClient({}), config.REJECT_QUEUE_URL),
+  rejected: (record) => ({
+    source: 'kinesis',
+    payload: Buffer.from(record.kinesis.data, 'base64'),
+    ids: { PartitionKey: record.kinesis.partitionKey, SequenceNumber: record.kinesis.sequenceNumber },
   }),
 });
 

@@ -35,7 +35,7 @@ export const handler = observedHandler<SQSEvent, SQSBatchResponse>(async (event)
     tools.logger.warn('sales update rejected', { messageId: reject.id, error: reject.error });
     tools.metrics.addMetric('SalesUpdatesRejected', 'Count', 1);
     await deadLetters.reject(
-      { body: reject.body, messageId: reject.id },
+      { source: 'sales-updates', payload: reject.body, ids: { SourceMessageId: reject.id } },
       { code: reject.error.code, message: reject.error.message },
     );
   }

@@ -21,10 +21,17 @@ export interface ObjectStore {
   delete(bucket: string, key: string): Promise<void>;
 }
 
-/** Where a message that can never be applied goes, with the reason (the queue's DLQ). */
-export interface DeadLetterQueue {
-  reject(
-    message: { body: string; messageId: string },
-    reason: { code: string; message: string },
-  ): Promise<void>;
+/** An input that can never be applied, as it arrived (contracts/rejects.ts). */
+export interface RejectedInput {
+  /** `mqtt`, `kinesis`, `queue`, … (`REJECT_SOURCES`), or the app queue's name. */
+  source: string;
+  /** The original bytes (text as received, or raw bytes). */
+  payload: string | Uint8Array;
+  /** What finds or replays it at its source: `Topic`, `PartitionKey`, `SequenceNumber`, `SourceMessageId`. */
+  ids: Record<string, string>;
+}
+
+/** Where an input that can never be applied goes, with its bytes and the reason (a reject queue, a DLQ). */
+export interface RejectDestination {
+  reject(input: RejectedInput, reason: { code: string; message: string }): Promise<void>;
 }

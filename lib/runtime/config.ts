@@ -46,6 +46,9 @@ export const CallbackEnvSchema = z.object({
     .transform((value) => value === '1'),
 });
 
+/** The source's reject queue (contracts/rejects.ts): inputs that can never apply, with their bytes. */
+export const RejectQueueEnvSchema = z.object({ REJECT_QUEUE_URL: z.url() });
+
 export const ConnectionTtlEnvSchema = z.object({
   CONNECTION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(7200),
 });

@@ -1,6 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import { applyQueueMessage, type QueueMessageDeps } from '#core/apply-queue-message.ts';
-import type { DeadLetterQueue } from '#core/ingest-ports.ts';
+import type { RejectDestination } from '#core/ingest-ports.ts';
 import { toPlatformError } from './errors.ts';
 import type { Powertools } from './powertools.ts';
 
@@ -12,7 +12,7 @@ import type { Powertools } from './powertools.ts';
  * to the DLQ at once with its reason, then deleted from the queue.
  */
 export function queueRecordHandler(
-  deps: QueueMessageDeps & { deadLetters: DeadLetterQueue },
+  deps: QueueMessageDeps & { deadLetters: RejectDestination },
   tools: Powertools,
   options: { keyAttribute: string; now: () => number },
 ): (record: SQSRecord) => Promise<void> {
@@ -46,6 +46,8 @@ export function queueRecordHandler(
         });
         tools.metrics.addMetric('ClaimChecksMissing', 'Count', 1);
       }
+      // One per message, beside MessagesRejected: `rtp rejects --replay` counts outcomes with the two.
+      tools.metrics.addMetric('MessagesApplied', 'Count', 1);
     } catch (error) {
       const platformError = toPlatformError(error);
       if (platformError.retryable) {
@@ -55,7 +57,7 @@ export function queueRecordHandler(
       tools.logger.warn('message rejected', { messageId: record.messageId, error: platformError });
       tools.metrics.addMetric('MessagesRejected', 'Count', 1);
       await deps.deadLetters.reject(
-        { body: record.body, messageId: record.messageId },
+        { source: 'queue', payload: record.body, ids: { SourceMessageId: record.messageId } },
         { code: platformError.code, message: platformError.message },
       );
     }

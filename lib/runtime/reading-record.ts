@@ -1,3 +1,4 @@
+import type { RejectDestination, RejectedInput } from '#core/ingest-ports.ts';
 import { createLimiter } from '#core/limiter.ts';
 import type { NormalisedReading } from '#core/normalise-reading.ts';
 import type { ItemStore } from '#core/ports.ts';
@@ -10,8 +11,13 @@ export interface ReadingRecordOptions<R> {
   items: ItemStore;
   /** Decodes and validates one record; throws a permanent error (ValidationError) for bad input. */
   read: (record: R) => NormalisedReading;
-  /** Ids that find the record again in the source (sequence number, message id), for the logs. */
-  ids: (record: R) => Record<string, string>;
+  /** Where bad input goes, as {@link ReadingRecordOptions.rejected} says. */
+  rejects: RejectDestination;
+  /**
+   * The record as its reject keeps it: source, original bytes, and the ids that find and replay it
+   * at the source (sequence number, partition key), which the logs carry too.
+   */
+  rejected: (record: R) => RejectedInput;
   /**
    * Conditional writes in flight across the batch (BatchProcessor starts every record at once). They
    * start in record order; readings of one key may still land out of order, which the conditional
@@ -23,11 +29,13 @@ export interface ReadingRecordOptions<R> {
 /**
  * The per-record step of an ingestor that writes one reading per record, for Powertools'
  * BatchProcessor. Only retryable failures (DynamoDB unavailable, throttled) are thrown, so the record
- * becomes a batch item failure and is retried; bad input is permanent — logged with the record's ids
- * and counted as `RecordsRejected`, never retried (on an ordered source a retry would only block it).
+ * becomes a batch item failure and is retried; bad input is permanent — logged with the record's ids,
+ * counted as `RecordsRejected` and sent to the reject destination with its bytes, never retried (on
+ * an ordered source a retry would only block it). A reject that cannot be sent is thrown: the record
+ * is retried rather than lost.
  */
 export function readingRecordHandler<R>(options: ReadingRecordOptions<R>): (record: R) => Promise<void> {
-  const { tools, items, read, ids } = options;
+  const { tools, items, read, rejects, rejected } = options;
   const limit = createLimiter(options.writeConcurrency ?? 16);
   return async (record) => {
     let reading: NormalisedReading | undefined;
@@ -38,8 +46,15 @@ export function readingRecordHandler<R>(options: ReadingRecordOptions<R>): (reco
       tools.metrics.addMetric(result.applied ? 'ReadingsIngested' : 'ReadingsStale', 'Count', 1);
     } catch (error) {
       const platformError = toPlatformError(error);
+      const input = rejected(record);
       const context = {
-        ...ids(record),
+        // Logs name ids in camelCase (sequenceNumber), message attributes in PascalCase (SequenceNumber).
+        ...Object.fromEntries(
+          Object.entries(input.ids).map(([name, value]) => [
+            name.charAt(0).toLowerCase() + name.slice(1),
+            value,
+          ]),
+        ),
         ...(reading ? { itemKey: reading.itemKey } : {}),
         error: platformError,
       };
@@ -48,6 +63,7 @@ export function readingRecordHandler<R>(options: ReadingRecordOptions<R>): (reco
         throw platformError;
       }
       tools.logger.error('record rejected', context);
+      await rejects.reject(input, { code: platformError.code, message: platformError.message });
       tools.metrics.addMetric('RecordsRejected', 'Count', 1);
     }
   };

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { REJECT_SOURCES, type RejectSource } from '#contracts/rejects.ts';
 import { readLocalEnv } from './local-config.ts';
 
 const USAGE = `rtp — the Realtime Platform on this machine
@@ -8,6 +9,10 @@ const USAGE = `rtp — the Realtime Platform on this machine
   rtp publish vehicleId=3 speed=42  post one reading over REST (numbers stay numbers)
   rtp simulate --vehicles N --rate R [--seconds S] [--via rest|mqtt|kinesis]
                                     drive N vehicles at R readings/s in total
+  rtp rejects [--source mqtt,kinesis,queue,s3] [--limit 20]
+                                    list the kept rejects per source, newest first (code, reason, bytes)
+  rtp rejects --replay [--source mqtt,kinesis,queue] [--wait 30]
+                                    send them back through their ingestor; prints applied / rejected again
   rtp token --sub alice --keys '3,4,room-*' [--ingest publish,bid] [--ttl 3600]
                                     print a dev JWT (HS256, local secret) for ?token=
 
@@ -51,6 +56,29 @@ async function main(argv: string[]): Promise<void> {
         seconds: Number(values.seconds),
         via: String(values.via),
       });
+    }
+    case 'rejects': {
+      const { values } = parseArgs({
+        args: rest,
+        options: {
+          source: { type: 'string', default: Object.keys(REJECT_SOURCES).join(',') },
+          replay: { type: 'boolean', default: false },
+          limit: { type: 'string', default: '20' },
+          wait: { type: 'string', default: '30' },
+        },
+      });
+      const sources = String(values.source).split(',');
+      const unknown = sources.filter((source) => !(source in REJECT_SOURCES));
+      if (unknown.length > 0)
+        throw new Error(`unknown source ${unknown.join(', ')}: use ${Object.keys(REJECT_SOURCES)}`);
+      const { runRejects } = await import('./commands/rejects.ts');
+      await runRejects(env, {
+        sources: sources as RejectSource[],
+        replay: values.replay === true,
+        limit: Number(values.limit),
+        waitSeconds: Number(values.wait),
+      });
+      return;
     }
     case 'token': {
       const { values } = parseArgs({

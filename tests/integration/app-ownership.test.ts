@@ -78,8 +78,12 @@ const metric = (service: string, name: string): number => {
 /** Every message seen on the DLQ (a receive hides a message for a while, so none is received twice). */
 const deadLetters: Message[] = [];
 
-async function deadLettered(match: (body: string) => boolean): Promise<Message> {
-  const url = platform.resources.ingestDeadLetterQueueUrl as string;
+/** The first message matching `match` on a reject destination (the ingest DLQ unless named). */
+async function deadLettered(
+  match: (body: string) => boolean,
+  resource = 'ingestDeadLetterQueueUrl',
+): Promise<Message> {
+  const url = platform.resources[resource] as string;
   const find = () => deadLetters.find((message) => match(message.Body ?? ''));
   await waitFor(
     async () => {
@@ -182,17 +186,20 @@ describe('readings aimed at app-owned items', () => {
     await expectOwnedItemsUnchanged();
   });
 
-  it('MQTT: refuses telemetry under an app key (a reject counted); good telemetry beside it is stored and delivered', async () => {
+  it('MQTT: refuses telemetry under an app key (kept in its reject queue); good telemetry beside it is stored and delivered', async () => {
     const dashboard = await socket({ vehicleId: 'own-mqtt' });
     const rejected = metric('iot-telemetry', 'ReadingsRejected');
     await device.publishAsync('vehicles/product-1/telemetry', JSON.stringify({ speed: 1 }), { qos: 1 });
     await device.publishAsync('vehicles/own-mqtt/telemetry', JSON.stringify({ speed: 2 }), { qos: 1 });
     await waitFor(() => metric('iot-telemetry', 'ReadingsRejected') > rejected, 'the reject counted');
+    const kept = await deadLettered((body) => body.includes('"product-1"'), 'iotTelemetryRejectQueueUrl');
+    expect(kept.MessageAttributes?.RejectCode?.StringValue).toBe('Forbidden');
+    expect(kept.MessageAttributes?.Topic?.StringValue).toBe('vehicles/product-1/telemetry');
     await expectDelivered(dashboard, 'own-mqtt', 'telemetry');
     await expectOwnedItemsUnchanged();
   });
 
-  it('Kinesis: refuses the record (a reject counted) without blocking the shard; the good record beside it is stored and delivered', async () => {
+  it('Kinesis: refuses the record (kept in its reject queue) without blocking the shard; the good record beside it is stored and delivered', async () => {
     const dashboard = await socket({ vehicleId: 'own-kinesis' });
     const rejected = metric('kinesis-telemetry', 'RecordsRejected');
     const records = [
@@ -211,6 +218,9 @@ describe('readings aimed at app-owned items', () => {
       'the reject counted',
       10_000,
     );
+    const kept = await deadLettered((body) => body.includes('forged'), 'kinesisTelemetryRejectQueueUrl');
+    expect(kept.Body).toBe(JSON.stringify(records[0]));
+    expect(kept.MessageAttributes?.RejectCode?.StringValue).toBe('Forbidden');
     await expectDelivered(dashboard, 'own-kinesis', 'k');
     await expectOwnedItemsUnchanged();
   });

@@ -188,7 +188,7 @@ describe('fuzzing the MQTT telemetry path (vehicles/+/telemetry → iot-telemetr
     },
   );
 
-  it('rejects and counts every bad message, stores and delivers every good one', async () => {
+  it('rejects, counts and keeps every bad message, stores and delivers every good one', async () => {
     const goodKeys = Array.from({ length: GOOD }, (_, seq) => `mqf-g${seq}`);
     const dashboard = await subscriber([...goodKeys, 'mqf-bad']);
     const good: MqttInput[] = goodKeys.map((key, seq) => ({
@@ -226,6 +226,8 @@ describe('fuzzing the MQTT telemetry path (vehicles/+/telemetry → iot-telemetr
     expect(engine().lambdaDiscarded ?? 0).toBe(before.lambdaDiscarded ?? 0);
     expect(ingested).toBe(GOOD);
     expect(rejected + payloadErrors).toBe(BAD);
+    // Every reject the ingestor counted is kept (the rule's payload errors go to its ErrorAction queue).
+    expect(await queueDepth(aws.sqs, platform.resources.iotTelemetryRejectQueueUrl ?? '')).toBe(rejected);
 
     await waitFor(
       () => goodKeys.every((key) => delivered(dashboard).has(`${key}/telemetry`)),
@@ -359,7 +361,7 @@ describe('fuzzing the Kinesis path (PutRecords → kinesis-telemetry)', () => {
     { weight: 1, arbitrary: notJson.map((data) => ({ kind: 'not json', data: data || '?' })) },
   );
 
-  it('rejects and counts every bad record without blocking the shard, stores and delivers every good one', async () => {
+  it('rejects, counts and keeps (with its bytes) every bad record without blocking the shard, stores and delivers every good one', async () => {
     const dashboard = await subscriber([KEY]);
     const good: KinesisInput[] = Array.from({ length: GOOD }, (_, seq) => ({
       kind: 'good',
@@ -391,6 +393,17 @@ describe('fuzzing the Kinesis path (PutRecords → kinesis-telemetry)', () => {
     );
     expect(rejected()).toBe(BAD);
     expect(ingested()).toBe(GOOD);
+    // Each bad record is kept with its exact bytes (base64 when SQS could not carry them as text).
+    const kept = await drainQueue(aws.sqs, platform.resources.kinesisTelemetryRejectQueueUrl ?? '');
+    const keptBytes = kept.map((message) =>
+      Buffer.from(
+        message.Body ?? '',
+        message.MessageAttributes?.BodyEncoding?.StringValue === 'base64' ? 'base64' : 'utf8',
+      ).toString('utf8'),
+    );
+    expect(tally(keptBytes)).toEqual(
+      tally(inputs.filter((input) => input.kind !== 'good').map((input) => input.data)),
+    );
 
     await expectGoodDeliveredAndStored(dashboard, KEY, good, 'good records');
   }, 120_000);
