@@ -8,6 +8,7 @@ export * from './reading.ts';
 export * from './real-time-item.ts';
 export * from './room-messages.ts';
 export * from './sales.ts';
+export * from './timestamp.ts';
 export * from './vehicle-command.ts';
 export * from './vehicle-telemetry.ts';
 export * from './widget-request.ts';

@@ -14,6 +14,7 @@ export type ObjectFormat = 'json' | 'ndjson' | 'csv';
 /**
  * Parses an object of readings, keeping every good reading beside the bad ones:
  * - JSON: an array of readings or `{"readings":[…]}` (`line` = element number, 1-based);
+ * every reading is a reading or flat telemetry, and its line is its position (the later line wins);
  * - NDJSON: one reading per line (blank lines skipped);
  * - CSV: a header row naming the key attribute, optional `ts` and `channel`, then data fields;
  *   numeric cells become numbers, `true`/`false` booleans, empty cells are left out.
@@ -32,7 +33,7 @@ export function parseObjectReadings(text: string, key: string, options: Normalis
         if (error instanceof PlatformError) error.message = `line ${line}: ${error.message}`;
         throw error;
       }
-      readings.push(normaliseReading(raw, options, `line ${line}`));
+      readings.push(normaliseReading(raw, options, `line ${line}`, line));
     } catch (error) {
       if (!(error instanceof PlatformError) || error.retryable) throw error;
       rejected.push({ line, code: error.code, reason: error.message });

@@ -11,10 +11,15 @@ import type { Powertools } from './powertools.ts';
  * fails its schema, an update of a missing widget — can never apply: it is logged, counted and sent
  * to the DLQ at once with its reason, then deleted from the queue.
  */
+function sentTimestampOf(record: SQSRecord): { sourceTime?: number } {
+  const sent = Number(record.attributes?.SentTimestamp);
+  return Number.isSafeInteger(sent) && sent > 0 ? { sourceTime: sent } : {};
+}
+
 export function queueRecordHandler(
   deps: QueueMessageDeps & { deadLetters: DeadLetterQueue },
   tools: Powertools,
-  options: { keyAttribute: string; now: () => number },
+  options: { keyAttribute: string; now: () => number; maxClockSkewMs?: number },
 ): (record: SQSRecord) => Promise<void> {
   return async (record) => {
     try {
@@ -22,6 +27,9 @@ export function queueRecordHandler(
         keyAttribute: options.keyAttribute,
         source: 'queue',
         now: options.now(),
+        // Readings without ts take the time SQS accepted the message: a redelivery is a duplicate.
+        ...sentTimestampOf(record),
+        ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
       });
       if (outcome.kind === 'readings') {
         tools.metrics.addMetric('ReadingsIngested', 'Count', outcome.accepted - outcome.stale);
