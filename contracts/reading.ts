@@ -69,7 +69,7 @@ export type Reading = z.output<typeof ReadingSchema>;
 
 export const ReadingsBodySchema = readingsBodySchemaFor(DEFAULT_ITEM_KEY_ATTRIBUTE);
 
-/** What POST /readings answers with 202. `stale` counts readings older than (or as old as) the stored state. */
+/** What POST /readings answers with 202. `stale` counts readings not later than the stored state (same or older `ts` and position). */
 export const ReadingsAcceptedSchema = z.strictObject({
   accepted: z.number().int().nonnegative(),
   stale: z.number().int().nonnegative(),

@@ -7,9 +7,11 @@ import type { ItemStore } from './ports.ts';
 const WRITE_CONCURRENCY = 16;
 
 /**
- * Applies readings to RealTimeData. Readings older than (or as old as) the stored state are counted
- * as `stale`, not applied: redelivery and disorder are normal for every source.
- * @throws DependencyError when a write fails; the caller retries the whole set (writes are idempotent by `ts`).
+ * Applies readings to RealTimeData. Readings not later in (`ts`, `position`) than the stored state are
+ * counted as `stale`, not applied: redelivery and disorder are normal for every source. Writes run
+ * concurrently; the condition, not their order, makes the later reading of one unit win.
+ * @throws DependencyError when a write fails; the caller retries the whole set (writes are idempotent
+ * by (`ts`, `position`)).
  */
 export async function ingestReadings(
   readings: readonly NormalisedReading[],
