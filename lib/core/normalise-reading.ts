@@ -78,7 +78,9 @@ export function normaliseReading(
 ): NormalisedReading {
   const { itemKey, channel, ts: sentTs, data } = readShape(raw, options.keyAttribute, where);
   assertNotAppOwned({ itemKey, channel }, where);
-  const ts = sentTs ?? options.sourceTime ?? options.now;
+  // A source time the event lacked (NaN from a missing attribute) falls back to the receive time.
+  const sourceTime = Number.isSafeInteger(options.sourceTime) ? (options.sourceTime as number) : options.now;
+  const ts = sentTs ?? sourceTime;
   const maxSkew = options.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
   if (ts > options.now + maxSkew) {
     const message = `is more than ${maxSkew} ms ahead of the platform's clock (${new Date(options.now).toISOString()})`;

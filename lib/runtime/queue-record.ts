@@ -11,11 +11,6 @@ import type { Powertools } from './powertools.ts';
  * fails its schema, an update of a missing widget — can never apply: it is logged, counted and sent
  * to the DLQ at once with its reason, then deleted from the queue.
  */
-function sentTimestampOf(record: SQSRecord): { sourceTime?: number } {
-  const sent = Number(record.attributes?.SentTimestamp);
-  return Number.isSafeInteger(sent) && sent > 0 ? { sourceTime: sent } : {};
-}
-
 export function queueRecordHandler(
   deps: QueueMessageDeps & { deadLetters: DeadLetterQueue },
   tools: Powertools,
@@ -28,7 +23,7 @@ export function queueRecordHandler(
         source: 'queue',
         now: options.now(),
         // Readings without ts take the time SQS accepted the message: a redelivery is a duplicate.
-        ...sentTimestampOf(record),
+        sourceTime: Number(record.attributes?.SentTimestamp),
         ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
       });
       if (outcome.kind === 'readings') {

@@ -164,6 +164,9 @@ describe('normaliseReadingsBody', () => {
 describe('normaliseReading times', () => {
   it('takes the source time when the reading has no ts', () => {
     expect(normaliseReading({ vehicleId: '3', data: {} }, { ...options, sourceTime: 7 }).ts).toBe(7);
+    expect(normaliseReading({ vehicleId: '3', data: {} }, { ...options, sourceTime: Number.NaN }).ts).toBe(
+      NOW,
+    );
   });
 
   it('stores an ISO 8601 ts with offset as epoch ms', () => {
