@@ -5,6 +5,7 @@ import {
   type KinesisClient,
   ListShardsCommand,
   PutRecordCommand,
+  PutRecordsCommand,
 } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { PublishCommand } from '@aws-sdk/client-sns';
@@ -173,6 +174,27 @@ describe('order without ts', () => {
     expect(ErrorBodySchema.parse(bad.body).error.issues?.[0]?.path).toBe('body');
   });
 
+  it('applies the records of one item in one Kinesis batch in stream order, delivering each', async () => {
+    const key = 'order-kinesis';
+    const client = await subscribers.connect(key);
+    await kinesis.send(
+      new PutRecordsCommand({
+        StreamName: platform.resources.telemetryStream,
+        Records: [1, 2, 3].map((v) => ({
+          PartitionKey: key,
+          Data: Buffer.from(JSON.stringify({ vehicleId: key, data: { v } })),
+        })),
+      }),
+    );
+    await waitFor(() => itemFrames(client).length === 3, 'three frames');
+    expect(itemFrames(client).map((f) => (f as { data: unknown }).data)).toEqual([
+      { v: 1 },
+      { v: 2 },
+      { v: 3 },
+    ]);
+    expect((await stored(key))?.data).toEqual({ v: 3 });
+  });
+
   it('refuses a redelivered SQS message without ts as a duplicate: newer state stays', async () => {
     await sendSqs({ vehicleId: 'redeliver-sqs', data: { v: 1 } });
     await waitFor(async () => (await stored('redeliver-sqs'))?.data?.v === 1, 'the first message applied');
@@ -251,6 +273,46 @@ describe('order without ts', () => {
     };
     expect(await platform.invoke('KinesisTelemetryFunction', event)).toEqual({ batchItemFailures: [] });
     expect(await stored(key)).toMatchObject({ data: { v: 2 }, version: 2 });
+  });
+});
+
+describe('order without ts on S3', () => {
+  /** An S3 event of `key` as S3 sends it (and sends it again on a retry): its time is `eventTime`. */
+  const s3Event = (key: string, eventTime: string) => ({
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        eventName: 'ObjectCreated:Put',
+        eventTime,
+        s3: { bucket: { name: platform.resources.ingestBucket }, object: { key, size: 1 } },
+      },
+    ],
+  });
+
+  it('stores the later line of one object and refuses a retried older event as a duplicate', async () => {
+    const key = 'order-s3';
+    // Outside ingest/: no notification of its own, so the events below are the only ones.
+    const put = (name: string, lines: unknown[]) =>
+      aws.s3.send(
+        new PutObjectCommand({
+          Bucket: platform.resources.ingestBucket,
+          Key: `manual/${name}.ndjson`,
+          Body: lines.map((line) => JSON.stringify(line)).join('\n'),
+        }),
+      );
+    await put('first', [
+      { vehicleId: key, data: { v: 1 } },
+      { vehicleId: key, data: { v: 2 } },
+    ]);
+    await put('second', [{ vehicleId: key, data: { v: 3 } }]);
+    const early = new Date(Date.now() - 2_000).toISOString();
+    const late = new Date(Date.now() - 1_000).toISOString();
+    await platform.invoke('S3ObjectsFunction', s3Event('manual/first.ndjson', early));
+    expect(await stored(key)).toMatchObject({ ts: Date.parse(early), data: { v: 2 }, version: 2 });
+    await platform.invoke('S3ObjectsFunction', s3Event('manual/second.ndjson', late));
+    await platform.invoke('S3ObjectsFunction', s3Event('manual/first.ndjson', early));
+    expect(await stored(key)).toMatchObject({ ts: Date.parse(late), data: { v: 3 }, version: 3 });
   });
 });
 
