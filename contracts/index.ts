@@ -9,6 +9,7 @@ export * from './real-time-item.ts';
 export * from './rejects.ts';
 export * from './room-messages.ts';
 export * from './sales.ts';
+export * from './timestamp.ts';
 export * from './vehicle-command.ts';
 export * from './vehicle-telemetry.ts';
 export * from './widget-request.ts';

@@ -13,8 +13,13 @@ export type ItemData = z.output<typeof ItemDataSchema>;
 export const RealTimeItemSchema = z.looseObject({
   itemKey: z.string().min(1),
   channel: ChannelSchema,
-  /** Event time at the source, epoch milliseconds. Writes with an older or equal `ts` are refused. */
+  /** Event time at the source, epoch milliseconds. Writes earlier in (`ts`, `position`) are refused. */
   ts: z.number().int().nonnegative(),
+  /**
+   * Place of the stored reading in its source at its `ts` (fixed-width digits: the source's order, e.g.
+   * a Kinesis sequence number, then the index in its request, message or object); breaks ties of `ts`.
+   */
+  position: z.string().optional(),
   /** Monotonic per item: 1 on first write, +1 on each applied write. */
   version: z.number().int().positive(),
   source: z.string().min(1),

@@ -1,19 +1,19 @@
 import { z } from 'zod';
 import { ItemKeySchema } from './item-key.ts';
+import { TimestampSchema } from './timestamp.ts';
 
 /**
  * What a vehicle publishes (MQTT 3.1.1) to `vehicles/{vehicleId}/telemetry`. Every measurement is
  * optional (devices report what their sensors have), but a message must carry at least one.
  *
- * Extra fields are accepted when they are finite numbers (`rpm`, `batteryVoltage`, …): new firmware
- * adding a sensor must not have its whole stream rejected, while keeping extras numeric keeps the
- * dashboard's model (one number per field and time) and refuses strings or objects that would be
- * typos or payloads smuggled into the frame.
+ * Extra fields are any JSON value (`rpm`, `gear: "D"`, `doorsLocked: true`, nested objects), as a
+ * reading's `data` takes them on every source: new firmware adding a sensor must not have its whole
+ * stream rejected. Their depth, numbers and size are bounded as `data`'s are (lib/core/storable-data.ts).
  */
 export const VehicleTelemetrySchema = z
   .object({
-    /** Event time at the device, epoch ms. Defaults to the time IoT Core received the message. */
-    ts: z.number().int().nonnegative().optional(),
+    /** Event time at the device (epoch ms or ISO 8601 with offset). Defaults to the time IoT Core received the message. */
+    ts: TimestampSchema.optional(),
     lat: z.number().min(-90).max(90).optional(),
     lon: z.number().min(-180).max(180).optional(),
     /** km/h */
@@ -25,7 +25,7 @@ export const VehicleTelemetrySchema = z
     /** °C */
     engineTemp: z.number().min(-60).max(250).optional(),
   })
-  .catchall(z.number().finite('must be a finite number'));
+  .catchall(z.json());
 export type VehicleTelemetry = z.output<typeof VehicleTelemetrySchema>;
 
 /**

@@ -29,6 +29,7 @@ export const handler = observedHandler<unknown, { accepted: number; stale: numbe
       reading = mapVehicleTelemetry(event, {
         keyAttribute: config.REAL_TIME_ITEM_KEY,
         now: systemClock.now(),
+        maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
       });
     } catch (error) {
       const platformError = toPlatformError(error);

@@ -26,6 +26,11 @@ const handleRecord = readingRecordHandler<KinesisStreamRecord>({
       keyAttribute: config.REAL_TIME_ITEM_KEY,
       source: 'kinesis',
       now: systemClock.now(),
+      // Lambda gives seconds with a fraction; readings without ts take the arrival time, and the
+      // sequence number orders records of one millisecond, so a redelivered record is a duplicate.
+      sourceTime: Math.round(record.kinesis.approximateArrivalTimestamp * 1000),
+      sourceOrder: record.kinesis.sequenceNumber,
+      maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
     }),
   rejects: new SqsDeadLetterQueue(new SQSClient({}), config.REJECT_QUEUE_URL),
   rejected: (record) => ({
@@ -36,7 +41,7 @@ const handleRecord = readingRecordHandler<KinesisStreamRecord>({
 });
 
 // Records are processed in parallel: readings of one key may be written out of order within a batch,
-// which the conditional writer makes harmless (an older or equal ts never overwrites a newer one).
+// which the conditional writer makes harmless (only a reading later in (ts, position) overwrites).
 export const handler = observedHandler<KinesisStreamEvent, KinesisStreamBatchResponse>(
   (event, context) =>
     processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false }),

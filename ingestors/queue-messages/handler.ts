@@ -36,7 +36,7 @@ const handleRecord = queueRecordHandler(
     deadLetters: new SqsDeadLetterQueue(new SQSClient({}), config.DEAD_LETTER_QUEUE_URL),
   },
   tools,
-  { keyAttribute: config.REAL_TIME_ITEM_KEY, now: systemClock.now },
+  { keyAttribute: config.REAL_TIME_ITEM_KEY, now: systemClock.now, maxClockSkewMs: config.MAX_CLOCK_SKEW_MS },
 );
 const processor = new BatchProcessor(EventType.SQS);
 

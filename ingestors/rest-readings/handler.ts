@@ -12,7 +12,7 @@ import { httpHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
 /**
- * POST /readings: one reading or `{"readings":[…]}` → 202 `{accepted, stale}`; invalid → 400 naming the
+ * POST /readings: one reading, flat telemetry, `{"readings":[…]}` or an array → 202 `{accepted, stale}`; invalid → 400 naming the
  * fields; no accepted `x-api-key` → 401 (with AuthMode=jwt always, with none whenever keys are set);
  * a reading outside the key's patterns → 403, nothing written.
  */
@@ -31,6 +31,8 @@ export const handler = httpHandler<
       keyAttribute: config.REAL_TIME_ITEM_KEY,
       source: 'rest',
       now: systemClock.now(),
+      sourceTime: event.requestContext.timeEpoch,
+      maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
     });
     assertApiKeyCovers(
       event.apiKey?.keyPatterns,

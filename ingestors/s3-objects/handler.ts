@@ -29,6 +29,9 @@ export const handler = observedHandler<S3Event, void>(async (event) => {
       source: 's3',
       now: systemClock.now(),
       maxObjectBytes: config.OBJECT_MAX_BYTES,
+      // Readings without ts take the event's time: a redelivered event is a duplicate, a new upload newer.
+      sourceTime: Date.parse(record.eventTime),
+      maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
     });
     if (outcome.kind === 'gone') {
       tools.logger.warn('object is gone', location);

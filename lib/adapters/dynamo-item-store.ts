@@ -5,7 +5,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type RealTimeItem, RealTimeItemSchema } from '#contracts/real-time-item.ts';
-import type { NormalisedReading } from '#core/normalise-reading.ts';
+import { FIRST_POSITION, type NormalisedReading } from '#core/normalise-reading.ts';
 import type { ApplyResult, ItemStore } from '#core/ports.ts';
 import type { RoomItemStore } from '#core/room-messages.ts';
 import type { BidItemStore } from '#core/sales-bids.ts';
@@ -13,7 +13,7 @@ import { StaleWriteError } from '#runtime/errors.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
 import { queryItems } from './paged-query.ts';
 
-/** RealTimeData in DynamoDB. Writes are conditional on `ts` (see lib/core/versioning.ts). */
+/** RealTimeData in DynamoDB. Writes are conditional on (`ts`, `position`) (see lib/core/versioning.ts). */
 export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -21,8 +21,15 @@ export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
   ) {}
 
   async applyReading(reading: NormalisedReading): Promise<ApplyResult> {
-    // Strictly newer only: an older or equal ts (disorder, redelivery, duplicates) never overwrites.
-    return this.applyWhen(reading, '#ts < :ts', {}, {}, `apply ${reading.itemKey}/${reading.channel}`);
+    // Strictly later in (ts, position) only (lib/core/versioning.ts): disorder and redelivery never
+    // overwrite; of two readings with one ts the later in its source wins. Two comparisons, no read.
+    return this.applyWhen(
+      reading,
+      '#ts < :ts OR (#ts = :ts AND #position < :position)',
+      {},
+      {},
+      `apply ${reading.itemKey}/${reading.channel}`,
+    );
   }
 
   /** Writes `reading` only when no item of its key and channel exists (two racing writes: one wins). */
@@ -70,12 +77,13 @@ export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
           // The key attribute (e.g. vehicleId) repeats itemKey so the item reads naturally;
           // version counts applied writes and is what clients order frames by.
           UpdateExpression:
-            'SET #keyAttr = :keyValue, #ts = :ts, #data = :data, #source = :source, #receivedAt = :receivedAt, ' +
+            'SET #keyAttr = :keyValue, #ts = :ts, #position = :position, #data = :data, #source = :source, #receivedAt = :receivedAt, ' +
             `#version = if_not_exists(#version, :zero) + :one${reading.expiresAt === undefined ? '' : ', expiresAt = :expiresAt'}`,
           ConditionExpression: `attribute_not_exists(itemKey) OR ${condition}`,
           ExpressionAttributeNames: {
             '#keyAttr': reading.keyAttribute,
             '#ts': 'ts',
+            '#position': 'position',
             '#data': 'data',
             '#source': 'source',
             '#receivedAt': 'receivedAt',
@@ -85,6 +93,7 @@ export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
           ExpressionAttributeValues: {
             ':keyValue': reading.itemKey,
             ':ts': reading.ts,
+            ':position': reading.position ?? FIRST_POSITION,
             ':data': reading.data,
             ':source': reading.source,
             ':receivedAt': reading.receivedAt,

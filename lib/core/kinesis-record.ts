@@ -6,9 +6,11 @@ import { mapVehicleTelemetry } from './vehicle-telemetry.ts';
  * Reads the data of one Kinesis record (base64, as Lambda delivers it) as a reading. Two shapes are
  * accepted, both JSON objects:
  * - a reading as `POST /readings` takes it: `{"vehicleId":"3","ts":…,"data":{…}}` (recognised by `data`);
- * - vehicle telemetry as the IoT rule's Kinesis action forwards it:
- *   `{"vehicleId":"3","ts":…,"lat":…,"speed":…,"receivedAt":…}`, mapped as the IoT ingestor maps it
+ * - flat vehicle telemetry as the IoT rule's Kinesis action forwards it:
+ *   `{"vehicleId":"3","ts":…,"speed":…,"gear":"D","receivedAt":…}`, mapped as the IoT ingestor maps it
  *   (`mapVehicleTelemetry`), with this record's `source`.
+ * Without `ts`, the reading takes `receivedAt`, else `options.sourceTime` (the record's arrival time);
+ * `options.sourceOrder` (the sequence number) orders records of one time.
  * @throws ValidationError (permanent: the same bytes never become valid) when the data is not a JSON
  * object or fails its schema; PayloadTooLargeError when its frame would be too large.
  */
@@ -26,5 +28,5 @@ export function readKinesisReading(base64Data: string, options: NormaliseOptions
     ]);
   }
   if ('data' in message) return normaliseReading(message, options, 'record');
-  return { ...mapVehicleTelemetry(message, options), source: options.source };
+  return mapVehicleTelemetry(message, options);
 }

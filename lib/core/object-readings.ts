@@ -29,6 +29,7 @@ export const MAX_LINE_CHARS = 256 * 1024;
  * - NDJSON: one reading per line (blank lines skipped);
  * - CSV: a header row naming the key attribute, optional `ts` and `channel`, then data fields;
  *   numeric cells become numbers, `true`/`false` booleans, empty cells are left out.
+ * Every reading is a reading or flat telemetry.
  * The format comes from the key's extension (`.json`, `.ndjson`/`.jsonl`, `.csv`), else the content.
  * @throws whatever `chunks` throws (a broken stream), when the entries are pulled.
  */
@@ -90,7 +91,8 @@ function readingOf(line: number, raw: string, read: () => unknown, options: Norm
       if (error instanceof PlatformError) error.message = `line ${line}: ${error.message}`;
       throw error;
     }
-    return { line, reading: normaliseReading(value, options, `line ${line}`) };
+    // The line is the reading's position in the object: of two readings with one ts, the later line wins.
+    return { line, reading: normaliseReading(value, options, `line ${line}`, line) };
   } catch (error) {
     return rejectOf(line, raw, error);
   }

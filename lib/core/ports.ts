@@ -49,7 +49,7 @@ export type ApplyResult = { applied: true; version: number } | { applied: false 
 
 /** RealTimeData: applies readings conditionally and reads the current items of a key. */
 export interface ItemStore {
-  /** Applies the reading unless the stored item has a newer or equal `ts`. */
+  /** Applies the reading only when it is later in (`ts`, `position`) than the stored item (lib/core/versioning.ts). */
   applyReading(reading: NormalisedReading): Promise<ApplyResult>;
   /** Current items of `key`, optionally only those with a version above `sinceVersion`. */
   listItems(key: string, sinceVersion?: number): Promise<RealTimeItem[]>;

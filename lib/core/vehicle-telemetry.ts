@@ -1,41 +1,32 @@
-import { VehicleTelemetryEventSchema } from '#contracts/vehicle-telemetry.ts';
 import { ValidationError } from '#runtime/errors.ts';
-import { parseOrThrow } from './issues.ts';
-import { type NormalisedReading, normaliseReading } from './normalise-reading.ts';
+import { type NormalisedReading, type NormaliseOptions, normaliseReading } from './normalise-reading.ts';
 
-/** Channel and source of every reading that arrives through the IoT telemetry rule. */
-export const TELEMETRY_CHANNEL = 'telemetry';
+/** Source of every reading that arrives through the IoT telemetry rule. */
 export const IOT_SOURCE = 'iot';
 
 /**
- * Maps the output of the IoT telemetry rule (device payload + `vehicleId` + `receivedAt`) to a
- * reading of channel `telemetry`, source `iot`. The measurements become `data`; `ts` defaults to
- * when IoT Core received the message (nearer the event than the time it is stored).
- * @throws ValidationError naming the bad fields (prefix `event`); PayloadTooLargeError when the
+ * Maps the output of the IoT telemetry rule (the device's flat telemetry + `vehicleId` from the
+ * topic + `receivedAt` from `timestamp()`) to a reading of channel `telemetry` through the same
+ * normalisation as every source (fields of any JSON type, `ts` as epoch ms or ISO 8601). A device
+ * without `ts` gets `receivedAt` (else `options.sourceTime`): a redelivery is then a duplicate.
+ * @throws ValidationError naming the bad fields (prefix `event`), or when the event is not an object; PayloadTooLargeError when the
  * frame would exceed the WebSocket frame limit.
  */
 export function mapVehicleTelemetry(
   event: unknown,
-  options: { keyAttribute: string; now: number },
+  options: Omit<NormaliseOptions, 'source'> & { source?: string },
 ): NormalisedReading {
-  const { vehicleId, receivedAt, ts, ...measurements } = parseOrThrow(
-    VehicleTelemetryEventSchema,
-    event,
-    'event',
-  );
-  if (Object.keys(measurements).length === 0) {
-    throw new ValidationError('event: carries no measurement', [
-      { path: 'event', message: 'carries no measurement' },
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw new ValidationError('event: must be a JSON object', [
+      { path: 'event', message: 'must be a JSON object' },
     ]);
   }
+  const { vehicleId, receivedAt, ...telemetry } = event as Record<string, unknown>;
+  const sourceTime =
+    typeof receivedAt === 'number' && Number.isSafeInteger(receivedAt) ? receivedAt : undefined;
   return normaliseReading(
-    {
-      [options.keyAttribute]: vehicleId,
-      channel: TELEMETRY_CHANNEL,
-      ts: ts ?? receivedAt,
-      data: measurements,
-    },
-    { keyAttribute: options.keyAttribute, source: IOT_SOURCE, now: options.now },
+    { ...telemetry, [options.keyAttribute]: vehicleId },
+    { ...options, source: options.source ?? IOT_SOURCE, sourceTime: sourceTime ?? options.sourceTime },
     'event',
   );
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MAX_CLOCK_SKEW_MS } from '#contracts/timestamp.ts';
 import type { ApiKeyGrant } from './api-key.ts';
 import { ConfigError } from './errors.ts';
 
@@ -7,6 +8,7 @@ const RESERVED_ITEM_ATTRIBUTES = new Set([
   'itemKey',
   'channel',
   'ts',
+  'position',
   'version',
   'source',
   'data',
@@ -31,6 +33,8 @@ export const BaseEnvSchema = z.object({
     .enum(['true', 'false'])
     .default('true')
     .transform((value) => value === 'true'),
+  /** How far ahead of the platform's clock a reading's `ts` may be (template `MaxClockSkewMs`). */
+  MAX_CLOCK_SKEW_MS: z.coerce.number().int().min(0).max(86_400_000).default(DEFAULT_MAX_CLOCK_SKEW_MS),
 });
 
 /** Where frames are posted: the WebSocket API's `@connections` endpoint (https://…/{stage}). */

@@ -93,7 +93,7 @@ export class TokenExpiredError extends PlatformError {
   readonly retryable = false;
 }
 
-/** A write lost to newer state (older or equal `ts`): expected under disorder and duplicates, not a fault. */
+/** A write lost to newer state (not later in (`ts`, `position`)): expected under disorder and duplicates, not a fault. */
 export class StaleWriteError extends PlatformError {
   readonly code = 'StaleWrite';
   readonly httpStatus = 409;

@@ -14,7 +14,7 @@ import type { Powertools } from './powertools.ts';
 export function queueRecordHandler(
   deps: QueueMessageDeps & { deadLetters: RejectDestination },
   tools: Powertools,
-  options: { keyAttribute: string; now: () => number },
+  options: { keyAttribute: string; now: () => number; maxClockSkewMs?: number },
 ): (record: SQSRecord) => Promise<void> {
   return async (record) => {
     try {
@@ -22,6 +22,9 @@ export function queueRecordHandler(
         keyAttribute: options.keyAttribute,
         source: 'queue',
         now: options.now(),
+        // Readings without ts take the time SQS accepted the message: a redelivery is a duplicate.
+        sourceTime: Number(record.attributes?.SentTimestamp),
+        ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
       });
       if (outcome.kind === 'readings') {
         tools.metrics.addMetric('ReadingsIngested', 'Count', outcome.accepted - outcome.stale);

@@ -1,4 +1,6 @@
 import type { RejectDestination, RejectedInput } from '#core/ingest-ports.ts';
+import { itemIdOf } from '#core/ingest-readings.ts';
+import { createKeyedQueue } from '#core/keyed-queue.ts';
 import { createLimiter } from '#core/limiter.ts';
 import type { NormalisedReading } from '#core/normalise-reading.ts';
 import type { ItemStore } from '#core/ports.ts';
@@ -20,8 +22,7 @@ export interface ReadingRecordOptions<R> {
   rejected: (record: R) => RejectedInput;
   /**
    * Conditional writes in flight across the batch (BatchProcessor starts every record at once). They
-   * start in record order; readings of one key may still land out of order, which the conditional
-   * writer makes harmless. Default 16.
+   * start in record order, those of one item one after another. Default 16.
    */
   writeConcurrency?: number;
 }
@@ -37,12 +38,14 @@ export interface ReadingRecordOptions<R> {
 export function readingRecordHandler<R>(options: ReadingRecordOptions<R>): (record: R) => Promise<void> {
   const { tools, items, read, rejects, rejected } = options;
   const limit = createLimiter(options.writeConcurrency ?? 16);
+  // BatchProcessor starts every record at once, in record order: one item's records are written in it.
+  const inOrder = createKeyedQueue();
   return async (record) => {
     let reading: NormalisedReading | undefined;
     try {
       const current = read(record);
       reading = current;
-      const result = await limit(() => items.applyReading(current));
+      const result = await inOrder(itemIdOf(current), () => limit(() => items.applyReading(current)));
       tools.metrics.addMetric(result.applied ? 'ReadingsIngested' : 'ReadingsStale', 'Count', 1);
     } catch (error) {
       const platformError = toPlatformError(error);

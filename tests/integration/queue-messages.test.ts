@@ -89,7 +89,7 @@ describe('queue-messages: SNS/SQS to WebSocket subscribers', () => {
         QueueUrl: queueUrl,
         Entries: [
           { Id: 'good', MessageBody: JSON.stringify({ vehicleId: 'sq2', data: { speed: 1 } }) },
-          { Id: 'no-data', MessageBody: JSON.stringify({ vehicleId: 'sq2', note: 'bad-sq2' }) },
+          { Id: 'bad-speed', MessageBody: JSON.stringify({ vehicleId: 'sq2', speed: 'bad-sq2' }) },
           { Id: 'not-json', MessageBody: '{"vehicleId": "sq2", bad-json' },
           {
             Id: 'batch',
@@ -102,9 +102,9 @@ describe('queue-messages: SNS/SQS to WebSocket subscribers', () => {
     );
     await dashboard.next((f) => f.type === 'item' && f.channel === 'telemetry', 'the good reading');
     await dashboard.next((f) => f.type === 'item' && f.channel === 'engine', 'the good batch');
-    const noData = await deadLetter((body) => body.includes('bad-sq2'));
-    expect(noData.MessageAttributes?.RejectCode?.StringValue).toBe('ValidationError');
-    expect(noData.MessageAttributes?.RejectReason?.StringValue).toMatch(/note|data/);
+    const badSpeed = await deadLetter((body) => body.includes('bad-sq2'));
+    expect(badSpeed.MessageAttributes?.RejectCode?.StringValue).toBe('ValidationError');
+    expect(badSpeed.MessageAttributes?.RejectReason?.StringValue).toMatch(/body\.speed/);
     const notJson = await deadLetter((body) => body.includes('bad-json'));
     expect(notJson.MessageAttributes?.RejectReason?.StringValue).toBe('body: is not valid JSON');
     await settled();

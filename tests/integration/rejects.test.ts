@@ -121,7 +121,7 @@ describe('reject destinations', () => {
       ...noMeasurement,
       vehicleId: mqttKey,
     });
-    expect(mqtt.some((entry) => entry.reason.includes('in the future'))).toBe(true);
+    expect(mqtt.some((entry) => entry.reason.includes("ahead of the platform's clock"))).toBe(true);
 
     const records = bySource(listed, 'kinesis');
     expect(records).toHaveLength(2);

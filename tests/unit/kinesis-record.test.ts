@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readKinesisReading } from '#core/kinesis-record.ts';
+import { positionOf } from '#core/normalise-reading.ts';
 import { fixture } from '../helpers/fixtures.ts';
 import { validationIssues } from '../helpers/validation.ts';
 
@@ -17,6 +18,7 @@ describe('readKinesisReading', () => {
       itemKey: '3',
       channel: 'telemetry',
       ts: 1_763_900_000_000,
+      position: positionOf(undefined, 0),
       source: 'kinesis',
       data: { speed: 42, lat: 40.4168, lon: -3.7038, fuel: 0.61 },
       receivedAt: NOW,
@@ -30,6 +32,7 @@ describe('readKinesisReading', () => {
       itemKey: '7',
       channel: 'telemetry',
       ts: 1_763_900_000_000,
+      position: positionOf(undefined, 0),
       source: 'kinesis',
       data: { lat: 40.4168, lon: -3.7038, speed: 42.5, heading: 270, fuel: 0.61, engineTemp: 88, rpm: 2100 },
       receivedAt: NOW,

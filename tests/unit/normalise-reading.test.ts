@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseReading, normaliseReadingsBody } from '#core/normalise-reading.ts';
+import { normaliseReading, normaliseReadingsBody, positionOf } from '#core/normalise-reading.ts';
+import { shouldApplyReading } from '#core/versioning.ts';
 import { PayloadTooLargeError } from '#runtime/errors.ts';
 import { fixture } from '../helpers/fixtures.ts';
 import { validationIssues } from '../helpers/validation.ts';
@@ -15,6 +16,7 @@ describe('normaliseReading', () => {
       itemKey: '3',
       channel: 'telemetry',
       ts: 1_763_900_000_000,
+      position: positionOf(undefined, 0),
       source: 'rest',
       data: { speed: 42, lat: 40.4168, lon: -3.7038, fuel: 0.61 },
       receivedAt: NOW,
@@ -104,5 +106,98 @@ describe('normaliseReadingsBody', () => {
       'body.readings',
     );
     expect(validationIssues(() => normaliseReadingsBody('hello', options))[0]?.path).toBe('body');
+  });
+
+  it('accepts a bare array and flat telemetry, each documented shape', () => {
+    expect(
+      normaliseReadingsBody(
+        [
+          { vehicleId: '3', data: { v: 1 } },
+          { vehicleId: '4', speed: 2 },
+        ],
+        options,
+      ),
+    ).toMatchObject([
+      { itemKey: '3', data: { v: 1 } },
+      { itemKey: '4', channel: 'telemetry', data: { speed: 2 } },
+    ]);
+    expect(normaliseReadingsBody({ vehicleId: '3', ts: 5, speed: 1, gear: 'D' }, options)).toMatchObject([
+      { itemKey: '3', channel: 'telemetry', ts: 5, data: { speed: 1, gear: 'D' } },
+    ]);
+  });
+
+  it('names the field of a shape it cannot read', () => {
+    expect(validationIssues(() => normaliseReadingsBody(42, options))[0]?.message).toContain(
+      'flat telemetry',
+    );
+    expect(validationIssues(() => normaliseReadingsBody([{ vehicleId: '3' }], options))[0]).toMatchObject({
+      path: 'body.0',
+      message: 'carries no measurement',
+    });
+    expect(
+      validationIssues(() => normaliseReadingsBody({ vehicleId: '3', channel: 'fuel', level: 1 }, options))[0]
+        ?.path,
+    ).toBe('body.channel');
+  });
+
+  it('gives each reading of a body its index as position, so the later of one ts wins', () => {
+    const [first, second] = normaliseReadingsBody(
+      {
+        readings: [
+          { vehicleId: '3', data: { v: 1 } },
+          { vehicleId: '3', data: { v: 2 } },
+        ],
+      },
+      { ...options, sourceTime: NOW - 10 },
+    );
+    expect(first?.ts).toBe(NOW - 10);
+    expect(second?.ts).toBe(NOW - 10);
+    expect(
+      shouldApplyReading(first && { ts: first.ts, position: first.position ?? '' }, {
+        ts: NOW - 10,
+        position: second?.position ?? '',
+      }),
+    ).toBe(true);
+  });
+});
+
+describe('normaliseReading times', () => {
+  it('takes the source time when the reading has no ts', () => {
+    expect(normaliseReading({ vehicleId: '3', data: {} }, { ...options, sourceTime: 7 }).ts).toBe(7);
+    expect(normaliseReading({ vehicleId: '3', data: {} }, { ...options, sourceTime: Number.NaN }).ts).toBe(
+      NOW,
+    );
+  });
+
+  it('stores an ISO 8601 ts with offset as epoch ms', () => {
+    expect(normaliseReading({ vehicleId: '3', ts: '2025-11-23T13:13:20+01:00', data: {} }, options).ts).toBe(
+      1_763_900_000_000,
+    );
+    expect(normaliseReading({ vehicleId: '3', ts: '2025-11-23T12:13:20.123Z', data: {} }, options).ts).toBe(
+      1_763_900_000_123,
+    );
+  });
+
+  it('refuses an ISO ts without offset, naming what it takes', () => {
+    const issues = validationIssues(() =>
+      normaliseReading({ vehicleId: '3', ts: '2025-11-23T12:13:20', data: {} }, options),
+    );
+    expect(issues[0]).toMatchObject({
+      path: 'reading.ts',
+      message: 'must be epoch milliseconds or an ISO 8601 date-time with an offset (Z or ±hh:mm)',
+    });
+  });
+
+  it('refuses a ts beyond the configured skew and accepts one within it', () => {
+    const ahead = { vehicleId: '3', ts: NOW + 60_000, data: {} };
+    expect(normaliseReading(ahead, options).ts).toBe(NOW + 60_000);
+    const issues = validationIssues(() => normaliseReading(ahead, { ...options, maxClockSkewMs: 1_000 }));
+    expect(issues[0]?.message).toContain('is more than 1000 ms ahead');
+  });
+
+  it('puts the source order before the index in the position', () => {
+    const late = normaliseReading({ vehicleId: '3', data: {} }, { ...options, sourceOrder: '1000' }, 'r', 0);
+    const early = normaliseReading({ vehicleId: '3', data: {} }, { ...options, sourceOrder: '999' }, 'r', 5);
+    expect((late.position ?? '') > (early.position ?? '')).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { positionOf } from '#core/normalise-reading.ts';
 import { parseClaimedPayload, parseQueueMessage, unwrapSnsEnvelope } from '#core/queue-message.ts';
 import { validationIssues } from '../helpers/validation.ts';
 
@@ -42,6 +43,7 @@ describe('parseQueueMessage', () => {
           itemKey: '3',
           channel: 'telemetry',
           ts: 5,
+          position: positionOf(undefined, 0),
           source: 'queue',
           data: { speed: 1 },
           receivedAt: options.now,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { positionOf } from '#core/normalise-reading.ts';
 import { mapVehicleTelemetry } from '#core/vehicle-telemetry.ts';
 import { PayloadTooLargeError } from '#runtime/errors.ts';
 import { fixture } from '../helpers/fixtures.ts';
@@ -22,6 +23,7 @@ describe('mapVehicleTelemetry', () => {
       itemKey: '3',
       channel: 'telemetry',
       ts: 1_763_900_000_000,
+      position: positionOf(undefined, 0),
       source: 'iot',
       data: { lat: 40.4168, lon: -3.7038, speed: 42.5, heading: 270, fuel: 0.61, engineTemp: 88, rpm: 2100 },
       receivedAt: NOW,
@@ -41,12 +43,25 @@ describe('mapVehicleTelemetry', () => {
     const issues = validationIssues(() =>
       mapVehicleTelemetry(ruleOutput({ speed: -1, lat: 91, fuel: 'half', label: 'x' }), options),
     );
-    expect(issues.map((issue) => issue.path).sort()).toEqual([
-      'event.fuel',
-      'event.label',
-      'event.lat',
-      'event.speed',
-    ]);
+    expect(issues.map((issue) => issue.path).sort()).toEqual(['event.fuel', 'event.lat', 'event.speed']);
+  });
+
+  it('keeps string, boolean and nested fields as data, as every source does', () => {
+    const reading = mapVehicleTelemetry(
+      ruleOutput({ speed: 11, gear: 'D', doorsLocked: true, tyres: { front: 2.3 } }),
+      options,
+    );
+    expect(reading.data).toEqual({ speed: 11, gear: 'D', doorsLocked: true, tyres: { front: 2.3 } });
+  });
+
+  it('reads an ISO 8601 ts with offset as epoch ms and refuses one without offset', () => {
+    expect(
+      mapVehicleTelemetry(ruleOutput({ ts: '2025-11-23T12:13:20.000+00:00', speed: 1 }), options).ts,
+    ).toBe(1_763_900_000_000);
+    const issues = validationIssues(() =>
+      mapVehicleTelemetry(ruleOutput({ ts: '2025-11-23T12:13:20', speed: 1 }), options),
+    );
+    expect(issues[0]).toMatchObject({ path: 'event.ts', message: expect.stringContaining('with an offset') });
   });
 
   it('refuses telemetry without a vehicle id, without measurements, or from the future', () => {
