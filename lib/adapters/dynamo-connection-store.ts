@@ -232,8 +232,9 @@ export class DynamoConnectionStore
    * still holds an older window, start the new one at 1 (conditional too, so two invocations
    * starting it at once do not both reset it; the loser counts up on its next attempt).
    */
-  async countAction(connectionId: string, windowStart: number): Promise<number | undefined> {
+  async countAction(connectionId: string, start: number): Promise<number | undefined> {
     const Key = { connectionId, sk: CONNECTION_SK };
+    let windowStart = start;
     for (let attempt = 0; attempt < COUNTER_ATTEMPTS; attempt += 1) {
       try {
         const counted = await this.client.send(
@@ -265,7 +266,12 @@ export class DynamoConnectionStore
         return 1;
       } catch (error) {
         if (!isConditionFailure(error)) throw fromDynamoError(error, `count action of ${connectionId}`);
-        if ((error as { Item?: unknown }).Item === undefined) return undefined;
+        const row = (error as { Item?: Record<string, unknown> }).Item;
+        if (row === undefined) return undefined;
+        // Another invocation already started a later window (this one read the clock just before the
+        // boundary, or its clock is behind): the action counts in that window.
+        const current = numberAttribute(row.rateWindow);
+        if (Number.isFinite(current) && current > windowStart) windowStart = current;
       }
     }
     throw new DependencyError(`count action of ${connectionId}: window ${windowStart} kept changing`);
@@ -343,4 +349,13 @@ export class DynamoConnectionStore
     }
     return found;
   }
+}
+
+/**
+ * A number attribute of an item an SDK error carries (`ReturnValuesOnConditionCheckFailure`): the
+ * document client leaves those in DynamoDB's wire form (`{ N: "…" }`).
+ */
+function numberAttribute(value: unknown): number {
+  if (typeof value === 'object' && value !== null && 'N' in value) return Number((value as { N: unknown }).N);
+  return Number(value);
 }

@@ -72,7 +72,7 @@ const finished = (socket: TestClient) =>
       frame.channel === 'status' &&
       (frame.data.status === 'done' || frame.data.status === 'failed'),
     'the final status',
-    10_000,
+    30_000,
   );
 
 describe('async jobs through the local platform', () => {
@@ -80,7 +80,8 @@ describe('async jobs through the local platform', () => {
   it('refuses a job beyond the in-flight limit with 429, and takes one again when a job ended', async () => {
     const running = [];
     for (let index = 0; index < IN_FLIGHT_LIMIT; index += 1)
-      running.push(await submit({ type: 'sleep', input: { seconds: 0.5, steps: 1 } }));
+      // Long enough that none ends before the refused POST, even on a loaded machine.
+      running.push(await submit({ type: 'sleep', input: { seconds: 4, steps: 1 } }));
     const refused = await postJson(platform.endpoints.http, '/jobs', { type: 'fail', input: {} });
     expect(refused).toMatchObject({ status: 429, body: { error: { code: 'LimitExceeded' } } });
     await Promise.all(running.map(({ socket }) => finished(socket)));
