@@ -2,6 +2,7 @@
 export * from './app-ownership.ts';
 export * from './error-body.ts';
 export * from './item-key.ts';
+export * from './item-page.ts';
 export * from './jobs.ts';
 export * from './queue-message.ts';
 export * from './reading.ts';

@@ -34,6 +34,14 @@ describe('splitFrame', () => {
     expect(parts.flatMap((part) => (part.type === 'snapshot' ? part.items : []))).toEqual(items);
   });
 
+  it('keeps the page cursor on the last part only, so a client continues after the whole page', () => {
+    const items = Array.from({ length: 8 }, (_, i) => item(`c${i}`, 9_000));
+    const parts = splitFrame({ type: 'snapshot', key: '3', items, next: 'YzE' }) as SnapshotFrame[];
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.map((part) => part.next)).toEqual([...parts.slice(1).map(() => undefined), 'YzE']);
+    expect(parts.slice(0, -1).every((part) => !('next' in part))).toBe(true);
+  });
+
   it('sends an item too big to share a frame alone', () => {
     const parts = splitFrame(
       { type: 'snapshot', key: '3', items: [item('a', 100), item('b', 32_500)] },
