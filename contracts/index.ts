@@ -1,5 +1,6 @@
 /** Every schema that crosses a boundary. Web and other-language clients use these (or their JSON Schema export). */
 export * from './app-ownership.ts';
+export * from './channels.ts';
 export * from './error-body.ts';
 export * from './item-key.ts';
 export * from './item-page.ts';
