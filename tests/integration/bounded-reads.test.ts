@@ -4,7 +4,7 @@ import { type RealTimeItem, RealTimeItemSchema } from '#contracts/real-time-item
 import { ROOM_SYNC_MESSAGES } from '#contracts/room-messages.ts';
 import type { ServerFrame, SnapshotFrame } from '#contracts/ws-protocol.ts';
 import type { Platform } from '#local/platform.ts';
-import { postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';
+import { fetchAllItems, postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';
 import { connectClient, type TestClient } from '../helpers/ws-client.ts';
 
 let platform: Platform;
@@ -138,12 +138,7 @@ describe('rooms keep their newest messages', () => {
     )) as SnapshotFrame;
     expect(snapshot.next).toBeUndefined();
     // Message ids sort by posting time: the newest are the highest channels of the room.
-    const all: string[] = [];
-    for (let cursor: string | undefined, first = true; first || cursor; first = false) {
-      const { body } = await getItems('room-big', cursor ? `?cursor=${cursor}` : '');
-      all.push(...(body.items as RealTimeItem[]).map((item) => item.channel));
-      cursor = body.next as string | undefined;
-    }
+    const all = (await fetchAllItems(platform.endpoints.http, 'room-big')).map((item) => item.channel);
     expect(all).toHaveLength(count);
     expect(snapshot.items.map((item) => item.channel)).toEqual(all.slice(-ROOM_SYNC_MESSAGES));
     const { body } = await getItems('room-big', '?limit=1');

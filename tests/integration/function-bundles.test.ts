@@ -288,8 +288,8 @@ async function readable(answer: unknown): Promise<unknown> {
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 /** Room message ids: base-36 time, then 12 random characters (lib/core/room-messages.ts). */
 const MESSAGE_ID = /\b[0-9a-z]{9}-[0-9a-f]{12}\b/g;
-/** What differs between two runs by nature: ids, clocks, content hashes. */
-const VOLATILE_KEYS = new Set(['etag', 'ETag', 'requestId']);
+/** What differs between two runs by nature: ids, clocks, content hashes, TTLs (a room message's is days out). */
+const VOLATILE_KEYS = new Set(['etag', 'ETag', 'requestId', 'expiresAt']);
 
 /**
  * Replaces what differs between two runs by nature — random ids, times of this run (ms or s,
