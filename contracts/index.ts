@@ -1,7 +1,9 @@
 /** Every schema that crosses a boundary. Web and other-language clients use these (or their JSON Schema export). */
 export * from './app-ownership.ts';
+export * from './channels.ts';
 export * from './error-body.ts';
 export * from './item-key.ts';
+export * from './item-page.ts';
 export * from './jobs.ts';
 export * from './queue-message.ts';
 export * from './reading.ts';

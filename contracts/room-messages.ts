@@ -44,6 +44,12 @@ export const ROOM_KEY_PREFIX = 'room-';
 /** Prefix of the channel of a message item. */
 export const MESSAGE_CHANNEL_PREFIX = 'message#';
 
+/**
+ * How many messages a room's `sync` returns: its newest, on one page (older ones are not offered;
+ * they expire after the template parameter RoomMessageRetentionHours).
+ */
+export const ROOM_SYNC_MESSAGES = 100;
+
 /** `lobby` → `room-lobby`. */
 export function roomKey(room: RoomName): string {
   return `${ROOM_KEY_PREFIX}${room}`;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { IssueSchema } from './error-body.ts';
 import { ChannelSchema, ItemKeySchema } from './item-key.ts';
+import { PageCursorSchema, PageLimitSchema } from './item-page.ts';
 import { ItemDataSchema } from './real-time-item.ts';
 import { RoomActionSchema } from './room-messages.ts';
 import { BidActionSchema } from './sales.ts';
@@ -18,11 +19,19 @@ export const UnsubscribeActionSchema = z.strictObject({
   action: z.literal('unsubscribe'),
   key: ItemKeySchema,
 });
-/** Snapshot of the key's items with a version above `since` (all of them when omitted). */
+/**
+ * Snapshot of the key's items with a version above `since` (all of them when omitted), one page at a
+ * time: at most `limit` items (DEFAULT_PAGE_LIMIT, at most MAX_PAGE_LIMIT, see item-page.ts). When
+ * more remain, the last snapshot frame of the answer carries `next`; send `sync` again with
+ * `cursor: next` (and the same `since`) for the following page. A room's sync (`room-*` keys) is
+ * its latest ROOM_SYNC_MESSAGES messages instead, on one page.
+ */
 export const SyncActionSchema = z.strictObject({
   action: z.literal('sync'),
   key: ItemKeySchema,
   since: z.number().int().nonnegative().optional(),
+  limit: PageLimitSchema.optional(),
+  cursor: PageCursorSchema.optional(),
 });
 export const PingActionSchema = z.strictObject({ action: z.literal('ping') });
 
@@ -71,10 +80,16 @@ export const RemovedFrameSchema = z.strictObject({
 });
 export type RemovedFrame = z.output<typeof RemovedFrameSchema>;
 
+/**
+ * Items of one `sync` page. A page bigger than a 32 KB frame arrives as several snapshot frames; only
+ * the last carries `next`, present when the key holds more items than the page: send `sync` with
+ * `cursor: next` to continue.
+ */
 export const SnapshotFrameSchema = z.strictObject({
   type: z.literal('snapshot'),
   key: z.string(),
   items: z.array(ItemFrameSchema),
+  next: PageCursorSchema.optional(),
 });
 export type SnapshotFrame = z.output<typeof SnapshotFrameSchema>;
 

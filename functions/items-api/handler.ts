@@ -3,8 +3,10 @@ import { z } from 'zod';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { ItemKeySchema } from '#contracts/item-key.ts';
+import { ItemPageQuerySchema } from '#contracts/item-page.ts';
 import { assertCanRead } from '#core/authorise.ts';
 import { parseOrThrow } from '#core/issues.ts';
+import { readItemPage } from '#core/item-pages.ts';
 import { AuthModeEnvSchema, BaseEnvSchema, loadConfig } from '#runtime/config.ts';
 import { httpCallerClaims } from '#runtime/http-caller.ts';
 import { jsonResponse } from '#runtime/http-errors.ts';
@@ -12,7 +14,8 @@ import { httpHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
 /**
- * GET /items/{key}: the key's current items, for a caller whose token covers the key (403 otherwise).
+ * GET /items/{key}?limit=&cursor=: one page of the key's current items (`next` when more remain),
+ * for a caller whose token covers the key (403 otherwise).
  * GET /health (public): what a page needs to connect, the endpoints and the key attribute; no table
  * names, no counters.
  */
@@ -32,7 +35,8 @@ export const handler = httpHandler<APIGatewayProxyEventV2, APIGatewayProxyResult
     const claims = httpCallerClaims(config.AUTH_MODE, event.requestContext);
     const key = parseOrThrow(ItemKeySchema, event.pathParameters?.key, 'path.key');
     assertCanRead(claims, key);
-    return jsonResponse(200, { key, items: await items.listItems(key) });
+    const page = parseOrThrow(ItemPageQuerySchema, event.queryStringParameters ?? {}, 'query');
+    return jsonResponse(200, { key, ...(await readItemPage(items, key, page, 'query.cursor')) });
   },
   tools,
   { jsonBody: false },

@@ -6,12 +6,12 @@ import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { systemClock } from '#core/ports.ts';
 import { newMessageId, parseRoomAction, runRoomAction } from '#core/room-messages.ts';
-import { loadConfig, WsActionEnvSchema } from '#runtime/config.ts';
+import { loadConfig, RoomRetentionEnvSchema, WsActionEnvSchema } from '#runtime/config.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 import { wsActionHandler } from '#runtime/ws-reply.ts';
 
 /** Chat rooms: publish / edit / delete messages as the connection's user; one ack or error frame each. */
-const config = loadConfig(WsActionEnvSchema);
+const config = loadConfig(WsActionEnvSchema.extend(RoomRetentionEnvSchema.shape));
 const tools = powertoolsFor('ws-rooms');
 const documents = createDocumentClient();
 const connections = new DynamoConnectionStore(documents, config.CONNECTIONS_TABLE);
@@ -26,7 +26,12 @@ export const handler = wsActionHandler(
   async ({ connectionId, body, claims }) => {
     const frame = await runRoomAction(
       parseRoomAction(body),
-      { connectionId, keyAttribute: config.REAL_TIME_ITEM_KEY, claims },
+      {
+        connectionId,
+        keyAttribute: config.REAL_TIME_ITEM_KEY,
+        retentionHours: config.ROOM_MESSAGE_RETENTION_HOURS,
+        claims,
+      },
       { connections, items, clock: systemClock, newId },
     );
     tools.metrics.addMetric('RoomMessagesWritten', 'Count', 1);

@@ -5,13 +5,14 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type RealTimeItem, RealTimeItemSchema } from '#contracts/real-time-item.ts';
+import type { ItemPageRequest } from '#core/item-pages.ts';
 import { FIRST_POSITION, type NormalisedReading } from '#core/normalise-reading.ts';
 import type { ApplyResult, ItemStore } from '#core/ports.ts';
 import type { RoomItemStore } from '#core/room-messages.ts';
 import type { BidItemStore } from '#core/sales-bids.ts';
 import { StaleWriteError } from '#runtime/errors.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
-import { queryItems } from './paged-query.ts';
+import { queryUpTo } from './paged-query.ts';
 
 /** RealTimeData in DynamoDB. Writes are conditional on (`ts`, `position`) (see lib/core/versioning.ts). */
 export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
@@ -125,25 +126,31 @@ export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
     }
   }
 
-  async listItems(key: string, sinceVersion?: number): Promise<RealTimeItem[]> {
+  async listItemPage(
+    key: string,
+    request: ItemPageRequest,
+  ): Promise<{ items: RealTimeItem[]; more: boolean }> {
     const input: QueryCommandInput = {
       TableName: this.tableName,
       KeyConditionExpression: 'itemKey = :key',
       ExpressionAttributeValues: { ':key': key },
       // Consistent: a client syncing right after a write must see it.
       ConsistentRead: true,
+      ScanIndexForward: request.newestFirst !== true,
     };
-    if (sinceVersion !== undefined) {
+    if (request.afterChannel !== undefined) {
+      input.ExclusiveStartKey = { itemKey: key, channel: request.afterChannel };
+    }
+    if (request.sinceVersion !== undefined) {
       input.FilterExpression = '#version > :since';
       input.ExpressionAttributeNames = { '#version': 'version' };
-      input.ExpressionAttributeValues = { ':key': key, ':since': sinceVersion };
+      input.ExpressionAttributeValues = { ':key': key, ':since': request.sinceVersion };
     }
-    const items: RealTimeItem[] = [];
     try {
-      for await (const raw of queryItems(this.client, input)) items.push(RealTimeItemSchema.parse(raw));
+      const page = await queryUpTo(this.client, input, request.limit);
+      return { items: page.items.map((raw) => RealTimeItemSchema.parse(raw)), more: page.more };
     } catch (error) {
       throw fromDynamoError(error, `list items of ${key}`);
     }
-    return items;
   }
 }

@@ -1,8 +1,10 @@
+import { ROOM_KEY_PREFIX, ROOM_SYNC_MESSAGES } from '#contracts/room-messages.ts';
 import { type ClientAction, ClientActionSchema, type ServerFrame } from '#contracts/ws-protocol.ts';
 import { ValidationError } from '#runtime/errors.ts';
 import { type AccessClaims, assertCanSubscribe } from './authorise.ts';
 import { connectionExpiry } from './connection-limits.ts';
 import { parseOrThrow } from './issues.ts';
+import { readItemPage, readNewestItems } from './item-pages.ts';
 import type { Clock, ConnectionStore, ItemStore } from './ports.ts';
 
 /**
@@ -43,7 +45,8 @@ export interface ActionContext {
 
 /**
  * Carries out a client action and returns the frame to send back to that client.
- * Subscriptions are rows of the connection store; `sync` reads RealTimeData.
+ * Subscriptions are rows of the connection store; `sync` reads one page of RealTimeData (a room's
+ * newest ROOM_SYNC_MESSAGES messages).
  */
 export async function runClientAction(
   action: ClientAction,
@@ -66,10 +69,18 @@ export async function runClientAction(
       await ports.connections.removeSubscription({ connectionId: context.connectionId, key: action.key });
       return { type: 'ack', action: 'unsubscribe', key: action.key };
     case 'sync': {
-      const items = await ports.items.listItems(action.key, action.since);
+      const { items, next } = action.key.startsWith(ROOM_KEY_PREFIX)
+        ? await readNewestItems(ports.items, action.key, ROOM_SYNC_MESSAGES, action.since)
+        : await readItemPage(
+            ports.items,
+            action.key,
+            { limit: action.limit, cursor: action.cursor, sinceVersion: action.since },
+            'body.cursor',
+          );
       return {
         type: 'snapshot',
         key: action.key,
+        ...(next === undefined ? {} : { next }),
         items: items.map((item) => ({
           type: 'item' as const,
           key: item.itemKey,

@@ -1,3 +1,4 @@
+import { isLatestValueChannel } from '#contracts/channels.ts';
 import {
   DependencyError,
   type PlatformError,
@@ -16,6 +17,11 @@ export interface FanoutOptions {
   concurrency: number;
   /** Strikes of slow connections, kept across batches; without it a slow post is a plain failure. */
   slowConsumers?: SlowConsumerTracker;
+  /**
+   * Posts of an every-item frame (contracts/channels.ts) to a slow connection before it is closed
+   * instead. Default 3 (two retries; each post is bounded by the publisher's timeout).
+   */
+  everyItemAttempts?: number;
 }
 
 /**
@@ -26,8 +32,11 @@ export interface DeliveryReport {
   key: string;
   delivered: number;
   toStale: number;
-  /** Connections too slow for this frame (dropped for them only); `disconnected` of them were closed. */
+  /** Connections too slow for this latest-value frame (dropped for them only, conflated). */
   slow: number;
+  /** Posts of every-item frames tried again after a timeout or throttle. */
+  retried: number;
+  /** Slow connections closed: too many strikes, or an every-item frame they could not take. */
   disconnected: number;
   failed: PlatformError[];
 }
@@ -75,39 +84,55 @@ export function startFanoutBatch(
     return removal;
   };
 
+  const everyItemAttempts = options.everyItemAttempts ?? 3;
+
+  /** Closed, not just forgotten: its client reconnects and syncs, so nothing stays missed. */
+  const disconnect = async (connectionId: string): Promise<'disconnected'> => {
+    await ports.publisher.disconnect?.(connectionId);
+    await removeStale(connectionId);
+    return 'disconnected';
+  };
+
   const post = async (
     delivery: Delivery,
+    retried: { count: number },
   ): Promise<'delivered' | 'stale' | 'slow' | 'disconnected' | PlatformError> => {
-    if (staleRemovals.has(delivery.connectionId)) return 'stale';
-    try {
-      await limit(() => ports.publisher.post(delivery.connectionId, delivery.frame));
-      options.slowConsumers?.clear(delivery.connectionId);
-      return 'delivered';
-    } catch (error) {
-      if (error instanceof StaleConnectionError) {
-        await removeStale(delivery.connectionId);
-        return 'stale';
+    const everyItem = 'channel' in delivery.frame && !isLatestValueChannel(delivery.frame.channel);
+    for (let attempt = 1; ; attempt += 1) {
+      if (staleRemovals.has(delivery.connectionId)) return 'stale';
+      try {
+        await limit(() => ports.publisher.post(delivery.connectionId, delivery.frame));
+        options.slowConsumers?.clear(delivery.connectionId);
+        return 'delivered';
+      } catch (error) {
+        if (error instanceof StaleConnectionError) {
+          await removeStale(delivery.connectionId);
+          return 'stale';
+        }
+        if (!(error instanceof SlowConnectionError && options.slowConsumers)) return toPlatformError(error);
+        if (!everyItem) {
+          // Latest-value: conflated, the key's next change carries the newest state.
+          if (options.slowConsumers.strike(delivery.connectionId) === 'tolerate') return 'slow';
+          return disconnect(delivery.connectionId);
+        }
+        // Every-item: this frame must not be lost; past the attempts the client resyncs instead.
+        if (attempt >= everyItemAttempts) return disconnect(delivery.connectionId);
+        retried.count += 1;
       }
-      if (error instanceof SlowConnectionError && options.slowConsumers) {
-        if (options.slowConsumers.strike(delivery.connectionId) === 'tolerate') return 'slow';
-        // Closed, not just forgotten: its client reconnects and syncs, so nothing stays missed.
-        await ports.publisher.disconnect?.(delivery.connectionId);
-        await removeStale(delivery.connectionId);
-        return 'disconnected';
-      }
-      return toPlatformError(error);
     }
   };
 
   const deliverNow = async (change: ItemChange): Promise<DeliveryReport> => {
     const subscribers = await subscribersOf(change.key);
     const deliveries = planFanout([change], new Map([[change.key, subscribers]]));
-    const outcomes = await Promise.all(deliveries.map(post));
+    const retried = { count: 0 };
+    const outcomes = await Promise.all(deliveries.map((delivery) => post(delivery, retried)));
     const report: DeliveryReport = {
       key: change.key,
       delivered: 0,
       toStale: 0,
       slow: 0,
+      retried: retried.count,
       disconnected: 0,
       failed: [],
     };

@@ -12,6 +12,7 @@ import {
 import type { RealTimeItem } from '#contracts/real-time-item.ts';
 import { LimitExceededError, StaleWriteError, toPlatformError } from '#runtime/errors.ts';
 import { parseOrThrow } from './issues.ts';
+import { forEachItemPage, type ItemPageStore } from './item-pages.ts';
 import type { NormalisedReading } from './normalise-reading.ts';
 import type { ApplyResult, Clock } from './ports.ts';
 
@@ -31,7 +32,7 @@ export interface JobItemStore {
   /** Writes only when the item does not exist yet (of two racing creates, one applies). */
   createItem(reading: NormalisedReading): Promise<ApplyResult>;
   getItem(key: string, channel: string): Promise<RealTimeItem | undefined>;
-  listItems(key: string): Promise<RealTimeItem[]>;
+  listItemPage: ItemPageStore['listItemPage'];
 }
 
 /** What claiming a job slot gave: a slot, none free, or the job id already holds one. */
@@ -245,12 +246,14 @@ async function executeJob(
       return 'done';
     }
     case 'stats': {
-      const items = await ports.items.listItems(job.input.key);
-      if (items.length === 0) {
+      // Page by page: a key of any size is summed in one page's memory.
+      const stats = emptyStats();
+      await forEachItemPage(ports.items, job.input.key, (items) => addToStats(stats, items));
+      if (stats.items === 0) {
         await write({ status: 'failed', reason: `key ${job.input.key} has no items` });
         return 'failed';
       }
-      await write({ status: 'done', progress: 1, result: { key: job.input.key, ...numericStats(items) } });
+      await write({ status: 'done', progress: 1, result: { key: job.input.key, ...stats } });
       return 'done';
     }
     case 'fail':
@@ -259,23 +262,29 @@ async function executeJob(
   }
 }
 
-/** Count, min, max and mean of every numeric field over the items' `data` (`channel.field`). */
-export function numericStats(items: readonly RealTimeItem[]): {
+/** Count, min, max and mean of every numeric field over a key's items (`channel.field`). */
+export interface NumericStats {
   items: number;
   fields: Record<string, { count: number; min: number; max: number; mean: number }>;
-} {
-  const fields: Record<string, { count: number; min: number; max: number; mean: number }> = {};
+}
+
+export function emptyStats(): NumericStats {
+  return { items: 0, fields: {} };
+}
+
+/** Adds `items` to `stats` (a running mean, so pages can be added one after another). */
+export function addToStats(stats: NumericStats, items: readonly RealTimeItem[]): void {
   for (const item of items) {
     for (const [name, value] of Object.entries(item.data)) {
       if (typeof value !== 'number' || !Number.isFinite(value)) continue;
       const field = `${item.channel}.${name}`;
-      const stats = fields[field] ?? { count: 0, min: value, max: value, mean: 0 };
-      stats.mean = (stats.mean * stats.count + value) / (stats.count + 1);
-      stats.count += 1;
-      stats.min = Math.min(stats.min, value);
-      stats.max = Math.max(stats.max, value);
-      fields[field] = stats;
+      const entry = stats.fields[field] ?? { count: 0, min: value, max: value, mean: 0 };
+      entry.mean = (entry.mean * entry.count + value) / (entry.count + 1);
+      entry.count += 1;
+      entry.min = Math.min(entry.min, value);
+      entry.max = Math.max(entry.max, value);
+      stats.fields[field] = entry;
     }
   }
-  return { items: items.length, fields };
+  stats.items += items.length;
 }

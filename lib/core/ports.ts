@@ -1,5 +1,5 @@
-import type { RealTimeItem } from '#contracts/real-time-item.ts';
 import type { ServerFrame } from '#contracts/ws-protocol.ts';
+import type { ItemPageStore } from './item-pages.ts';
 import type { NormalisedReading } from './normalise-reading.ts';
 
 /** Where connections and their subscriptions live (WebSocketConnectionManager). */
@@ -48,11 +48,9 @@ export interface ConnectionPublisher {
 export type ApplyResult = { applied: true; version: number } | { applied: false };
 
 /** RealTimeData: applies readings conditionally and reads the current items of a key. */
-export interface ItemStore {
+export interface ItemStore extends ItemPageStore {
   /** Applies the reading only when it is later in (`ts`, `position`) than the stored item (lib/core/versioning.ts). */
   applyReading(reading: NormalisedReading): Promise<ApplyResult>;
-  /** Current items of `key`, optionally only those with a version above `sinceVersion`. */
-  listItems(key: string, sinceVersion?: number): Promise<RealTimeItem[]>;
 }
 
 export interface Clock {

@@ -55,7 +55,8 @@ export function parseRoomAction(body: string | null | undefined): RoomAction {
  * message itself reaches every member (the sender too) through the stream fan-out.
  * Times are the server's; authorship comes from the connection, so only the author may edit or
  * delete a message. Deletion is soft: the item keeps author and times, loses its text.
- * With `claims` (auth on), the token must allow the action on the room's key.
+ * With `claims` (auth on), the token must allow the action on the room's key. A message expires
+ * (DynamoDB TTL `expiresAt`) `retentionHours` after it was posted.
  * @throws ForbiddenError when the claims do not allow it, the connection has no user, or the
  * message is someone else's.
  * @throws NotFoundError when the message does not exist in that room.
@@ -63,7 +64,7 @@ export function parseRoomAction(body: string | null | undefined): RoomAction {
  */
 export async function runRoomAction(
   action: RoomAction,
-  context: { connectionId: string; keyAttribute: string; claims?: AccessClaims },
+  context: { connectionId: string; keyAttribute: string; retentionHours: number; claims?: AccessClaims },
   ports: RoomPorts,
 ): Promise<ServerFrame> {
   const key = roomKey(action.room);
@@ -82,6 +83,8 @@ export async function runRoomAction(
       source: ROOMS_SOURCE,
       data,
       receivedAt: now,
+      // Counted from posting, so an edit does not keep a message alive.
+      expiresAt: Math.ceil((data.postedAt + context.retentionHours * 3_600_000) / 1000),
     });
     if (!result.applied) throw new StaleWriteError('the message changed meanwhile; try again');
   };

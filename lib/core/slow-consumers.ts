@@ -10,10 +10,11 @@ export interface SlowConsumerOptions {
 }
 
 /**
- * Remembers which connections could not take their frames in time. A strike drops that one frame for
- * that connection (the item's next change carries the latest value: the connection is degraded to
- * latest-value-per-channel); `strikesToDisconnect` strikes within `windowMs` mean the connection is
- * disconnected, and its client reconnects and `sync`s since its last version. One per fan-out
+ * Remembers which connections could not take their frames of latest-value channels in time
+ * (contracts/channels.ts; every-item frames are retried instead, see fanout-batch.ts). A strike
+ * drops that one frame for that connection (the item's next change carries the latest value);
+ * `strikesToDisconnect` strikes within `windowMs` mean the connection is disconnected, and its
+ * client reconnects and `sync`s. One per fan-out
  * container: state across invocations, lost on a cold start (a fresh container starts forgiving).
  */
 export class SlowConsumerTracker {

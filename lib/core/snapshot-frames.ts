@@ -7,10 +7,12 @@ const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
  * becomes several snapshot frames of the same key, each with a run of its items in order and each
  * within the limit. An item too big to share a frame goes alone (ingest keeps every item's own frame
  * under the limit). Every other frame, and an empty snapshot, stays one frame. Clients merge
- * snapshot frames by item version, as they merge live item frames.
+ * snapshot frames by item version, as they merge live item frames. Only the last part keeps the
+ * page's `next`, so a client continues once the whole page has arrived.
  */
 export function splitFrame(frame: ServerFrame, maxBytes = MAX_FRAME_BYTES): ServerFrame[] {
   if (frame.type !== 'snapshot' || frame.items.length <= 1 || bytes(frame) <= maxBytes) return [frame];
+  const { next, ...page } = frame;
   const envelope = bytes({ ...frame, items: [] });
   const parts: SnapshotFrame[] = [];
   let items: SnapshotFrame['items'] = [];
@@ -19,7 +21,7 @@ export function splitFrame(frame: ServerFrame, maxBytes = MAX_FRAME_BYTES): Serv
     // +1: the comma between items.
     const itemSize = bytes(item) + 1;
     if (items.length > 0 && size + itemSize > maxBytes) {
-      parts.push({ ...frame, items });
+      parts.push({ ...page, items });
       items = [];
       size = envelope;
     }

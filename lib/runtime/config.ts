@@ -57,6 +57,11 @@ export const ConnectionTtlEnvSchema = z.object({
   CONNECTION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(7200),
 });
 
+/** ws-rooms: how long a message lives after it was posted (template parameter RoomMessageRetentionHours). */
+export const RoomRetentionEnvSchema = z.object({
+  ROOM_MESSAGE_RETENTION_HOURS: z.coerce.number().int().min(1).max(8760).default(168),
+});
+
 /** s3-objects: objects above `OBJECT_MAX_BYTES` (template parameter `MaxObjectBytes`) are refused unread. */
 export const ObjectLimitsEnvSchema = z.object({
   OBJECT_MAX_BYTES: z.coerce.number().int().positive().default(268_435_456),

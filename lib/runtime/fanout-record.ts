@@ -39,6 +39,8 @@ export function fanoutRecordHandler(
       recordStageLatencies(tools, change, streamedAt);
       if (report.toStale > 0) tools.metrics.addMetric('StaleConnectionsRemoved', 'Count', report.toStale);
       if (report.slow > 0) tools.metrics.addMetric('FramesDroppedForSlowConnections', 'Count', report.slow);
+      if (report.retried > 0)
+        tools.metrics.addMetric('FramesRetriedForSlowConnections', 'Count', report.retried);
       if (report.disconnected > 0) {
         tools.logger.warn('slow connections disconnected', {
           itemKey: change.key,

@@ -47,3 +47,25 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/**
+ * Every item of `key` through `GET /items/{key}`, following `next` page after page.
+ * @throws Error naming the status when a page is not 200.
+ */
+export async function fetchAllItems(
+  baseUrl: string,
+  key: string,
+  headers: Record<string, string> = {},
+): Promise<Array<{ channel: string; data: Record<string, unknown> } & Record<string, unknown>>> {
+  const items: Array<{ channel: string; data: Record<string, unknown> } & Record<string, unknown>> = [];
+  let cursor: string | undefined;
+  do {
+    const query = cursor === undefined ? '' : `?cursor=${encodeURIComponent(cursor)}`;
+    const response = await fetch(`${baseUrl}/items/${encodeURIComponent(key)}${query}`, { headers });
+    if (response.status !== 200) throw new Error(`GET /items/${key} answered ${response.status}`);
+    const page = (await response.json()) as { items: typeof items; next?: string };
+    items.push(...page.items);
+    cursor = page.next;
+  } while (cursor !== undefined);
+  return items;
+}

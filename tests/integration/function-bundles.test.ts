@@ -289,10 +289,11 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 /** Room message ids: base-36 time, then 12 random characters (lib/core/room-messages.ts). */
 const MESSAGE_ID = /\b[0-9a-z]{9}-[0-9a-f]{12}\b/g;
 /**
- * What differs between two runs by nature: ids, clocks, content hashes, and a connection's action
- * count, which restarts with each 10 s rate window (where the window boundary falls differs per run).
+ * What differs between two runs by nature: ids, clocks, content hashes, TTLs (a room message's is
+ * days out), and a connection's action count, which restarts with each 10 s rate window (where the
+ * window boundary falls differs per run).
  */
-const VOLATILE_KEYS = new Set(['etag', 'ETag', 'requestId', 'actions']);
+const VOLATILE_KEYS = new Set(['etag', 'ETag', 'requestId', 'expiresAt', 'actions']);
 
 /**
  * Replaces what differs between two runs by nature — random ids, times of this run (ms or s,

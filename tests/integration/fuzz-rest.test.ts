@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBodySchema } from '#contracts/error-body.ts';
 import { LOCAL_API_KEY } from '#local/auth/local-auth.ts';
 import type { Platform } from '#local/platform.ts';
-import { startTestPlatform, waitFor } from '../helpers/platform.ts';
+import { fetchAllItems, startTestPlatform, waitFor } from '../helpers/platform.ts';
 import { connectClient, type TestClient } from '../helpers/ws-client.ts';
 
 /**
@@ -207,10 +207,7 @@ describe('fuzzing POST /readings', () => {
       30_000,
     );
     for (const key of KEYS) {
-      const response = await fetch(`${platform.endpoints.http}/items/${key}`);
-      const { items } = (await response.json()) as {
-        items: Array<{ channel: string; data: { seq: number } }>;
-      };
+      const items = await fetchAllItems(platform.endpoints.http, key);
       const stored = new Set(items.map((item) => item.channel));
       for (const good of expected.filter((candidate) => candidate.key === key)) {
         expect(stored.has(good.channel)).toBe(true);

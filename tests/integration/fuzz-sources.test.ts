@@ -8,7 +8,7 @@ import { RejectReportSchema } from '#contracts/queue-message.ts';
 import { createLocalKinesisClient } from '#local/emulators/kinesalite.ts';
 import type { Platform } from '#local/platform.ts';
 import { awsClientsFor, connectDevice, drainQueue, queueDepth } from '../helpers/aws-clients.ts';
-import { startTestPlatform, waitFor } from '../helpers/platform.ts';
+import { fetchAllItems, startTestPlatform, waitFor } from '../helpers/platform.ts';
 import { connectClient, type TestClient } from '../helpers/ws-client.ts';
 
 /**
@@ -81,9 +81,7 @@ const delivered = (client: TestClient) =>
   new Set(client.frames.flatMap((frame) => (frame.type === 'item' ? [`${frame.key}/${frame.channel}`] : [])));
 
 async function storedChannels(key: string): Promise<Set<string>> {
-  const { items } = (await (await fetch(`${platform.endpoints.http}/items/${key}`)).json()) as {
-    items: Array<{ channel: string }>;
-  };
+  const items = await fetchAllItems(platform.endpoints.http, key);
   return new Set(items.map((item) => item.channel));
 }
 

@@ -30,8 +30,8 @@ class MemoryItemStore implements ItemStore {
     return { applied: true, version: 1 };
   }
 
-  async listItems() {
-    return [];
+  async listItemPage() {
+    return { items: [], more: false };
   }
 }
 

@@ -2,15 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { type JobMessage, JobRequestSchema, type JobStatusData } from '#contracts/jobs.ts';
 import type { RealTimeItem } from '#contracts/real-time-item.ts';
 import {
+  addToStats,
+  emptyStats,
   type JobItemStore,
   type JobSlotStore,
   jobCallerOf,
-  numericStats,
   queueJob,
   runJob,
 } from '#core/jobs.ts';
 import type { NormalisedReading } from '#core/normalise-reading.ts';
 import { DependencyError, LimitExceededError, StaleWriteError } from '#runtime/errors.ts';
+import { inMemoryItemPages } from '../helpers/item-pages.ts';
 
 const JOB_ID = '0b9f2c1e-4a57-4c1b-9a9e-2f1f8d7c6b5a';
 
@@ -38,7 +40,7 @@ function memoryItems(clockStart = 1_000_000) {
     applyReading: async (reading) => write(reading, (stored) => !stored || stored.ts < reading.ts),
     createItem: async (reading) => write(reading, (stored) => !stored),
     getItem: async (key, channel) => items.get(`${key}/${channel}`),
-    listItems: async (key) => [...items.values()].filter((item) => item.itemKey === key),
+    listItemPage: inMemoryItemPages(() => items.values()),
   };
   // A clock that stands still: status writes must still get strictly increasing ts.
   return {
@@ -242,11 +244,14 @@ describe('runJob', () => {
   });
 });
 
-describe('numericStats', () => {
+describe('addToStats', () => {
+  const item = (channel: string, data: Record<string, unknown>) =>
+    ({ itemKey: 'k', channel, ts: 1, version: 1, source: 'rest', data, receivedAt: 1 }) as RealTimeItem;
+
   it('summarises numeric fields per channel and ignores the rest', () => {
-    const item = (channel: string, data: Record<string, unknown>) =>
-      ({ itemKey: 'k', channel, ts: 1, version: 1, source: 'rest', data, receivedAt: 1 }) as RealTimeItem;
-    expect(numericStats([item('a', { x: 1, s: 'no' }), item('b', { x: 3 }), item('a2', { x: 5 })])).toEqual({
+    const stats = emptyStats();
+    addToStats(stats, [item('a', { x: 1, s: 'no' }), item('b', { x: 3 }), item('a2', { x: 5 })]);
+    expect(stats).toEqual({
       items: 3,
       fields: {
         'a.x': { count: 1, min: 1, max: 1, mean: 1 },
@@ -254,5 +259,16 @@ describe('numericStats', () => {
         'a2.x': { count: 1, min: 5, max: 5, mean: 5 },
       },
     });
+  });
+
+  it('gives the same figures page by page as over all items at once', () => {
+    const items = [1, 2, 3, 4, 10].map((x, i) => item(`c${i % 2}`, { x }));
+    const whole = emptyStats();
+    addToStats(whole, items);
+    const paged = emptyStats();
+    addToStats(paged, items.slice(0, 2));
+    addToStats(paged, items.slice(2));
+    expect(paged).toEqual(whole);
+    expect(paged.fields['c0.x']).toEqual({ count: 3, min: 1, max: 10, mean: 14 / 3 });
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isLatestValueChannel } from '#contracts/channels.ts';
 import { MAX_FRAME_BYTES, type ServerFrame, type SnapshotFrame } from '#contracts/ws-protocol.ts';
 import { startFanoutBatch } from '#core/fanout-batch.ts';
 import { normaliseReading } from '#core/normalise-reading.ts';
@@ -32,6 +33,14 @@ describe('splitFrame', () => {
     expect(parts.length).toBeGreaterThan(3);
     for (const part of parts) expect(bytes(part)).toBeLessThanOrEqual(MAX_FRAME_BYTES);
     expect(parts.flatMap((part) => (part.type === 'snapshot' ? part.items : []))).toEqual(items);
+  });
+
+  it('keeps the page cursor on the last part only, so a client continues after the whole page', () => {
+    const items = Array.from({ length: 8 }, (_, i) => item(`c${i}`, 9_000));
+    const parts = splitFrame({ type: 'snapshot', key: '3', items, next: 'YzE' }) as SnapshotFrame[];
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.map((part) => part.next)).toEqual([...parts.slice(1).map(() => undefined), 'YzE']);
+    expect(parts.slice(0, -1).every((part) => !('next' in part))).toBe(true);
   });
 
   it('sends an item too big to share a frame alone', () => {
@@ -129,5 +138,54 @@ describe('fan-out with a slow connection', () => {
     ]);
     expect(disconnected).toEqual(['slow']);
     expect(removed).toEqual(['slow']);
+  });
+
+  it('retries an every-item frame to a slow connection and closes it when it still cannot take it', async () => {
+    const failuresLeft = new Map([
+      ['flaky', 2],
+      ['stuck', Number.POSITIVE_INFINITY],
+    ]);
+    const posted: string[] = [];
+    const disconnected: string[] = [];
+    const connections: ConnectionStore = {
+      addConnection: async () => {},
+      addSubscription: async () => {},
+      removeSubscription: async () => {},
+      removeConnection: async () => {},
+      listSubscribers: async () => ['flaky', 'stuck'],
+    };
+    const publisher: ConnectionPublisher = {
+      post: async (connectionId) => {
+        const left = failuresLeft.get(connectionId) ?? 0;
+        failuresLeft.set(connectionId, left - 1);
+        if (left > 0) throw new SlowConnectionError(connectionId, 'throttled');
+        posted.push(connectionId);
+      },
+      disconnect: async (connectionId) => {
+        disconnected.push(connectionId);
+      },
+    };
+    const batch = startFanoutBatch(
+      { connections, publisher },
+      { concurrency: 4, slowConsumers: new SlowConsumerTracker({ now: () => 0 }) },
+    );
+    const message: ItemChange = {
+      key: 'room-a',
+      frame: { type: 'item', key: 'room-a', channel: 'message#m1', version: 1, ts: 1, data: { text: 'hi' } },
+    };
+    const report = await batch.deliver(message);
+    expect(posted).toEqual(['flaky']);
+    expect(disconnected).toEqual(['stuck']);
+    expect(report).toMatchObject({ delivered: 1, slow: 0, retried: 4, disconnected: 1 });
+  });
+});
+
+describe('isLatestValueChannel', () => {
+  it('conflates telemetry and other reading channels, never messages, widgets, bids or job statuses', () => {
+    for (const channel of ['telemetry', 'engine', 'sensor#s1'])
+      expect(isLatestValueChannel(channel)).toBe(true);
+    for (const channel of ['message#m1', 'widget#w1', 'bid', 'status']) {
+      expect(isLatestValueChannel(channel)).toBe(false);
+    }
   });
 });

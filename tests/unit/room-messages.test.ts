@@ -28,6 +28,7 @@ function roomPorts(users: Record<string, string>, now = 1_000_000) {
           source: reading.source,
           data: reading.data,
           receivedAt: reading.receivedAt,
+          expiresAt: reading.expiresAt,
         });
         return { applied: true, version };
       },
@@ -43,8 +44,8 @@ function roomPorts(users: Record<string, string>, now = 1_000_000) {
   return { ports, items };
 }
 
-const asAlice = { connectionId: 'c-alice', keyAttribute: 'vehicleId' };
-const asBob = { connectionId: 'c-bob', keyAttribute: 'vehicleId' };
+const asAlice = { connectionId: 'c-alice', keyAttribute: 'vehicleId', retentionHours: 24 };
+const asBob = { connectionId: 'c-bob', keyAttribute: 'vehicleId', retentionHours: 24 };
 const users = { 'c-alice': 'alice', 'c-bob': 'bob' };
 
 describe('parseRoomAction', () => {
@@ -88,6 +89,15 @@ describe('runRoomAction', () => {
       source: 'rooms',
       data: { author: 'alice', text: 'hello', postedAt: 1_000_000 },
     });
+  });
+
+  it('gives a message a TTL counted from posting, which an edit does not extend', async () => {
+    const { ports, items } = roomPorts(users);
+    await runRoomAction({ action: 'publish', room: 'lobby', text: 'helo' }, asAlice, ports);
+    const expiresAt = (1_000_000 + 24 * 3_600_000) / 1000;
+    expect(items.get('room-lobby/message#m1')?.expiresAt).toBe(expiresAt);
+    await runRoomAction({ action: 'edit', room: 'lobby', messageId: 'm1', text: 'hello' }, asAlice, ports);
+    expect(items.get('room-lobby/message#m1')?.expiresAt).toBe(expiresAt);
   });
 
   it('lets the author edit a message, keeping postedAt and moving ts forward', async () => {

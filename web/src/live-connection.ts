@@ -46,8 +46,9 @@ const KEEPALIVE_MS = 5 * 60_000;
  *
  * Why a full snapshot and not `since`: versions count per item (key, channel), not per key, so no
  * single `since` per key is safe (a new message in a room starts at version 1; another channel of
- * a vehicle may sit below the highest version held). The snapshot is bounded by the key's items
- * and the version book drops what is already held.
+ * a vehicle may sit below the highest version held). The snapshot comes in pages (the connection
+ * follows each page's `next` cursor; a room gives its newest messages) and the version book drops
+ * what is already held.
  */
 export class LiveConnection {
   readonly #options: LiveConnectionOptions;
@@ -190,6 +191,10 @@ export class LiveConnection {
         break;
       case 'snapshot':
         for (const item of frame.items) this.#applyItem(item);
+        // A key bigger than one page: ask for the next until the last page (no `next`).
+        if (frame.next !== undefined && this.#keys.has(frame.key)) {
+          this.send({ action: 'sync', key: frame.key, cursor: frame.next });
+        }
         break;
       case 'removed':
         if (this.#keys.has(frame.key) && this.#versions.accept(frame.key, frame.channel, frame.version)) {

@@ -63,6 +63,10 @@ function follow(socket: WebSocket, where: string, first: string, keys: string[])
     const frame = ServerFrameSchema.safeParse(parseOrUndefined(text)).data;
     if (frame?.type === 'error' && frame.code === 'TokenExpired') tokenExpired = true;
     console.log(text);
+    // A key bigger than one sync page: follow the cursor to its last page.
+    if (frame?.type === 'snapshot' && frame.next !== undefined) {
+      socket.send(JSON.stringify({ action: 'sync', key: frame.key, cursor: frame.next }));
+    }
   });
   socket.on('unexpected-response', (_req, res) => {
     console.error(`connection refused: HTTP ${res.statusCode}`);

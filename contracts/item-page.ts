@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+/**
+ * Paged reads of a key's items (`GET /items/{key}`, the WebSocket `sync`, job statistics): one read
+ * returns at most `limit` items in channel order and, when more remain, an opaque cursor `next` to
+ * ask for the following page with. No key, however many items it holds, grows one answer past a
+ * page: every item's frame is under 32 KB (ingest refuses bigger ones), so a full page of
+ * MAX_PAGE_LIMIT items stays under 3.2 MB — below Lambda's 6 MB response and API Gateway's 10 MB.
+ */
+export const DEFAULT_PAGE_LIMIT = 50;
+export const MAX_PAGE_LIMIT = 100;
+
+/** How many items one page may hold. */
+export const PageLimitSchema = z
+  .number()
+  .int('must be an integer')
+  .min(1, 'must be at least 1')
+  .max(MAX_PAGE_LIMIT, `must be at most ${MAX_PAGE_LIMIT}`);
+
+/** An opaque continuation token: pass back `next` unchanged. */
+export const PageCursorSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(512, 'must be at most 512 characters')
+  .regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor returned as `next`');
+
+/** The query string of `GET /items/{key}`: `?limit=<1..100>&cursor=<next>`, both optional. */
+export const ItemPageQuerySchema = z.strictObject({
+  limit: z.coerce.number('must be a number').pipe(PageLimitSchema).optional(),
+  cursor: PageCursorSchema.optional(),
+});
+export type ItemPageQuery = z.output<typeof ItemPageQuerySchema>;
