@@ -21,14 +21,24 @@ const TARGETED = ['RestReadingsFunction', 'StreamFanoutFunction', 'WsConnectFunc
 
 // Runs in a fresh Node 22 process: import the bundle (its cold init, timed), then either exit
 // ('init') or invoke the handler on the fixture event `warmUp` times, then `count` times inside
-// process.cpuUsage ('warm'). Handler output (logs, EMF metrics) goes to stdout, which is ignored.
+// process.cpuUsage ('warm'), counting the HTTP requests it makes (its AWS calls: the SDK's
+// NodeHttpHandler goes through node:http). Handler output (logs, EMF metrics) goes to stdout, ignored.
 const PROBE = `
+import http from 'node:http';
+import { syncBuiltinESMExports } from 'node:module';
 const [bundleUrl, exportName, functionName, mode, warmUp, count] = process.argv.slice(1);
+let requests = 0;
+const request = http.request;
+http.request = (...args) => { requests += 1; return request(...args); };
+syncBuiltinESMExports();
 process.once('message', async (event) => {
   const started = performance.now();
+  const initCpu = process.cpuUsage();
   const module = await import(bundleUrl);
   const initMs = performance.now() - started;
-  if (mode === 'init') return process.send({ initMs }, () => process.exit(0));
+  const usedAtInit = process.cpuUsage(initCpu);
+  const initCpuMs = (usedAtInit.user + usedAtInit.system) / 1000;
+  if (mode === 'init') return process.send({ initMs, initCpuMs }, () => process.exit(0));
   const context = {
     callbackWaitsForEmptyEventLoop: false, functionName, functionVersion: '$LATEST',
     invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:' + functionName,
@@ -43,17 +53,21 @@ process.once('message', async (event) => {
   };
   for (let i = 0; i < Number(warmUp); i += 1) await invoke();
   errors = 0;
+  requests = 0;
   const cpu = process.cpuUsage();
   const wallStarted = performance.now();
   for (let i = 0; i < Number(count); i += 1) await invoke();
   const used = process.cpuUsage(cpu);
   const cpuMs = (used.user + used.system) / 1000 / Number(count);
   const wallMs = (performance.now() - wallStarted) / Number(count);
-  process.send({ initMs, cpuMs, wallMs, errors, firstError }, () => process.exit(0));
+  const calls = requests / Number(count);
+  process.send({ initMs, initCpuMs, cpuMs, wallMs, calls, errors, firstError }, () => process.exit(0));
 });`;
 
 interface ProbeAnswer {
   initMs: number;
+  initCpuMs: number;
+  calls?: number;
   cpuMs?: number;
   wallMs?: number;
   errors?: number;
@@ -68,8 +82,15 @@ export interface LambdaRow {
   mapKiB: number;
   initMs: number;
   initRatio: number;
+  /** CPU of the cold init: less swayed than its wall time by whatever else runs on the machine. */
+  initCpuMs: number;
+  initCpuRatio: number;
   cpuMs: number;
   cpuRatio: number;
+  /** HTTP requests (AWS calls) per invocation: the fixture's work, which the minimal handler does once. */
+  calls: number;
+  /** CPU per invocation per AWS call, as a ratio to the minimal handler's one call. */
+  cpuPerCallRatio: number;
   wallMs: number;
   /** Invocations of the measured ones that threw (the fixture then measures the error path). */
   errors: number;
@@ -148,18 +169,20 @@ export async function runLambda(platform: Platform, options: LambdaOptions): Pro
     // Cold starts round-robin over the bundles, after one unmeasured start of each (the page cache,
     // the node binary), so whatever else loads the machine weighs on every bundle alike.
     for (const target of targets) await probe(target, 'init');
-    const inits = targets.map((): number[] => []);
+    const inits = targets.map((): ProbeAnswer[] => []);
     for (let round = 0; round < options.coldStarts; round += 1)
-      for (const [index, target] of targets.entries())
-        inits[index]?.push((await probe(target, 'init')).initMs);
-    const measured: Array<Omit<LambdaRow, 'initRatio' | 'cpuRatio'>> = [];
+      for (const [index, target] of targets.entries()) inits[index]?.push(await probe(target, 'init'));
+    const measured: Array<Omit<LambdaRow, 'initRatio' | 'initCpuRatio' | 'cpuRatio' | 'cpuPerCallRatio'>> =
+      [];
     for (const [index, target] of targets.entries()) {
       const warm = await probe(target, 'warm');
       measured.push({
         function: target.logicalId,
         bundleKiB: round(target.bundleBytes / 1024),
         mapKiB: round(target.mapBytes / 1024),
-        initMs: round(median(inits[index] ?? [])),
+        initMs: round(median((inits[index] ?? []).map((answer) => answer.initMs))),
+        initCpuMs: round(median((inits[index] ?? []).map((answer) => answer.initCpuMs))),
+        calls: round(warm.calls ?? Number.NaN, 2),
         cpuMs: round(warm.cpuMs ?? Number.NaN, 3),
         wallMs: round(warm.wallMs ?? Number.NaN, 2),
         errors: warm.errors ?? 0,
@@ -171,7 +194,12 @@ export async function runLambda(platform: Platform, options: LambdaOptions): Pro
     const rows: LambdaRow[] = measured.map((row) => ({
       ...row,
       initRatio: round(row.initMs / floor.initMs, 2),
+      initCpuRatio: round(row.initCpuMs / floor.initCpuMs, 2),
       cpuRatio: round(row.cpuMs / floor.cpuMs, 2),
+      cpuPerCallRatio: round(
+        row.cpuMs / Math.max(1, row.calls) / (floor.cpuMs / Math.max(1, floor.calls)),
+        2,
+      ),
     }));
     printTable(
       `7. Lambda bundles vs a minimal handler (cold init: median of ${options.coldStarts} fresh Node 22 processes; ` +
@@ -182,8 +210,12 @@ export async function runLambda(platform: Platform, options: LambdaOptions): Pro
         'map KiB': row.mapKiB,
         'init ms': row.initMs,
         'init ×': row.initRatio,
+        'init CPU ms': row.initCpuMs,
+        'init CPU ×': row.initCpuRatio,
         'CPU ms/inv': row.cpuMs,
         'CPU ×': row.cpuRatio,
+        'AWS calls': row.calls,
+        'CPU/call ×': row.cpuPerCallRatio,
         'wall ms/inv': row.wallMs,
         errors: row.errors,
       })),
@@ -194,14 +226,14 @@ export async function runLambda(platform: Platform, options: LambdaOptions): Pro
       .filter((row) => TARGETED.includes(row.function))
       .flatMap((row) => [
         { label: `${short(row.function)} init`, value: row.initRatio },
-        { label: `${short(row.function)} CPU`, value: row.cpuRatio },
+        { label: `${short(row.function)} CPU/call`, value: row.cpuPerCallRatio },
       ]);
     writeResult(
       'lambda',
       result,
       barChart({
         title: 'Lambda bundles against a minimal handler (same run)',
-        subtitle: `cold init ${round(floor.initMs)} ms, warm CPU ${floor.cpuMs} ms/invocation = 1×`,
+        subtitle: `cold init ${round(floor.initMs)} ms, warm CPU ${floor.cpuMs} ms per invocation of 1 UpdateItem = 1×`,
         unit: '× minimal handler',
         bars,
         target: { value: 1.3, label: 'init target 1.3× (CPU 1.2×)' },
