@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApiKeyGrant } from './api-key.ts';
 import { ConfigError } from './errors.ts';
 
