@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- --quick] [--only 1,3] [--rate 500] [--duration 20] [--transport rest|mqtt]
- * [--subscribers 2000] [--concurrency 32] [--http-connections] [--object-mb 200] [--line-bytes 16000]`:
- * the benchmark scenarios (latency, throughput, fan-out, AWS work per batch, S3 objects of any size)
- * against a platform started in this process, each beside
+ * [--subscribers 2000] [--concurrency 32] [--http-connections] [--object-mb 200] [--line-bytes 16000]
+ * [--functions RestReadingsFunction,…] [--lambda-env NAME=value,…]`: the benchmark scenarios (latency,
+ * throughput, fan-out, AWS work per batch, S3 objects of any size, and `--only lambda` (7): the Lambda
+ * bundles against a minimal handler) against a platform started in this process, each beside
  * the limit measured in the same run. Tables on stdout, JSON and SVG charts in bench/results/.
  * Scenario 5 (cost on AWS) is on paper: bench/cost-model.md.
  */
@@ -15,6 +16,7 @@ import { FunctionCpuMeter, startBenchPlatform } from './lib/harness.ts';
 import { LoadClient } from './lib/load-client-handle.ts';
 import { RESULTS_DIR, writeResult } from './lib/report.ts';
 import { runFanout } from './scenarios/fanout.ts';
+import { runLambda } from './scenarios/lambda.ts';
 import { runLatency } from './scenarios/latency.ts';
 import { runS3Objects } from './scenarios/s3-objects.ts';
 import { createRawLimitTable, rawConditionalPutRate, runThroughput } from './scenarios/throughput.ts';
@@ -33,6 +35,8 @@ const { values } = parseArgs({
     'http-connections': { type: 'boolean', default: false },
     'object-mb': { type: 'string' },
     'line-bytes': { type: 'string', default: '16000' },
+    functions: { type: 'string' },
+    'lambda-env': { type: 'string' },
   },
 });
 const quick = values.quick ?? false;
@@ -105,6 +109,30 @@ if (only.has('6')) {
       smallMegabytes: 2,
       lineBytes: Number(values['line-bytes']),
       keys: 100,
+    });
+  } finally {
+    await platform.stop();
+  }
+}
+
+if (only.has('7') || only.has('lambda')) {
+  // The stack name the function fixtures are written for (S3ObjectsFunction's event names its bucket).
+  const platform = await startBenchPlatform({ stackName: 'rtp-local' });
+  try {
+    summary.lambda = await runLambda(platform, {
+      coldStarts: quick ? 3 : 7,
+      warmUp: quick ? 10 : 30,
+      invocations: quick ? 30 : 200,
+      ...(values.functions ? { functions: values.functions.split(',') } : {}),
+      ...(values['lambda-env']
+        ? {
+            envOverrides: Object.fromEntries(
+              values['lambda-env']
+                .split(',')
+                .map((pair) => [pair.split('=')[0], pair.slice(pair.indexOf('=') + 1)]),
+            ),
+          }
+        : {}),
     });
   } finally {
     await platform.stop();

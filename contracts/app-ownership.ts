@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { JOB_KEY_PREFIX } from './jobs.ts';
 import { ROOM_KEY_PREFIX } from './room-messages.ts';
 import { PRODUCT_KEY_PREFIX } from './sales.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One problem with an input: where it is (`path`, dotted) and what is wrong. */
 export const IssueSchema = z.strictObject({

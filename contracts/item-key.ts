@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Default name of the attribute that carries an item's key (template parameter `RealTimeItemKey`). */
 export const DEFAULT_ITEM_KEY_ATTRIBUTE = 'vehicleId';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Paged reads of a key's items (`GET /items/{key}`, the WebSocket `sync`, job statistics): one read

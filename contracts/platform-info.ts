@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What `GET /health` tells clients (the web app) about the platform: where its APIs are and the

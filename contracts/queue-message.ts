@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What an SQS message of the ingest queue may carry (after an optional SNS envelope): one reading,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ChannelSchema, DEFAULT_ITEM_KEY_ATTRIBUTE, ItemKeySchema } from './item-key.ts';
 import { ItemDataSchema } from './real-time-item.ts';
 import { TimestampSchema } from './timestamp.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ChannelSchema } from './item-key.ts';
 
 /** JSON object carried by an item: the reading's payload. */

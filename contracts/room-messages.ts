@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Chat rooms on the real-time path. A room is the item key `room-<name>`; each message is the item

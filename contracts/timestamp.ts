@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** How far ahead of the platform's clock a `ts` may be by default (`MAX_CLOCK_SKEW_MS`): 5 minutes. */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ItemKeySchema } from './item-key.ts';
 
 /** Prefix of the channel of a widget item (`widget#<widgetId>`, under its owner's key). */

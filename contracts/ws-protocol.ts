@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IssueSchema } from './error-body.ts';
 import { ChannelSchema, ItemKeySchema } from './item-key.ts';
 import { PageCursorSchema, PageLimitSchema } from './item-page.ts';

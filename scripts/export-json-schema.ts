@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import * as contracts from '#contracts/index.ts';
 
 const outDir = fileURLToPath(new URL('../contracts/json-schema/', import.meta.url));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { DynamoJobSlotStore } from '#adapters/dynamo-job-slot-store.ts';

@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
 import { createManagementApiClient } from '#adapters/apigw-management-client.ts';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';

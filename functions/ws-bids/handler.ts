@@ -1,5 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
 import { createManagementApiClient } from '#adapters/apigw-management-client.ts';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';

@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { S3CatalogueStore } from '#adapters/s3-catalogue-store.ts';
 import { loadSqlJs } from '#adapters/sqljs-engine.ts';
 import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Issue } from '#contracts/error-body.ts';
 import { DEFAULT_CHANNEL } from '#contracts/item-key.ts';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from '#contracts/timestamp.ts';
 import type { ApiKeyGrant } from './api-key.ts';
 import { ConfigError } from './errors.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { LOCAL_JWT_SECRET } from '#local/auth/local-auth.ts';
 import { CommaListSchema } from '#runtime/config.ts';
 
