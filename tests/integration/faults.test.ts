@@ -1,8 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ItemFrame } from '#contracts/ws-protocol.ts';
 import type { Platform } from '#local/platform.ts';
+import { type ConnectionsProxy, startConnectionsProxy } from '../helpers/connections-proxy.ts';
 import { postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';
 import { subscriberPool, type TestClient } from '../helpers/ws-client.ts';
 
@@ -13,51 +12,27 @@ import { subscriberPool, type TestClient } from '../helpers/ws-client.ts';
 const POISON_FAILURES = 4;
 
 let platform: Platform;
-let proxy: Server;
-let gatewayOrigin = '';
+let proxy: ConnectionsProxy | undefined;
 let poisonAttempts = 0;
 const subscribers = subscriberPool(() => platform.endpoints.websocket);
 
-async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const body = Buffer.concat(chunks);
-  if (req.method === 'POST' && body.includes('"poison":true') && poisonAttempts++ < POISON_FAILURES) {
-    // More failures than the SDK's own 3 attempts: the stream record itself must be retried.
-    res.writeHead(503, { 'content-type': 'application/json', 'x-amzn-errortype': 'ServiceUnavailable' });
-    res.end('{"message":"injected fault"}');
-    return;
-  }
-  const response = await fetch(`${gatewayOrigin}${req.url}`, {
-    method: req.method ?? 'GET',
-    headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
-    ...(req.method === 'POST' ? { body } : {}),
-  });
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => {
-    if (name !== 'content-length' && name !== 'transfer-encoding') headers[name] = value;
-  });
-  res.writeHead(response.status, headers);
-  res.end(Buffer.from(await response.arrayBuffer()));
-}
-
 beforeAll(async () => {
-  proxy = createServer((req, res) => {
-    forward(req, res).catch(() => res.writeHead(502).end());
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const { port } = proxy.address() as AddressInfo;
+  proxy = await startConnectionsProxy((method, body) =>
+    // More failures than the SDK's own 3 attempts: the stream record itself must be retried.
+    method === 'POST' && body.includes('"poison":true') && poisonAttempts++ < POISON_FAILURES
+      ? { status: 503, errorType: 'ServiceUnavailable', message: 'injected fault' }
+      : undefined,
+  );
   platform = await startTestPlatform({
-    functionEnvironment: { WS_CALLBACK_URL: `http://127.0.0.1:${port}/develop` },
+    functionEnvironment: { WS_CALLBACK_URL: `http://127.0.0.1:${proxy.port}/develop` },
   });
-  gatewayOrigin = new URL(platform.endpoints.connections).origin;
+  proxy.forwardTo(new URL(platform.endpoints.connections).origin);
 });
 
 afterAll(async () => {
   await subscribers.closeAll();
   await platform?.stop();
-  proxy?.closeAllConnections();
-  await new Promise((resolve) => proxy?.close(resolve));
+  await proxy?.stop();
 });
 
 const subscriber = (key: string): Promise<TestClient> => subscribers.connect(key);

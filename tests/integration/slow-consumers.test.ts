@@ -1,8 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ItemFrame, SnapshotFrame } from '#contracts/ws-protocol.ts';
 import type { Platform } from '#local/platform.ts';
+import { type ConnectionsProxy, startConnectionsProxy } from '../helpers/connections-proxy.ts';
 import { postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';
 import { connectClient, type TestClient } from '../helpers/ws-client.ts';
 
@@ -14,56 +13,29 @@ import { connectClient, type TestClient } from '../helpers/ws-client.ts';
 const throttles = new Map<string, number>();
 const hits = new Map<string, number>();
 let platform: Platform;
-let proxy: Server;
-let gatewayOrigin = '';
+let proxy: ConnectionsProxy | undefined;
 const clients: TestClient[] = [];
 
-async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const body = Buffer.concat(chunks);
-  const marker = [...throttles.keys()].find((mark) => body.includes(mark));
-  if (req.method === 'POST' && marker !== undefined) {
+beforeAll(async () => {
+  proxy = await startConnectionsProxy((method, body) => {
+    const marker = [...throttles.keys()].find((mark) => body.includes(mark));
+    if (method !== 'POST' || marker === undefined) return undefined;
     hits.set(marker, (hits.get(marker) ?? 0) + 1);
     const left = throttles.get(marker) ?? 0;
-    if (left > 0) {
-      throttles.set(marker, left - 1);
-      res.writeHead(429, {
-        'content-type': 'application/json',
-        'x-amzn-errortype': 'LimitExceededException',
-      });
-      res.end('{"message":"injected throttle"}');
-      return;
-    }
-  }
-  const response = await fetch(`${gatewayOrigin}${req.url}`, {
-    method: req.method ?? 'GET',
-    headers: { 'content-type': req.headers['content-type'] ?? 'application/json' },
-    ...(req.method === 'POST' ? { body } : {}),
+    if (left <= 0) return undefined;
+    throttles.set(marker, left - 1);
+    return { status: 429, errorType: 'LimitExceededException', message: 'injected throttle' };
   });
-  res.writeHead(response.status, {
-    'content-type': response.headers.get('content-type') ?? 'application/json',
-  });
-  res.end(Buffer.from(await response.arrayBuffer()));
-}
-
-beforeAll(async () => {
-  proxy = createServer((req, res) => {
-    forward(req, res).catch(() => res.writeHead(502).end());
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const { port } = proxy.address() as AddressInfo;
   platform = await startTestPlatform({
-    functionEnvironment: { WS_CALLBACK_URL: `http://127.0.0.1:${port}/develop` },
+    functionEnvironment: { WS_CALLBACK_URL: `http://127.0.0.1:${proxy.port}/develop` },
   });
-  gatewayOrigin = new URL(platform.endpoints.connections).origin;
+  proxy.forwardTo(new URL(platform.endpoints.connections).origin);
 });
 
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.close()));
   await platform?.stop();
-  proxy?.closeAllConnections();
-  await new Promise((resolve) => proxy?.close(resolve));
+  await proxy?.stop();
 });
 
 async function open(query: string): Promise<TestClient> {
