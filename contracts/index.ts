@@ -2,6 +2,7 @@
 export * from './app-ownership.ts';
 export * from './channels.ts';
 export * from './error-body.ts';
+export * from './history.ts';
 export * from './item-key.ts';
 export * from './item-page.ts';
 export * from './jobs.ts';

@@ -12,6 +12,32 @@ import { VehicleCommandActionSchema } from './vehicle-command.ts';
  * the gateway routes on `action`, handlers parse with these schemas, tests assert frames against them.
  */
 
+// ---------------------------------------------------------------- positions
+
+/**
+ * `seq`: a change's position in its key's stream, the same on every channel of the key. It is the
+ * DynamoDB Streams sequence number of the change's stream record (decimal digits, no leading zeros;
+ * a string because it outgrows a JSON number's 2^53). Why it increases per key in apply order:
+ * - every item of a key shares the partition key `itemKey`, so all of a key's changes are recorded in
+ *   the shard of that partition, and a shard keeps them in the order they were applied;
+ * - when a partition splits, its shard closes and a child continues it: the stream consumers
+ *   (Lambda's event source mapping, locally the shard poller) finish a parent before its children,
+ *   and a child's sequence numbers start above its parent's range;
+ * - the numbers belong to the stream, not to a process: a restarted consumer, or locally a restarted
+ *   platform with `RTP_DATA_DIR` (DynamoDB Local keeps its stream in the data dir), continues them.
+ * Compare two with `compareSeq` (by value), never as plain strings.
+ */
+export const SeqSchema = z
+  .string('must be a seq string from a frame')
+  .regex(/^[1-9][0-9]{0,39}$/, 'must be a seq from a frame (decimal digits)');
+export type Seq = z.output<typeof SeqSchema>;
+
+/** Orders two seqs by value: negative when `a` came first, 0 when equal, positive when `a` came later. */
+export function compareSeq(a: Seq, b: Seq): number {
+  if (a.length !== b.length) return a.length - b.length;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 // ---------------------------------------------------------------- client -> server
 
 export const SubscribeActionSchema = z.strictObject({ action: z.literal('subscribe'), key: ItemKeySchema });
@@ -25,14 +51,27 @@ export const UnsubscribeActionSchema = z.strictObject({
  * more remain, the last snapshot frame of the answer carries `next`; send `sync` again with
  * `cursor: next` (and the same `since`) for the following page. A room's sync (`room-*` keys) is
  * its latest ROOM_SYNC_MESSAGES messages instead, on one page.
+ *
+ * With `after` (a `seq` the client holds) the answer is instead every change of the key applied
+ * after that seq, on all channels, in apply order, from the key's history: `item` frames and
+ * `removed` frames, each with its `seq` (paged the same way, `cursor: next` with the same `after`).
+ * When `after` is older than the history's retention (or unknown), the answer has `reset: true` and
+ * the key's full current state instead. Deduplicating by (channel, version) then leaves every change
+ * exactly once. `after` and `since` do not combine.
  */
-export const SyncActionSchema = z.strictObject({
-  action: z.literal('sync'),
-  key: ItemKeySchema,
-  since: z.number().int().nonnegative().optional(),
-  limit: PageLimitSchema.optional(),
-  cursor: PageCursorSchema.optional(),
-});
+export const SyncActionSchema = z
+  .strictObject({
+    action: z.literal('sync'),
+    key: ItemKeySchema,
+    since: z.number().int().nonnegative().optional(),
+    after: SeqSchema.optional(),
+    limit: PageLimitSchema.optional(),
+    cursor: PageCursorSchema.optional(),
+  })
+  .refine((action) => action.since === undefined || action.after === undefined, {
+    message: '`since` and `after` cannot be combined',
+    path: ['after'],
+  });
 export const PingActionSchema = z.strictObject({ action: z.literal('ping') });
 
 /** Actions answered by the real-time path itself (function `ws-actions`). */
@@ -60,12 +99,17 @@ export type ClientMessage = z.output<typeof ClientMessageSchema>;
 
 // ---------------------------------------------------------------- server -> client
 
-/** The current state of one item, sent when it changes and inside snapshots. */
+/**
+ * The current state of one item, sent when it changes and inside snapshots. `seq` is on every live
+ * frame and on every change replayed by `sync` with `after`; items of a full snapshot (read from the
+ * current state) have none: the snapshot frame's own `seq` is where to resume from.
+ */
 export const ItemFrameSchema = z.strictObject({
   type: z.literal('item'),
   key: z.string(),
   channel: ChannelSchema,
   version: z.number().int().positive(),
+  seq: SeqSchema.optional(),
   ts: z.number().int().nonnegative(),
   data: ItemDataSchema,
 });
@@ -77,6 +121,7 @@ export const RemovedFrameSchema = z.strictObject({
   key: z.string(),
   channel: ChannelSchema,
   version: z.number().int().positive(),
+  seq: SeqSchema.optional(),
 });
 export type RemovedFrame = z.output<typeof RemovedFrameSchema>;
 
@@ -84,14 +129,37 @@ export type RemovedFrame = z.output<typeof RemovedFrameSchema>;
  * Items of one `sync` page. A page bigger than a 32 KB frame arrives as several snapshot frames; only
  * the last carries `next`, present when the key holds more items than the page: send `sync` with
  * `cursor: next` to continue.
+ * - Answering `sync` with `after`: `items` are the changes after it, `item` and `removed` frames in
+ *   apply order; `reset: true` instead says `after` was older than the retention and `items` are
+ *   the full current state.
+ * - `seq` (on the last frame of an answer, when the key has history): a resume point. Everything
+ *   applied after it is in this answer or follows live, so `sync` with `after: seq` after a
+ *   reconnect misses nothing (it may repeat a change: deduplicate by (channel, version)).
  */
 export const SnapshotFrameSchema = z.strictObject({
   type: z.literal('snapshot'),
   key: z.string(),
-  items: z.array(ItemFrameSchema),
+  items: z.array(z.discriminatedUnion('type', [ItemFrameSchema, RemovedFrameSchema])),
   next: PageCursorSchema.optional(),
+  reset: z.literal(true).optional(),
+  seq: SeqSchema.optional(),
 });
 export type SnapshotFrame = z.output<typeof SnapshotFrameSchema>;
+
+/**
+ * Several changes in one WebSocket message: the `item` and `removed` frames one fan-out invocation
+ * has for this connection, in the order they would have been sent one by one (per key, apply order),
+ * as many per message as fit MAX_FRAME_BYTES. Connections that asked for one change per frame at
+ * connect (`?batch=false`) never get one.
+ */
+export const BatchFrameSchema = z.strictObject({
+  type: z.literal('batch'),
+  frames: z.array(z.discriminatedUnion('type', [ItemFrameSchema, RemovedFrameSchema])).min(1),
+});
+export type BatchFrame = z.output<typeof BatchFrameSchema>;
+
+/** Query parameter of `$connect`: `batch=false` asks for one change per frame (no `batch` frames). */
+export const BATCH_QUERY_PARAMETER = 'batch';
 
 export const AckFrameSchema = z.strictObject({
   type: z.literal('ack'),
@@ -135,6 +203,7 @@ export const ServerFrameSchema = z.discriminatedUnion('type', [
   ItemFrameSchema,
   RemovedFrameSchema,
   SnapshotFrameSchema,
+  BatchFrameSchema,
   AckFrameSchema,
   ErrorFrameSchema,
 ]);

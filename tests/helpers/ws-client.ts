@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { type ServerFrame, ServerFrameSchema } from '#contracts/ws-protocol.ts';
+import { type ItemFrame, type ServerFrame, ServerFrameSchema } from '#contracts/ws-protocol.ts';
 import { waitFor } from './platform.ts';
 
 /** A dashboard-like WebSocket client that records every frame, each checked against the protocol schema. */
@@ -12,6 +12,13 @@ export interface TestClient {
   /** Resolves with the first frame (after `from`) that `match` accepts. */
   next(match: (frame: ServerFrame) => boolean, what: string, timeoutMs?: number): Promise<ServerFrame>;
   close(): Promise<void>;
+}
+
+/** The `item` frames inside a snapshot frame (removals left out); none for any other frame. */
+export function itemsOf(frame: ServerFrame): ItemFrame[] {
+  return frame.type === 'snapshot'
+    ? frame.items.filter((item): item is ItemFrame => item.type === 'item')
+    : [];
 }
 
 /**

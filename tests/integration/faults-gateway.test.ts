@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ItemFrame, ServerFrame } from '#contracts/ws-protocol.ts';
 import type { Platform } from '#local/platform.ts';
 import { postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';
-import { connectClient, type TestClient } from '../helpers/ws-client.ts';
+import { connectClient, itemsOf, type TestClient } from '../helpers/ws-client.ts';
 
 /**
  * Fault: the WebSocket gateway goes away and comes back on the same port. Clients reconnect with a
@@ -55,7 +55,7 @@ async function resumingClient(keys: string[]): Promise<ResumingClient> {
   const latest = (key: string) => {
     let newest: ItemFrame | undefined;
     for (const frame of frames) {
-      const items = frame.type === 'item' ? [frame] : frame.type === 'snapshot' ? frame.items : [];
+      const items = frame.type === 'item' ? [frame] : frame.type === 'snapshot' ? itemsOf(frame) : [];
       for (const item of items) {
         if (item.key === key && item.channel === 'telemetry' && item.version > (newest?.version ?? 0))
           newest = item;

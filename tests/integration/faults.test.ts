@@ -3,7 +3,7 @@ import type { ItemFrame } from '#contracts/ws-protocol.ts';
 import type { Platform } from '#local/platform.ts';
 import { type ConnectionsProxy, startConnectionsProxy } from '../helpers/connections-proxy.ts';
 import { postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';
-import { subscriberPool, type TestClient } from '../helpers/ws-client.ts';
+import { itemsOf, subscriberPool, type TestClient } from '../helpers/ws-client.ts';
 
 /**
  * Faults on the real-time path. The functions post to `@connections` through a fault-injecting
@@ -87,10 +87,10 @@ describe('faults on the fan-out path', () => {
       'the live frames after sync',
     );
 
-    expect(snapshot.type === 'snapshot' && snapshot.items.map((item) => item.data.seq)).toEqual([12]);
+    expect(itemsOf(snapshot).map((item) => item.data.seq)).toEqual([12]);
     const seen = [
       ...itemFrames(first),
-      ...(snapshot.type === 'snapshot' ? snapshot.items : []),
+      ...itemsOf(snapshot),
       ...itemFrames(again),
     ];
     // Latest-value semantics: every version the client ends with is the stored one, none older kept.

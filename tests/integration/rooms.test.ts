@@ -3,7 +3,7 @@ import { RoomMessageDataSchema } from '#contracts/room-messages.ts';
 import type { ItemFrame, ServerFrame } from '#contracts/ws-protocol.ts';
 import type { Platform } from '#local/platform.ts';
 import { startTestPlatform } from '../helpers/platform.ts';
-import { connectClient, type TestClient } from '../helpers/ws-client.ts';
+import { connectClient, itemsOf, type TestClient } from '../helpers/ws-client.ts';
 
 let platform: Platform;
 const clients: TestClient[] = [];
@@ -78,7 +78,7 @@ describe('chat rooms through the local platform', () => {
     const late = await member('history', 'cleo');
     late.send({ action: 'sync', key: 'room-history' });
     const snapshot = await late.next((frame) => frame.type === 'snapshot', 'the snapshot');
-    expect(snapshot.type === 'snapshot' && snapshot.items.map((item) => item.data.text)).toEqual([
+    expect(snapshot.type === 'snapshot' && itemsOf(snapshot).map((item) => item.data.text)).toEqual([
       'before you came',
     ]);
   });

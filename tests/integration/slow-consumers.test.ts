@@ -3,7 +3,7 @@ import type { ItemFrame, SnapshotFrame } from '#contracts/ws-protocol.ts';
 import type { Platform } from '#local/platform.ts';
 import { type ConnectionsProxy, startConnectionsProxy } from '../helpers/connections-proxy.ts';
 import { postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';
-import { connectClient, type TestClient } from '../helpers/ws-client.ts';
+import { connectClient, itemsOf, type TestClient } from '../helpers/ws-client.ts';
 
 /**
  * A slow client through the local runtime: the functions post to `@connections` through a proxy
@@ -95,6 +95,6 @@ describe('a slow client loses nothing that matters', () => {
     const again = await open('vehicleId=room-stuck&user=ben');
     again.send({ action: 'sync', key: 'room-stuck' });
     const snapshot = (await again.next((frame) => frame.type === 'snapshot', 'the resync')) as SnapshotFrame;
-    expect(snapshot.items.map((item) => item.data.text)).toEqual(['cannot take it']);
+    expect(itemsOf(snapshot).map((item) => item.data.text)).toEqual(['cannot take it']);
   });
 });

@@ -190,16 +190,17 @@ export class LiveConnection {
         this.#applyItem(frame);
         break;
       case 'snapshot':
-        for (const item of frame.items) this.#applyItem(item);
+        for (const item of frame.items) {
+          if (item.type === 'item') this.#applyItem(item);
+          else this.#applyRemoved(item);
+        }
         // A key bigger than one page: ask for the next until the last page (no `next`).
         if (frame.next !== undefined && this.#keys.has(frame.key)) {
           this.send({ action: 'sync', key: frame.key, cursor: frame.next });
         }
         break;
       case 'removed':
-        if (this.#keys.has(frame.key) && this.#versions.accept(frame.key, frame.channel, frame.version)) {
-          this.#options.onRemoved?.(frame);
-        }
+        this.#applyRemoved(frame);
         break;
       case 'error':
         if (frame.code === 'TokenExpired') this.#tokenExpired = true;
@@ -208,6 +209,12 @@ export class LiveConnection {
       case 'ack':
         this.#options.onAck?.(frame);
         break;
+    }
+  }
+
+  #applyRemoved(frame: RemovedFrame): void {
+    if (this.#keys.has(frame.key) && this.#versions.accept(frame.key, frame.channel, frame.version)) {
+      this.#options.onRemoved?.(frame);
     }
   }
 
