@@ -1,20 +1,22 @@
 import type { Tracer } from '@aws-lambda-powertools/tracer';
+import type { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { MiddlewareObj } from '@middy/core';
 import { loadConfig, TracingEnvSchema } from './config.ts';
 
 /**
- * Powertools Tracer, loaded only when tracing is on. Importing it loads the X-Ray SDK, whose
- * continuation-local storage installs an async hook for the whole process: every `await` then costs
- * ~10× more (measured: 300k awaits 263 ms instead of 27 ms). Where tracing is off (the local runtime,
- * tests) the module is never imported, so that tax is not paid.
+ * Powertools Tracer, loaded only when tracing is on (template parameter `XRayTracing=Full`).
+ * Importing it loads the X-Ray SDK, whose continuation-local storage installs an async hook for the
+ * whole process: every `await` then costs ~10× more (measured: 300k awaits 263 ms instead of 27 ms).
+ * Where tracing is off (the default on AWS, the local runtime, tests) the module is never evaluated.
  */
 const tracingOn = loadConfig(TracingEnvSchema).POWERTOOLS_TRACE_ENABLED;
 
+// The CommonJS builds declare their own copies of the classes; these are the same API.
 const powertoolsTracer = tracingOn
-  ? {
-      Tracer: (await import('@aws-lambda-powertools/tracer')).Tracer,
-      captureLambdaHandler: (await import('@aws-lambda-powertools/tracer/middleware')).captureLambdaHandler,
-    }
+  ? ((await import('./powertools-tracer.cts')).default as unknown as {
+      Tracer: typeof Tracer;
+      captureLambdaHandler: typeof captureLambdaHandler;
+    })
   : undefined;
 
 /** A tracer for the service, or undefined when tracing is off. */

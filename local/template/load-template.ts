@@ -235,7 +235,10 @@ export function loadTemplate(templatePath: string, options: LoadTemplateOptions 
       (props.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
     const environment: Record<string, string> = {};
     for (const [name, value] of Object.entries({ ...globalVariables, ...ownVariables })) {
-      environment[name] = options.environmentOverrides?.[name] ?? String(resolveValue(value));
+      const resolved = resolveValue(value);
+      // A variable whose value is `Ref: AWS::NoValue` is not set, as CloudFormation leaves it out.
+      if (resolved === NO_VALUE && options.environmentOverrides?.[name] === undefined) continue;
+      environment[name] = options.environmentOverrides?.[name] ?? String(resolved);
     }
     const handler = String(merged.Handler ?? '');
     const buildProperties = (resource.Metadata?.BuildProperties ?? {}) as { EntryPoints?: string[] };
