@@ -142,7 +142,12 @@ if (only.has('7') || only.has('lambda')) {
 }
 
 if (only.has('8') || only.has('history')) {
-  summary.history = await runHistory({ keys: quick ? 10 : 50, rounds: quick ? 10 : 40 });
+  summary.history = await runHistory({
+    keys: quick ? 10 : 50,
+    rounds: quick ? 10 : 40,
+    repeats: quick ? 1 : 2,
+    warmUpMs: quick ? 4_000 : 10_000,
+  });
 }
 
 const workOptions = { keys: quick ? 10 : 50, subscribersPerKey: 3 };

@@ -6,11 +6,16 @@ import { localServices } from '#local/services/index.ts';
 import { ingestApiKey, nowMs, sleep, startBenchPlatform } from '../lib/harness.ts';
 import { printTable, writeResult } from '../lib/report.ts';
 import { round, summarise } from '../lib/stats.ts';
+import { createRawLimitTable, rawConditionalPutRate } from './throughput.ts';
 
 export interface HistoryBenchOptions {
   keys: number;
   /** Rounds of one REST reading per key each, the keys of a round posted at once. */
   rounds: number;
+  /** Platforms per mode, alternating off, on, off, on…: the order of the two cannot favour one. */
+  repeats: number;
+  /** DynamoDB Local warm-up per platform (its JVM is 3-5× slower until JIT-compiled), ms. */
+  warmUpMs: number;
 }
 
 export interface HistoryBenchRow {
@@ -24,24 +29,27 @@ export interface HistoryBenchRow {
   dynamoRequestsPerReading: number;
   /** BatchWriteItem requests per reading (the history writer's only request). */
   batchWritesPerReading: number;
-  /** Rows written by the history writer; its lag (item stored → row written) mean and max, ms. */
+  /** Rows written by the history writer; its lag (item stored → row written) mean and max, ms, over the process so far. */
   historyRows: number;
   lagMeanMs: number | string;
   lagMaxMs: number | string;
 }
 
 /**
- * Scenario 8: what history costs the live path. The same load runs on a platform with the history
- * writer and on one without (RTP_HISTORY=off), one after the other in this run: REST readings to
+ * Scenario 8: what history costs the live path. The same load runs on platforms without the history
+ * writer (RTP_HISTORY=off) and with it, alternating, in this run: REST readings to
  * `keys` subscribed keys, ingest → frame latency at the subscriber (both stamped here), DynamoDB
  * requests per reading at the wire, and the writer's lag from its own `HistoryWriteLag` metric.
  */
 export async function runHistory(options: HistoryBenchOptions): Promise<HistoryBenchRow[]> {
   const rows: HistoryBenchRow[] = [];
-  for (const history of [true, false]) {
+  const modes = Array.from({ length: options.repeats }, () => [false, true]).flat();
+  for (const history of modes) {
     const counter = new DynamoRequestCounter();
     const platform = await startBenchPlatform({ history, services: [...localServices(() => 0), counter] });
     try {
+      const table = await createRawLimitTable(platform);
+      await rawConditionalPutRate(platform.endpoints.dynamodb, table, 32, options.warmUpMs);
       rows.push(await measure(platform, counter, history, options));
     } finally {
       await platform.stop();
@@ -139,7 +147,7 @@ function rowsWritten(platform: Platform): number {
   return Number(writerMetrics(platform).HistoryRowsWritten ?? 0);
 }
 
-/** The writer's lag over this process (the bench's only history platform; warm-up included). */
+/** The writer's lag over this process so far (metric totals are per process: every "on" platform up to now). */
 function historyLag(platform: Platform): { mean: number; max: number } | undefined {
   return writerMetrics(platform).HistoryWriteLag as { mean: number; max: number } | undefined;
 }
