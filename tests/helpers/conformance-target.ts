@@ -39,7 +39,7 @@ export async function startConformanceTarget(): Promise<ConformanceTarget> {
       keyAttribute: process.env.RTP_CONFORMANCE_KEY_ATTRIBUTE ?? 'vehicleId',
       connectSuffix: token ? `&token=${encodeURIComponent(token)}` : '',
       management: new ApiGatewayManagementApiClient({ endpoint: connectionsUrl }),
-      connectionIdsOf: (key) => store.listSubscribers(key),
+      connectionIdsOf: async (key) => (await store.listSubscribers(key)).map((s) => s.connectionId),
       stop: async () => {},
     };
   }
@@ -59,7 +59,7 @@ export async function startConformanceTarget(): Promise<ConformanceTarget> {
     keyAttribute: platform.resources.realTimeItemKey ?? 'vehicleId',
     connectSuffix: '',
     management,
-    connectionIdsOf: (key) => store.listSubscribers(key),
+    connectionIdsOf: async (key) => (await store.listSubscribers(key)).map((s) => s.connectionId),
     stop: async () => {
       management.destroy();
       dynamo.destroy();
