@@ -37,14 +37,22 @@ function reply(message: ClientReply): void {
 
 function onFrame(subscriber: Subscriber, raw: WebSocket.RawData): void {
   const at = nowMs();
-  framesReceived += 1;
   if (firstFrameAt === 0) firstFrameAt = at;
   lastFrameAt = at;
-  const frame = JSON.parse(raw.toString()) as {
-    type?: string;
-    version?: number;
-    data?: { sentAt?: number; seq?: number };
-  };
+  const message = JSON.parse(raw.toString()) as LoadFrame & { frames?: LoadFrame[] };
+  // A batch frame counts as the changes it carries, each accounted like a frame of its own.
+  const frames = message.type === 'batch' ? (message.frames ?? []) : [message];
+  framesReceived += frames.length;
+  for (const frame of frames) onChange(subscriber, frame, at);
+}
+
+interface LoadFrame {
+  type?: string;
+  version?: number;
+  data?: { sentAt?: number; seq?: number };
+}
+
+function onChange(subscriber: Subscriber, frame: LoadFrame, at: number): void {
   // Item frames (the pipeline's and the reference broadcasts'); acks and snapshots are not timed.
   if (frame.type !== 'item') return;
   const sentAt = frame.data?.sentAt;

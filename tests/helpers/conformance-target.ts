@@ -2,6 +2,7 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
+import type { Subscriber } from '#core/plan-fanout.ts';
 import type { Platform } from '#local/platform.ts';
 import { startTestPlatform } from './platform.ts';
 
@@ -20,8 +21,8 @@ export interface ConformanceTarget {
   /** Appended to every connect URL (`&token=…` for a deployed stack with auth on). */
   connectSuffix: string;
   management: ApiGatewayManagementApiClient;
-  /** Ids of the connections subscribed to `key` (the store's GSI, as the fan-out finds them). */
-  connectionIdsOf(key: string): Promise<string[]>;
+  /** The connections subscribed to `key` with their framing (the store's GSI, as the fan-out finds them). */
+  subscribersOf(key: string): Promise<Subscriber[]>;
   stop(): Promise<void>;
 }
 
@@ -39,7 +40,7 @@ export async function startConformanceTarget(): Promise<ConformanceTarget> {
       keyAttribute: process.env.RTP_CONFORMANCE_KEY_ATTRIBUTE ?? 'vehicleId',
       connectSuffix: token ? `&token=${encodeURIComponent(token)}` : '',
       management: new ApiGatewayManagementApiClient({ endpoint: connectionsUrl }),
-      connectionIdsOf: async (key) => (await store.listSubscribers(key)).map((s) => s.connectionId),
+      subscribersOf: (key) => store.listSubscribers(key),
       stop: async () => {},
     };
   }
@@ -59,7 +60,7 @@ export async function startConformanceTarget(): Promise<ConformanceTarget> {
     keyAttribute: platform.resources.realTimeItemKey ?? 'vehicleId',
     connectSuffix: '',
     management,
-    connectionIdsOf: async (key) => (await store.listSubscribers(key)).map((s) => s.connectionId),
+    subscribersOf: (key) => store.listSubscribers(key),
     stop: async () => {
       management.destroy();
       dynamo.destroy();
