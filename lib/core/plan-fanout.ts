@@ -61,8 +61,8 @@ function supersededBy(changes: readonly ItemChange[]): Map<number, number> {
  * Who gets what, and in how few posts. `changes` are in stream order; each goes to every
  * subscriber of its key (a connection listed twice gets it once). A connection that batches gets
  * its changes in `batch` frames of at most `maxFrameBytes` each, in change order (so per key, apply
- * order), latest-value items as their newest change only; a group of one goes as the plain frame,
- * and so does a frame too large to share a post. A connection with `batch: false` gets one post per
+ * order), latest-value items as their newest change only; a group of one goes as the plain frame
+ * (unless it stands for conflated changes too), and so does a frame too large to share a post. A connection with `batch: false` gets one post per
  * change, every change, as before batching.
  */
 export function planPosts(
@@ -112,11 +112,12 @@ export function planPosts(
     let groupBytes = BATCH_OVERHEAD;
     const close = () => {
       if (group.length === 0) return;
+      const conflated = group.flatMap((index) => conflatedInto.get(index) ?? []);
       posts.push({
         connectionId,
-        frame: frameOf(changes, group),
+        frame: frameOf(changes, group, conflated.length > 0),
         carries: group,
-        conflated: group.flatMap((index) => conflatedInto.get(index) ?? []),
+        conflated,
       });
       group = [];
       groupBytes = BATCH_OVERHEAD;
@@ -132,13 +133,17 @@ export function planPosts(
   return posts;
 }
 
-/** The plain frame of a single change, or a `batch` frame of several. */
-function frameOf(changes: readonly ItemChange[], group: readonly number[]): ServerFrame {
+/**
+ * The plain frame of a single change, or a `batch` frame of several, or of one standing for
+ * conflated changes too (so a client can tell a conflated gap from a lost frame: only a `batch`
+ * frame ever leaves versions out).
+ */
+function frameOf(changes: readonly ItemChange[], group: readonly number[], conflating = false): ServerFrame {
   const frames = group.flatMap((index) => {
     const change = changes[index];
     return change ? [change.frame] : [];
   });
   const [only] = frames;
-  if (frames.length === 1 && only) return only;
+  if (frames.length === 1 && only && !conflating) return only;
   return { type: 'batch', frames };
 }

@@ -147,9 +147,10 @@ describe('startFanoutBatch', () => {
     await Promise.all([1, 2, 3].map((version) => batch.deliver(change('3', version))));
     const single = ports.posted.filter((p) => p.connectionId === 'single').map((p) => p.frame);
     expect(single.map((f) => (f.type === 'item' ? f.version : f.type))).toEqual([1, 2, 3]);
-    // Latest-value telemetry: the batching connection gets the newest state only.
+    // Latest-value telemetry: the batching connection gets the newest state only, in a batch frame
+    // (the one kind of frame that may leave versions out).
     const batching = ports.posted.filter((p) => p.connectionId === 'batching').map((p) => p.frame);
-    expect(batching).toEqual([change('3', 3).frame]);
+    expect(batching).toEqual([{ type: 'batch', frames: [change('3', 3).frame] }]);
   });
 
   it('reports a conflated change by the post that carried its newer state, and fails it with it', async () => {

@@ -92,7 +92,7 @@ describe('planPosts', () => {
     const single = posts.filter((p) => p.connectionId === 'single');
     expect(single.map((p) => p.frame)).toEqual(changes.map((c) => c.frame));
     expect(posts.filter((p) => p.connectionId === 'batching').map((p) => p.frame)).toEqual([
-      changes[2]?.frame,
+      { type: 'batch', frames: [changes[2]?.frame] },
     ]);
   });
 });
