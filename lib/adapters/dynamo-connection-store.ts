@@ -108,21 +108,8 @@ export class DynamoConnectionStore
 
   /** The user recorded on the connection row at $connect; undefined for anonymous or unknown connections. */
   async getConnectionUser(connectionId: string): Promise<string | undefined> {
-    try {
-      const result = await this.client.send(
-        new GetCommand({
-          TableName: this.tableName,
-          Key: { connectionId, sk: CONNECTION_SK },
-          ProjectionExpression: '#user',
-          ExpressionAttributeNames: { '#user': 'user' },
-          ConsistentRead: true,
-        }),
-      );
-      const user = result.Item?.user;
-      return typeof user === 'string' ? user : undefined;
-    } catch (error) {
-      throw fromDynamoError(error, `get connection ${connectionId}`);
-    }
+    const user = await this.connectionAttribute(connectionId, 'user');
+    return typeof user === 'string' ? user : undefined;
   }
 
   /**
@@ -130,15 +117,22 @@ export class DynamoConnectionStore
    * row carries it; a connection without a row batches (the transaction then finds it gone).
    */
   private async connectionBatches(connectionId: string): Promise<boolean> {
+    return (await this.connectionAttribute(connectionId, 'singleFrames')) !== true;
+  }
+
+  /** One attribute of the connection row (consistent read: it was written by $connect just now). */
+  private async connectionAttribute(connectionId: string, name: string): Promise<unknown> {
     try {
       const result = await this.client.send(
         new GetCommand({
           TableName: this.tableName,
           Key: { connectionId, sk: CONNECTION_SK },
-          ProjectionExpression: 'singleFrames',
+          ProjectionExpression: '#attribute',
+          ExpressionAttributeNames: { '#attribute': name },
+          ConsistentRead: true,
         }),
       );
-      return result.Item?.singleFrames !== true;
+      return result.Item?.[name];
     } catch (error) {
       throw fromDynamoError(error, `get connection ${connectionId}`);
     }
