@@ -167,6 +167,31 @@ describe('startFanoutBatch', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
 
+  it('after a retryable failure sends nothing more to that connection, so a retry never lands behind a later change', async () => {
+    const ports = fakePorts({ '3': ['a'] });
+    let calls = 0;
+    const flaky = {
+      ...ports,
+      publisher: {
+        post: async (id: string, frame: ServerFrame) => {
+          calls += 1;
+          if (calls === 1) throw new DependencyError('blip');
+          await ports.publisher.post(id, frame);
+        },
+      },
+    };
+    // Frames small enough for one each: two posts to the same connection.
+    const batch = startFanoutBatch(flaky, { concurrency: 4, maxFrameBytes: 150 });
+    const changes = [change('3', 1, 'message#1'), change('3', 2, 'message#2')];
+    expect(JSON.stringify({ type: 'batch', frames: changes.map((c) => c.frame) }).length).toBeGreaterThan(
+      150,
+    );
+    const results = await Promise.allSettled(changes.map((c) => batch.deliver(c)));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(calls).toBe(1);
+    expect(ports.posted).toEqual([]);
+  });
+
   it('settles each record by its own posts: a failure on one key leaves the other key delivered', async () => {
     const ports = fakePorts(
       { '3': ['ok'], '4': ['throttled'] },
