@@ -54,6 +54,23 @@ function fakePorts(
   return { connections, publisher, lookups, removed, posted, maxInFlight: () => maxInFlight };
 }
 
+/** Ports whose first post fails retryably (a blip), and the number of posts tried. */
+function failingFirstPost(subscribers: Record<string, string[]>) {
+  const ports = fakePorts(subscribers);
+  let calls = 0;
+  const flaky = {
+    ...ports,
+    publisher: {
+      post: async (id: string, frame: ServerFrame) => {
+        calls += 1;
+        if (calls === 1) throw new DependencyError('blip');
+        await ports.publisher.post(id, frame);
+      },
+    },
+  };
+  return { ports, flaky, calls: () => calls };
+}
+
 describe('startFanoutBatch', () => {
   it('looks subscribers up once per distinct key per batch', async () => {
     const ports = fakePorts({ '3': ['a'], '4': ['b'] });
@@ -110,18 +127,7 @@ describe('startFanoutBatch', () => {
   });
 
   it('lets a change of the same key through in a later invocation after an earlier one failed', async () => {
-    const ports = fakePorts({ '3': ['a'] });
-    let calls = 0;
-    const flaky = {
-      ...ports,
-      publisher: {
-        post: async (id: string, frame: ServerFrame) => {
-          calls += 1;
-          if (calls === 1) throw new DependencyError('blip');
-          await ports.publisher.post(id, frame);
-        },
-      },
-    };
+    const { flaky } = failingFirstPost({ '3': ['a'] });
     const batch = startFanoutBatch(flaky, { concurrency: 1 });
     await expect(batch.deliver(change('3', 1))).rejects.toBeInstanceOf(DependencyError);
     await expect(batch.deliver(change('3', 2))).resolves.toMatchObject({ delivered: 1 });
@@ -168,18 +174,7 @@ describe('startFanoutBatch', () => {
   });
 
   it('after a retryable failure sends nothing more to that connection, so a retry never lands behind a later change', async () => {
-    const ports = fakePorts({ '3': ['a'] });
-    let calls = 0;
-    const flaky = {
-      ...ports,
-      publisher: {
-        post: async (id: string, frame: ServerFrame) => {
-          calls += 1;
-          if (calls === 1) throw new DependencyError('blip');
-          await ports.publisher.post(id, frame);
-        },
-      },
-    };
+    const { ports, flaky, calls } = failingFirstPost({ '3': ['a'] });
     // Frames small enough for one each: two posts to the same connection.
     const batch = startFanoutBatch(flaky, { concurrency: 4, maxFrameBytes: 150 });
     const changes = [change('3', 1, 'message#1'), change('3', 2, 'message#2')];
@@ -188,7 +183,7 @@ describe('startFanoutBatch', () => {
     );
     const results = await Promise.allSettled(changes.map((c) => batch.deliver(c)));
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
-    expect(calls).toBe(1);
+    expect(calls()).toBe(1);
     expect(ports.posted).toEqual([]);
   });
 
