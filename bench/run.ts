@@ -4,7 +4,8 @@
  * [--functions RestReadingsFunction,…] [--lambda-env NAME=value,…]`: the benchmark scenarios (latency,
  * throughput, fan-out, AWS work per batch, S3 objects of any size, and `--only lambda` (7): the Lambda
  * bundles against a minimal handler; `--only history` (8): the live path with and without the history
- * writer) against a platform started in this process, each beside
+ * writer; `--only batching` (9): posts per delivered change with batching on and off) against a
+ * platform started in this process, each beside
  * the limit measured in the same run. Tables on stdout, JSON and SVG charts in bench/results/.
  * Scenario 5 (cost on AWS) is on paper: bench/cost-model.md.
  */
@@ -16,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { FunctionCpuMeter, startBenchPlatform } from './lib/harness.ts';
 import { LoadClient } from './lib/load-client-handle.ts';
 import { RESULTS_DIR, writeResult } from './lib/report.ts';
+import { runBatching } from './scenarios/batching.ts';
 import { runFanout } from './scenarios/fanout.ts';
 import { runHistory } from './scenarios/history.ts';
 import { runLambda } from './scenarios/lambda.ts';
@@ -58,7 +60,7 @@ console.log(
     'other processes on this machine skew absolute figures; ratios are measured side by side',
 );
 
-if (['1', '2', '3'].some((scenario) => only.has(scenario))) {
+if (['1', '2', '3', '9', 'batching'].some((scenario) => only.has(scenario))) {
   const platform = await startBenchPlatform({
     inProcessConnections: inProcess,
     ...(values.concurrency ? { parameters: { FanoutConcurrency: values.concurrency } } : {}),
@@ -97,6 +99,8 @@ if (['1', '2', '3'].some((scenario) => only.has(scenario))) {
         inProcess,
       });
     }
+    if (only.has('9') || only.has('batching'))
+      summary.batching = await runBatching(platform, client, meter, { quick });
   } finally {
     await client.stop();
     await platform.stop();

@@ -149,8 +149,11 @@ export type SnapshotFrame = z.output<typeof SnapshotFrameSchema>;
 /**
  * Several changes in one WebSocket message: the `item` and `removed` frames one fan-out invocation
  * has for this connection, in the order they would have been sent one by one (per key, apply order),
- * as many per message as fit MAX_FRAME_BYTES. Connections that asked for one change per frame at
- * connect (`?batch=false`) never get one.
+ * as many per message as fit MAX_FRAME_BYTES. Handle each inner frame as if it had come alone.
+ * A latest-value item (contracts/channels.ts) changed several times in the invocation appears as its
+ * newest change only; every-item channels keep every change. Only a batch frame leaves versions out,
+ * so a batch may hold a single frame standing for conflated ones. Connections that asked for one
+ * change per frame at connect (`?batch=false`) never get one, and get every change.
  */
 export const BatchFrameSchema = z.strictObject({
   type: z.literal('batch'),

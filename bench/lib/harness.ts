@@ -131,6 +131,12 @@ export class CpuWindow {
   }
 }
 
+/** PostToConnection calls the local gateway has answered so far (delivered, gone, or too large). */
+export function postsSoFar(platform: Platform): number {
+  const gateway = (platform.health().stats as { gateway: Record<string, number> }).gateway;
+  return (gateway.framesPosted ?? 0) + (gateway.goneResponses ?? 0) + (gateway.payloadTooLargeResponses ?? 0);
+}
+
 /** The API key POST /readings wants locally (first of the template's `IngestApiKeys`), if any. */
 export function ingestApiKey(platform: Platform): string | undefined {
   const keys = platform.template.parameters.IngestApiKeys ?? '';

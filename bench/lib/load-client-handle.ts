@@ -36,8 +36,9 @@ export class LoadClient {
     perKey: number,
     keyParam: string,
     parallel = 32,
+    everyKey = false,
   ): Promise<number> {
-    const reply = await this.request({ cmd: 'connect', url, keys, perKey, keyParam, parallel });
+    const reply = await this.request({ cmd: 'connect', url, keys, perKey, keyParam, parallel, everyKey });
     return reply.type === 'connected' ? reply.count : 0;
   }
 

@@ -37,14 +37,22 @@ function reply(message: ClientReply): void {
 
 function onFrame(subscriber: Subscriber, raw: WebSocket.RawData): void {
   const at = nowMs();
-  framesReceived += 1;
   if (firstFrameAt === 0) firstFrameAt = at;
   lastFrameAt = at;
-  const frame = JSON.parse(raw.toString()) as {
-    type?: string;
-    version?: number;
-    data?: { sentAt?: number; seq?: number };
-  };
+  const message = JSON.parse(raw.toString()) as LoadFrame & { frames?: LoadFrame[] };
+  // A batch frame counts as the changes it carries, each accounted like a frame of its own.
+  const frames = message.type === 'batch' ? (message.frames ?? []) : [message];
+  framesReceived += frames.length;
+  for (const frame of frames) onChange(subscriber, frame, at);
+}
+
+interface LoadFrame {
+  type?: string;
+  version?: number;
+  data?: { sentAt?: number; seq?: number };
+}
+
+function onChange(subscriber: Subscriber, frame: LoadFrame, at: number): void {
   // Item frames (the pipeline's and the reference broadcasts'); acks and snapshots are not timed.
   if (frame.type !== 'item') return;
   const sentAt = frame.data?.sentAt;
@@ -61,9 +69,17 @@ function onFrame(subscriber: Subscriber, raw: WebSocket.RawData): void {
   }
 }
 
-async function connect(url: string, keys: string[], perKey: number, keyParam: string, parallel: number) {
+async function connect(
+  url: string,
+  keys: string[],
+  perKey: number,
+  keyParam: string,
+  parallel: number,
+  everyKey = false,
+) {
   const wanted: Array<{ key: string }> = [];
-  for (const key of keys) for (let i = 0; i < perKey; i += 1) wanted.push({ key });
+  for (const key of everyKey ? keys.slice(0, 1) : keys)
+    for (let i = 0; i < perKey; i += 1) wanted.push({ key });
   let next = 0;
   const open = async () => {
     while (next < wanted.length) {
@@ -79,10 +95,29 @@ async function connect(url: string, keys: string[], perKey: number, keyParam: st
       });
       socket.on('message', (data) => onFrame(subscriber, data));
       socket.on('error', () => undefined);
+      if (everyKey) await subscribeRest(socket, keys.slice(1));
       subscribers.push(subscriber);
     }
   };
   await Promise.all(Array.from({ length: parallel }, open));
+}
+
+/** Subscribes an open socket to `keys` and waits for every ack. */
+async function subscribeRest(socket: WebSocket, keys: readonly string[]): Promise<void> {
+  let acks = 0;
+  await new Promise<void>((resolve) => {
+    if (keys.length === 0) return resolve();
+    const onAck = (raw: WebSocket.RawData) => {
+      if ((JSON.parse(raw.toString()) as { type?: string }).type !== 'ack') return;
+      acks += 1;
+      if (acks === keys.length) {
+        socket.off('message', onAck);
+        resolve();
+      }
+    };
+    socket.on('message', onAck);
+    for (const key of keys) socket.send(JSON.stringify({ action: 'subscribe', key }));
+  });
 }
 
 /**
@@ -224,7 +259,14 @@ process.on('message', async (command: ClientCommand) => {
   try {
     switch (command.cmd) {
       case 'connect':
-        await connect(command.url, command.keys, command.perKey, command.keyParam, command.parallel ?? 32);
+        await connect(
+          command.url,
+          command.keys,
+          command.perKey,
+          command.keyParam,
+          command.parallel ?? 32,
+          command.everyKey,
+        );
         reply({ type: 'connected', count: subscribers.length });
         break;
       case 'reset':

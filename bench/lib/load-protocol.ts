@@ -1,6 +1,15 @@
 /** IPC messages between the bench process and its load client (bench/lib/load-client.ts). */
 export type ClientCommand =
-  | { cmd: 'connect'; url: string; keys: string[]; perKey: number; keyParam: string; parallel?: number }
+  | {
+      cmd: 'connect';
+      url: string;
+      keys: string[];
+      perKey: number;
+      keyParam: string;
+      parallel?: number;
+      /** `perKey` sockets in all, each subscribed to every one of `keys` (a fleet dashboard). */
+      everyKey?: boolean;
+    }
   | { cmd: 'reset' }
   | {
       cmd: 'publish';

@@ -105,7 +105,7 @@ export async function runFanout(
     platform.resources.connectionsTable ?? `${platform.resources.stackName}-WebSocketConnectionManager`,
   );
   const queryStart = performance.now();
-  const connectionIds = await store.listSubscribers(KEY);
+  const connectionIds = (await store.listSubscribers(KEY)).map((s) => s.connectionId);
   const subscriberQueryMs = round(performance.now() - queryStart, 0);
   const management = createManagementApiClient(platform.endpoints.connections, {
     inProcess: options.inProcess,

@@ -1,7 +1,6 @@
 import { DynamoRequestCounter } from '#local/diagnostics/dynamodb-request-counter.ts';
-import type { Platform } from '#local/platform.ts';
 import { localServices } from '#local/services/index.ts';
-import { type FunctionCpuMeter, ingestApiKey, startBenchPlatform } from '../lib/harness.ts';
+import { type FunctionCpuMeter, ingestApiKey, postsSoFar, startBenchPlatform } from '../lib/harness.ts';
 import { LoadClient } from '../lib/load-client-handle.ts';
 import { printTable, writeResult } from '../lib/report.ts';
 import { streamEventOf } from '../lib/stream-event.ts';
@@ -24,15 +23,10 @@ interface WorkRow {
   verdict: string;
 }
 
-function postsSoFar(platform: Platform): number {
-  const gateway = (platform.health().stats as { gateway: Record<string, number> }).gateway;
-  return (gateway.framesPosted ?? 0) + (gateway.goneResponses ?? 0) + (gateway.payloadTooLargeResponses ?? 0);
-}
-
 /**
  * Scenario 4: the AWS work a stream batch costs, counted at the wire (a counting proxy in front of
  * DynamoDB Local, the gateway's @connections counters): one paged GSI query per key per batch, no
- * scan, one PostToConnection per (change, subscriber).
+ * scan, one PostToConnection per (subscriber, invocation) — here every connection watches one key.
  */
 export async function runWorkPerBatch(meter: FunctionCpuMeter, options: WorkPerBatchOptions) {
   const counter = new DynamoRequestCounter();
@@ -48,11 +42,11 @@ export async function runWorkPerBatch(meter: FunctionCpuMeter, options: WorkPerB
       changes: number,
       keysPerInvocation: number[],
       postsBefore: number,
+      expectedPosts: number,
     ): WorkRow => {
       const counts = counter.counts();
       const gsiQueries = Object.values(counts.indexQueries).reduce((sum, count) => sum + count, 0);
       const expectedQueries = keysPerInvocation.reduce((sum, count) => sum + count, 0);
-      const expectedPosts = changes * options.subscribersPerKey;
       const posts = postsSoFar(platform) - postsBefore;
       const ok =
         gsiQueries - counts.continuationPages === expectedQueries &&
@@ -94,7 +88,14 @@ export async function runWorkPerBatch(meter: FunctionCpuMeter, options: WorkPerB
     });
     // Only the fan-out's own requests: the ingest's UpdateItems are counted apart.
     rows.push(
-      row(`pipeline (${meter.invocations} invocations)`, keys.length, meter.keysPerInvocation, postsBefore),
+      // Each connection watches one key, changed once: one post per (change, subscriber).
+      row(
+        `pipeline (${meter.invocations} invocations)`,
+        keys.length,
+        meter.keysPerInvocation,
+        postsBefore,
+        keys.length * options.subscribersPerKey,
+      ),
     );
     const ingestWrites = counter.counts().operations.UpdateItem ?? 0;
 
@@ -113,12 +114,21 @@ export async function runWorkPerBatch(meter: FunctionCpuMeter, options: WorkPerB
       })),
     );
     await platform.invoke('StreamFanoutFunction', streamEventOf(changes));
+    // Latest-value telemetry: each subscriber gets its key's newest change, in one post.
     await client.collect({
-      expectedFrames: changes.length * options.subscribersPerKey,
+      expectedFrames: keys.length * options.subscribersPerKey,
       quietMs: 1_000,
       timeoutMs: 20_000,
     });
-    rows.push(row('one batch, 3 changes per key', changes.length, [keys.length], postsBefore));
+    rows.push(
+      row(
+        'one batch, 3 changes per key',
+        changes.length,
+        [keys.length],
+        postsBefore,
+        keys.length * options.subscribersPerKey,
+      ),
+    );
 
     printTable(
       `4. AWS work per batch: ${options.keys} keys × ${options.subscribersPerKey} subscribers (counted at the wire)`,

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ActionCounter } from '#core/connection-limits.ts';
 import type { ExpiringConnectionStore } from '#core/expired-connections.ts';
+import type { Subscriber } from '#core/plan-fanout.ts';
 import type { ConnectionStore } from '#core/ports.ts';
 import type { ConnectionIdentityStore } from '#core/room-messages.ts';
 import { DependencyError, LimitExceededError, NotFoundError } from '#runtime/errors.ts';
@@ -17,12 +18,22 @@ import { queryItems } from './paged-query.ts';
 /** Sort key of the row that stands for the connection itself. */
 const CONNECTION_SK = 'conn';
 const subscriptionSk = (key: string) => `sub#${key}`;
-/** The row of one subscription; `itemKey` puts it in the byItemKey GSI. */
-const subscriptionRow = (input: { connectionId: string; key: string; expiresAt: number }) => ({
+/**
+ * The row of one subscription; `itemKey` puts it in the byItemKey GSI. `singleFrames` (only on
+ * connections that asked `?batch=false`) is projected into the GSI, so the fan-out learns each
+ * subscriber's framing from the one query that finds it.
+ */
+const subscriptionRow = (input: {
+  connectionId: string;
+  key: string;
+  expiresAt: number;
+  batch?: boolean;
+}) => ({
   connectionId: input.connectionId,
   sk: subscriptionSk(input.key),
   itemKey: input.key,
   expiresAt: input.expiresAt,
+  ...(input.batch === false ? { singleFrames: true } : {}),
 });
 /** GSI over subscription rows only (sparse: the connection row has no itemKey). */
 const BY_ITEM_KEY_INDEX = 'byItemKey';
@@ -62,6 +73,7 @@ export class DynamoConnectionStore
     expiresAt: number;
     user?: string;
     tokenExpiresAt?: number;
+    batch?: boolean;
   }) {
     try {
       await this.client.send(
@@ -77,6 +89,7 @@ export class DynamoConnectionStore
                   expiresAt: input.expiresAt,
                   subscriptions: 1,
                   ...(input.user === undefined ? {} : { user: input.user }),
+                  ...(input.batch === false ? { singleFrames: true } : {}),
                   // Puts the row in the sparse byExpiry index the expiry sweeper queries.
                   ...(input.tokenExpiresAt === undefined
                     ? {}
@@ -95,18 +108,31 @@ export class DynamoConnectionStore
 
   /** The user recorded on the connection row at $connect; undefined for anonymous or unknown connections. */
   async getConnectionUser(connectionId: string): Promise<string | undefined> {
+    const user = await this.connectionAttribute(connectionId, 'user');
+    return typeof user === 'string' ? user : undefined;
+  }
+
+  /**
+   * The framing chosen at $connect, read once per subscribe (not per post) so the new subscription
+   * row carries it; a connection without a row batches (the transaction then finds it gone).
+   */
+  private async connectionBatches(connectionId: string): Promise<boolean> {
+    return (await this.connectionAttribute(connectionId, 'singleFrames')) !== true;
+  }
+
+  /** One attribute of the connection row (consistent read: it was written by $connect just now). */
+  private async connectionAttribute(connectionId: string, name: string): Promise<unknown> {
     try {
       const result = await this.client.send(
         new GetCommand({
           TableName: this.tableName,
           Key: { connectionId, sk: CONNECTION_SK },
-          ProjectionExpression: '#user',
-          ExpressionAttributeNames: { '#user': 'user' },
+          ProjectionExpression: '#attribute',
+          ExpressionAttributeNames: { '#attribute': name },
           ConsistentRead: true,
         }),
       );
-      const user = result.Item?.user;
-      return typeof user === 'string' ? user : undefined;
+      return result.Item?.[name];
     } catch (error) {
       throw fromDynamoError(error, `get connection ${connectionId}`);
     }
@@ -125,6 +151,7 @@ export class DynamoConnectionStore
     maxSubscriptions?: number;
   }) {
     const { connectionId, key, maxSubscriptions } = input;
+    const batch = await this.connectionBatches(connectionId);
     try {
       await this.client.send(
         new TransactWriteCommand({
@@ -132,7 +159,7 @@ export class DynamoConnectionStore
             {
               Put: {
                 TableName: this.tableName,
-                Item: subscriptionRow(input),
+                Item: subscriptionRow({ ...input, batch }),
                 ConditionExpression: 'attribute_not_exists(sk)',
               },
             },
@@ -313,8 +340,8 @@ export class DynamoConnectionStore
     }
   }
 
-  async listSubscribers(key: string): Promise<string[]> {
-    const connectionIds: string[] = [];
+  async listSubscribers(key: string): Promise<Subscriber[]> {
+    const subscribers: Subscriber[] = [];
     try {
       const rows = queryItems(this.client, {
         TableName: this.tableName,
@@ -322,11 +349,13 @@ export class DynamoConnectionStore
         KeyConditionExpression: 'itemKey = :key',
         ExpressionAttributeValues: { ':key': key },
       });
-      for await (const row of rows) connectionIds.push(String(row.connectionId));
+      for await (const row of rows) {
+        subscribers.push({ connectionId: String(row.connectionId), batch: row.singleFrames !== true });
+      }
     } catch (error) {
       throw fromDynamoError(error, `list subscribers of ${key}`);
     }
-    return connectionIds;
+    return subscribers;
   }
 
   /** One query per minute of the range; each minute is one partition of the byExpiry index. */

@@ -1,4 +1,6 @@
 import { UserNameSchema } from '#contracts/room-messages.ts';
+import { BATCH_QUERY_PARAMETER } from '#contracts/ws-protocol.ts';
+import { ValidationError } from '#runtime/errors.ts';
 import { type AccessClaims, assertCanSubscribe } from './authorise.ts';
 import { type ConnectKeyOptions, type ConnectRequest, resolveConnectKey } from './connection-key.ts';
 import { connectionExpiry } from './connection-limits.ts';
@@ -8,9 +10,10 @@ import type { Clock, ConnectionStore } from './ports.ts';
 /**
  * Accepts a new WebSocket connection: resolves its key and records the connection with its first
  * subscription, and the user it names (`?user=<name>`, optional; rooms author messages by it).
- * Nothing may be posted to it yet (API Gateway answers 410 until $connect returns).
- * @throws ValidationError when the key is missing or malformed, or the user name is malformed (the
- * connection is refused with 400).
+ * Nothing may be posted to it yet (API Gateway answers 410 until $connect returns). `?batch=false`
+ * records that it wants one change per frame (no `batch` frames).
+ * @throws ValidationError when the key is missing or malformed, the user name is malformed, or
+ * `batch` is neither `true` nor `false` (the connection is refused with 400).
  * With `claims` (auth on), the key must be one the claims cover and the user is the token's user
  * name (its `sub`, or a name claim when `sub` is a UUID), whatever `?user=` says.
  * @throws ForbiddenError when `claims` do not cover the key (the connection is refused with 403).
@@ -28,6 +31,7 @@ export async function openConnection(
     : request.queryStringParameters?.user === undefined
       ? undefined
       : parseOrThrow(UserNameSchema, request.queryStringParameters.user, 'query.user');
+  const batch = connectBatch(request);
   const now = ports.clock.now();
   await ports.connections.addConnection({
     connectionId: request.connectionId,
@@ -37,6 +41,17 @@ export async function openConnection(
     expiresAt: connectionExpiry(request.claims, now, options.connectionTtlSeconds),
     ...(user === undefined ? {} : { user }),
     ...(request.claims?.expiresAt === undefined ? {} : { tokenExpiresAt: request.claims.expiresAt }),
+    ...(batch ? {} : { batch }),
   });
   return key;
+}
+
+/** `?batch=false`: one change per frame; absent or `true`: changes may come in `batch` frames. */
+function connectBatch(request: ConnectRequest): boolean {
+  const raw = request.queryStringParameters?.[BATCH_QUERY_PARAMETER];
+  if (raw === undefined || raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ValidationError(`query parameter "${BATCH_QUERY_PARAMETER}" must be true or false`, [
+    { path: `query.${BATCH_QUERY_PARAMETER}`, message: 'must be true or false' },
+  ]);
 }

@@ -1,6 +1,7 @@
 import type { ServerFrame } from '#contracts/ws-protocol.ts';
 import type { ItemPageStore } from './item-pages.ts';
 import type { NormalisedReading } from './normalise-reading.ts';
+import type { Subscriber } from './plan-fanout.ts';
 
 /** Where connections and their subscriptions live (WebSocketConnectionManager). */
 export interface ConnectionStore {
@@ -14,6 +15,8 @@ export interface ConnectionStore {
     user?: string;
     /** Its token's `exp` (epoch seconds): the expiry sweeper finds it by this. */
     tokenExpiresAt?: number;
+    /** False for `?batch=false` (one change per frame); kept on every subscription row. Default true. */
+    batch?: boolean;
   }): Promise<void>;
   /**
    * Subscribes the connection to `key` (again: a new expiry only).
@@ -30,8 +33,8 @@ export interface ConnectionStore {
   removeSubscription(input: { connectionId: string; key: string }): Promise<void>;
   /** Removes every row of the connection (the connection row and all its subscriptions). */
   removeConnection(connectionId: string): Promise<void>;
-  /** Every connection subscribed to `key`, all pages. */
-  listSubscribers(key: string): Promise<string[]>;
+  /** Every connection subscribed to `key`, with its framing preference, all pages (one query). */
+  listSubscribers(key: string): Promise<Subscriber[]>;
 }
 
 /** Sends frames to connections (API Gateway `@connections`). */

@@ -36,6 +36,7 @@ export function fanoutRecordHandler(
       const streamedAt = Date.now();
       const report = await batch.deliver(change);
       tools.metrics.addMetric('FramesDelivered', 'Count', report.delivered);
+      if (report.conflated > 0) tools.metrics.addMetric('FramesConflated', 'Count', report.conflated);
       recordStageLatencies(tools, change, streamedAt);
       if (report.toStale > 0) tools.metrics.addMetric('StaleConnectionsRemoved', 'Count', report.toStale);
       if (report.slow > 0) tools.metrics.addMetric('FramesDroppedForSlowConnections', 'Count', report.slow);

@@ -5,7 +5,8 @@ import { readLocalEnv } from './local-config.ts';
 const USAGE = `rtp — the Realtime Platform on this machine
 
   rtp start                         bring the whole platform up (what \`npm start\` runs)
-  rtp subscribe vehicleId=3 [...]   print the frames of one or more keys, like wscat
+  rtp subscribe vehicleId=3 [...]   print the frames of one or more keys, like wscat (a batch
+                                    frame as its inner frames; batch=false: one change per frame)
   rtp publish vehicleId=3 speed=42  post one reading over REST (numbers stay numbers)
   rtp simulate --vehicles N --rate R [--seconds S] [--via rest|mqtt|kinesis]
                                     drive N vehicles at R readings/s in total

@@ -2,6 +2,7 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
+import type { Subscriber } from '#core/plan-fanout.ts';
 import { LOCAL_API_KEY } from '#local/auth/local-auth.ts';
 import type { Platform } from '#local/platform.ts';
 import { startTestPlatform } from './platform.ts';
@@ -22,8 +23,8 @@ export interface ConformanceTarget {
   /** Appended to every connect URL (`&token=…` for a deployed stack with auth on). */
   connectSuffix: string;
   management: ApiGatewayManagementApiClient;
-  /** Ids of the connections subscribed to `key` (the store's GSI, as the fan-out finds them). */
-  connectionIdsOf(key: string): Promise<string[]>;
+  /** The connections subscribed to `key` with their framing (the store's GSI, as the fan-out finds them). */
+  subscribersOf(key: string): Promise<Subscriber[]>;
   /** POSTs one reading to `/readings` and resolves with the status (202 when accepted). */
   postReading(reading: Record<string, unknown>): Promise<number>;
   stop(): Promise<void>;
@@ -45,7 +46,7 @@ export async function startConformanceTarget(): Promise<ConformanceTarget> {
       keyAttribute: process.env.RTP_CONFORMANCE_KEY_ATTRIBUTE ?? 'vehicleId',
       connectSuffix: token ? `&token=${encodeURIComponent(token)}` : '',
       management: new ApiGatewayManagementApiClient({ endpoint: connectionsUrl }),
-      connectionIdsOf: (key) => store.listSubscribers(key),
+      subscribersOf: (key) => store.listSubscribers(key),
       postReading: (reading) => postReading(httpUrl, process.env.RTP_CONFORMANCE_API_KEY, reading),
       stop: async () => {},
     };
@@ -66,7 +67,7 @@ export async function startConformanceTarget(): Promise<ConformanceTarget> {
     keyAttribute: platform.resources.realTimeItemKey ?? 'vehicleId',
     connectSuffix: '',
     management,
-    connectionIdsOf: (key) => store.listSubscribers(key),
+    subscribersOf: (key) => store.listSubscribers(key),
     postReading: (reading) => postReading(platform.endpoints.http, LOCAL_API_KEY, reading),
     stop: async () => {
       management.destroy();

@@ -8,8 +8,14 @@ export interface InjectedFault {
   message: string;
 }
 
-/** Decides, per request, whether to fail it; undefined forwards it to the gateway. */
-export type FaultRule = (method: string, body: Buffer) => InjectedFault | undefined;
+/**
+ * Decides, per request, whether to fail it; undefined forwards it to the gateway. A promise holds the
+ * request until it settles (a stuck post: the fan-out invocation waits, records pile up behind it).
+ */
+export type FaultRule = (
+  method: string,
+  body: Buffer,
+) => InjectedFault | undefined | Promise<InjectedFault | undefined>;
 
 export interface ConnectionsProxy {
   /** Port on 127.0.0.1: point WS_CALLBACK_URL at `http://127.0.0.1:<port>/<stage>`. */
@@ -29,7 +35,7 @@ export async function startConnectionsProxy(rule: FaultRule): Promise<Connection
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
-    const fault = rule(req.method ?? 'GET', body);
+    const fault = await rule(req.method ?? 'GET', body);
     if (fault) {
       res.writeHead(fault.status, {
         'content-type': 'application/json',

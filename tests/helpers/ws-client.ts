@@ -5,7 +5,10 @@ import { waitFor } from './platform.ts';
 /** A dashboard-like WebSocket client that records every frame, each checked against the protocol schema. */
 export interface TestClient {
   socket: WebSocket;
+  /** Every frame, `batch` frames opened: their inner frames in order, as if each came alone. */
   frames: ServerFrame[];
+  /** Every WebSocket message as it arrived (`batch` frames whole). */
+  received: ServerFrame[];
   /** Frames that did not match ServerFrameSchema (a test asserts this stays empty). */
   invalid: unknown[];
   send(message: unknown): void;
@@ -29,12 +32,18 @@ export function connectClient(url: string, options: WebSocket.ClientOptions = {}
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, options);
     const frames: ServerFrame[] = [];
+    const received: ServerFrame[] = [];
     const invalid: unknown[] = [];
     socket.on('message', (data) => {
       const json = JSON.parse(data.toString()) as unknown;
       const parsed = ServerFrameSchema.safeParse(json);
-      if (parsed.success) frames.push(parsed.data);
-      else invalid.push(json);
+      if (!parsed.success) {
+        invalid.push(json);
+        return;
+      }
+      received.push(parsed.data);
+      if (parsed.data.type === 'batch') frames.push(...parsed.data.frames);
+      else frames.push(parsed.data);
     });
     socket.once('unexpected-response', (_request, response) => {
       reject(
@@ -48,6 +57,7 @@ export function connectClient(url: string, options: WebSocket.ClientOptions = {}
       const client: TestClient = {
         socket,
         frames,
+        received,
         invalid,
         send: (message) => socket.send(typeof message === 'string' ? message : JSON.stringify(message)),
         async next(match, what, timeoutMs = 5_000) {

@@ -147,7 +147,7 @@ describe('startDynamoDbLocal', () => {
         IndexName: 'byItemKey',
         IndexStatus: 'ACTIVE',
         KeySchema: connections.globalSecondaryIndexes[0]?.KeySchema,
-        Projection: { ProjectionType: 'KEYS_ONLY' },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['singleFrames'] },
       });
 
       for (const table of [realTimeData, connections]) {

@@ -57,7 +57,7 @@ describe('slow consumers', () => {
       createDocumentClient(new DynamoDBClient({ endpoint: platform.endpoints.dynamodb })),
       platform.resources.connectionsTable as string,
     );
-    const [connectionId] = await store.listSubscribers('slow-1');
+    const [connectionId] = (await store.listSubscribers('slow-1')).map((s) => s.connectionId);
     expect(connectionId).toBeDefined();
     const publisher = new ApiGatewayConnectionPublisher(client(platform.endpoints.connections));
     const closed = new Promise<number>((resolve) => subscriber.socket.once('close', (code) => resolve(code)));

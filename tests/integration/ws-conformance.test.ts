@@ -31,13 +31,17 @@ afterAll(async () => {
 });
 
 const uniqueKey = () => `conf-${randomUUID().slice(0, 8)}`;
+const connectionIdsOf = async (key: string) =>
+  (await target.subscribersOf(key)).map((subscriber) => subscriber.connectionId);
 
-async function open(key: string): Promise<{ client: TestClient; connectionId: string }> {
-  const client = await connectClient(`${target.wsUrl}/?${target.keyAttribute}=${key}${target.connectSuffix}`);
+async function open(key: string, query = ''): Promise<{ client: TestClient; connectionId: string }> {
+  const client = await connectClient(
+    `${target.wsUrl}/?${target.keyAttribute}=${key}${query}${target.connectSuffix}`,
+  );
   clients.push(client);
   let ids: string[] = [];
   await waitFor(async () => {
-    ids = await target.connectionIdsOf(key);
+    ids = await connectionIdsOf(key);
     return ids.length === 1;
   }, `the connection of ${key}`);
   return { client, connectionId: ids[0] as string };
@@ -54,6 +58,48 @@ describe('$connect', () => {
     expect(refused).toBe(400);
     const { client } = await open(uniqueKey());
     expect(client.socket.readyState).toBe(WebSocket.OPEN);
+  });
+});
+
+describe('framing (?batch=)', () => {
+  it('records batch=false for the first key and every later subscription, batching otherwise', async () => {
+    const key = uniqueKey();
+    const { client: single } = await open(key, '&batch=false');
+    single.send({ action: 'subscribe', key: `${key}-b` });
+    await single.next((frame) => frame.type === 'ack' && frame.action === 'subscribe', 'the subscribe ack');
+    expect((await target.subscribersOf(key)).map((s) => s.batch)).toEqual([false]);
+    expect((await target.subscribersOf(`${key}-b`)).map((s) => s.batch)).toEqual([false]);
+    const other = uniqueKey();
+    await open(other);
+    expect((await target.subscribersOf(other)).map((s) => s.batch)).toEqual([true]);
+  });
+
+  it('refuses a batch parameter that is neither true nor false with 400', async () => {
+    const refused = await connectClient(
+      `${target.wsUrl}/?${target.keyAttribute}=${uniqueKey()}&batch=maybe${target.connectSuffix}`,
+    ).catch((error: { status?: number }) => error.status);
+    expect(refused).toBe(400);
+  });
+
+  it('delivers a batch frame whole; the client sees its inner frames in order', async () => {
+    const key = uniqueKey();
+    const { client, connectionId } = await open(key);
+    const inner = [1, 2].map((version) => ({
+      type: 'item',
+      key,
+      channel: 'telemetry',
+      version,
+      ts: version,
+      data: {},
+    }));
+    await target.management.send(
+      new PostToConnectionCommand({
+        ConnectionId: connectionId,
+        Data: JSON.stringify({ type: 'batch', frames: inner }),
+      }),
+    );
+    await waitFor(() => client.received.some((frame) => frame.type === 'batch'), 'the batch frame');
+    expect(client.frames.filter((frame) => frame.type === 'item')).toEqual(inner);
   });
 });
 
@@ -156,12 +202,11 @@ describe('$disconnect', () => {
     const { client } = await open(key);
     client.send({ action: 'subscribe', key: `${key}-b` });
     await client.next((frame) => frame.type === 'ack' && frame.action === 'subscribe', 'the subscribe ack');
-    expect(await target.connectionIdsOf(`${key}-b`)).toHaveLength(1);
+    expect(await connectionIdsOf(`${key}-b`)).toHaveLength(1);
     await client.close();
     await waitFor(
       async () =>
-        (await target.connectionIdsOf(key)).length === 0 &&
-        (await target.connectionIdsOf(`${key}-b`)).length === 0,
+        (await connectionIdsOf(key)).length === 0 && (await connectionIdsOf(`${key}-b`)).length === 0,
       'the rows of the closed connection to be removed',
     );
   });
@@ -172,6 +217,6 @@ describe('$disconnect', () => {
     const closed = new Promise<number>((resolve) => client.socket.once('close', (code) => resolve(code)));
     await target.management.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
     expect(await closed).toBeGreaterThanOrEqual(1000);
-    await waitFor(async () => (await target.connectionIdsOf(key)).length === 0, 'the rows to be removed');
+    await waitFor(async () => (await connectionIdsOf(key)).length === 0, 'the rows to be removed');
   });
 });

@@ -137,7 +137,7 @@ describe('tokens end', () => {
   it('closes a connection at its token exp with 4001 and leaves no rows past exp', async () => {
     const { client, exp } = await connectWithToken('exp-1', 2);
     const closed = closeOf(client);
-    const [connectionId] = await store.listSubscribers('exp-1');
+    const [connectionId] = (await store.listSubscribers('exp-1')).map((s) => s.connectionId);
     const rows = await documents.send(
       new QueryCommand({
         TableName: platform.resources.connectionsTable as string,
@@ -180,7 +180,10 @@ describe('the expiry sweeper (what closes idle expired connections on AWS)', () 
       new ApiGatewayManagementApiClient({ endpoint: platform.endpoints.connections }),
     );
     // Only these two: the other clients of this file hold tokens expiring at about the same time.
-    const ours = new Set([...(await store.listSubscribers('sweep-1')), 'bGVmdC13aXRob3V0LWRpc2M=']);
+    const ours = new Set([
+      ...(await store.listSubscribers('sweep-1')).map((s) => s.connectionId),
+      'bGVmdC13aXRob3V0LWRpc2M=',
+    ]);
     const connections = {
       listExpiringConnections: async (from: number, to: number) =>
         (await store.listExpiringConnections(from, to)).filter(({ connectionId }) => ours.has(connectionId)),

@@ -9,6 +9,7 @@ import { splitFrame } from '#core/snapshot-frames.ts';
 import { MAX_DATA_DEPTH } from '#core/storable-data.ts';
 import type { ItemChange } from '#core/stream-change.ts';
 import { PayloadTooLargeError, SlowConnectionError, ValidationError } from '#runtime/errors.ts';
+import { subscribers } from '../helpers/fixtures.ts';
 
 const item = (channel: string, size: number) => ({
   type: 'item' as const,
@@ -111,7 +112,7 @@ describe('fan-out with a slow connection', () => {
       removeConnection: async (id) => {
         removed.push(id);
       },
-      listSubscribers: async () => ['fast', 'slow'],
+      listSubscribers: async () => subscribers(['fast', 'slow']),
     };
     const publisher: ConnectionPublisher = {
       post: async (connectionId, frame) => {
@@ -152,7 +153,7 @@ describe('fan-out with a slow connection', () => {
       addSubscription: async () => {},
       removeSubscription: async () => {},
       removeConnection: async () => {},
-      listSubscribers: async () => ['flaky', 'stuck'],
+      listSubscribers: async () => subscribers(['flaky', 'stuck']),
     };
     const publisher: ConnectionPublisher = {
       post: async (connectionId) => {

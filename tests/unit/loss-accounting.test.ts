@@ -13,7 +13,7 @@ describe('accountKey', () => {
         storedSeq: 3,
         frames: frames([0, 1], [1, 2], [2, 3], [3, 4]),
       }),
-    ).toEqual({ delivered: 4, lost: 0, duplicated: 0, reordered: 0, superseded: 0 });
+    ).toEqual({ delivered: 4, lost: 0, conflated: 0, duplicated: 0, reordered: 0, superseded: 0 });
   });
 
   it('accepts a reading superseded before it was stored as no loss', () => {
@@ -25,7 +25,7 @@ describe('accountKey', () => {
         storedSeq: 3,
         frames: frames([0, 1], [2, 2], [3, 3]),
       }),
-    ).toEqual({ delivered: 3, lost: 0, duplicated: 0, reordered: 0, superseded: 1 });
+    ).toEqual({ delivered: 3, lost: 0, conflated: 0, duplicated: 0, reordered: 0, superseded: 1 });
   });
 
   it('detects a lost frame, a duplicated frame and a reordered frame', () => {
@@ -37,7 +37,7 @@ describe('accountKey', () => {
         // Version 2 never arrives, version 3 arrives twice, version 4 arrives after version 5.
         frames: frames([0, 1], [2, 3], [2, 3], [4, 5], [3, 4]),
       }),
-    ).toEqual({ delivered: 4, lost: 1, duplicated: 1, reordered: 1, superseded: 0 });
+    ).toEqual({ delivered: 4, lost: 1, conflated: 0, duplicated: 1, reordered: 1, superseded: 0 });
   });
 
   it('counts the newest reading missing from the stored item as lost', () => {
@@ -53,6 +53,19 @@ describe('accountKey', () => {
     ).toBe(1);
   });
 
+  it('counts versions left out just below a batched frame as conflated, a gap below a single frame as lost', () => {
+    const batched = (seq: number, version: number) => ({ seq, version, batched: true });
+    expect(
+      accountKey({
+        sent: [0, 1, 2, 3, 4, 5],
+        storedVersion: 6,
+        storedSeq: 5,
+        // 2 and 3 went as 4 inside one batch frame; 5 never arrived before the single frame of 6.
+        frames: [...frames([0, 1]), batched(3, 4), ...frames([5, 6])],
+      }),
+    ).toMatchObject({ delivered: 3, lost: 1, conflated: 2 });
+  });
+
   it('counts nothing received of a stored key as all lost', () => {
     expect(accountKey({ sent: [0, 1], storedVersion: 2, storedSeq: 1, frames: [] })).toMatchObject({
       delivered: 0,
@@ -63,10 +76,11 @@ describe('accountKey', () => {
 
 describe('sumReports', () => {
   it('adds every count', () => {
-    const one = { delivered: 1, lost: 2, duplicated: 3, reordered: 4, superseded: 5 };
+    const one = { delivered: 1, lost: 2, conflated: 6, duplicated: 3, reordered: 4, superseded: 5 };
     expect(sumReports([one, one])).toEqual({
       delivered: 2,
       lost: 4,
+      conflated: 12,
       duplicated: 6,
       reordered: 8,
       superseded: 10,

@@ -5,6 +5,7 @@ import {
   type ErrorFrame,
   type ItemFrame,
   type RemovedFrame,
+  type ServerFrame,
   ServerFrameSchema,
   TOKEN_EXPIRED_CLOSE_CODE,
 } from '#contracts/ws-protocol.ts';
@@ -184,8 +185,15 @@ export class LiveConnection {
       console.warn('ignored a frame outside the protocol', json);
       return;
     }
-    const frame = parsed.data;
+    this.#dispatch(parsed.data);
+  }
+
+  /** One frame; a `batch` frame's inner frames one by one, as if each had come alone. */
+  #dispatch(frame: ServerFrame): void {
     switch (frame.type) {
+      case 'batch':
+        for (const inner of frame.frames) this.#dispatch(inner);
+        break;
       case 'item':
         this.#applyItem(frame);
         break;

@@ -1,26 +1,37 @@
 import { decodeJwt } from 'jose';
 import WebSocket from 'ws';
 import { LOCAL_TOKEN_ISSUER } from '#adapters/jose-token-verifier.ts';
-import { ServerFrameSchema, TOKEN_EXPIRED_CLOSE_CODE } from '#contracts/ws-protocol.ts';
+import {
+  BATCH_QUERY_PARAMETER,
+  ServerFrameSchema,
+  TOKEN_EXPIRED_CLOSE_CODE,
+} from '#contracts/ws-protocol.ts';
 import { mintDevToken } from '#local/auth/local-auth.ts';
 import type { LocalEnv } from '../local-config.ts';
 import { fetchHealth } from './platform-client.ts';
 
-/** `rtp subscribe vehicleId=3 [vehicleId=4 …]`: connects on the first key, subscribes to the rest, prints every frame. */
+/**
+ * `rtp subscribe vehicleId=3 [vehicleId=4 …] [batch=false]`: connects on the first key, subscribes to
+ * the rest, prints every frame, one line each; a `batch` frame prints as its inner frames, one line
+ * each. `batch=false` asks the platform for one change per frame.
+ */
 export async function runSubscribe(env: LocalEnv, args: string[]): Promise<void> {
   const health = await fetchHealth(env.RTP_URL, env.RTP_TOKEN);
   const keyAttribute = health.resources.realTimeItemKey;
-  const keys = args.map((arg) => {
-    const [name, value] = arg.split('=');
-    if (!value || name !== keyAttribute) throw new Error(`expected ${keyAttribute}=<key>, got "${arg}"`);
-    return value;
-  });
+  const singleFrames = args.includes(`${BATCH_QUERY_PARAMETER}=false`);
+  const keys = args
+    .filter((arg) => arg !== `${BATCH_QUERY_PARAMETER}=false`)
+    .map((arg) => {
+      const [name, value] = arg.split('=');
+      if (!value || name !== keyAttribute) throw new Error(`expected ${keyAttribute}=<key>, got "${arg}"`);
+      return value;
+    });
   const [first] = keys;
   if (!first) throw new Error(`usage: rtp subscribe ${keyAttribute}=3 [${keyAttribute}=4 …]`);
   const url = (token: string | undefined) =>
     `${health.endpoints.websocket}/?${keyAttribute}=${encodeURIComponent(first)}${
       token ? `&token=${encodeURIComponent(token)}` : ''
-    }`;
+    }${singleFrames ? `&${BATCH_QUERY_PARAMETER}=false` : ''}`;
   let token = env.RTP_TOKEN;
   let stopped = false;
   process.on('SIGINT', () => {
@@ -62,7 +73,8 @@ function follow(socket: WebSocket, where: string, first: string, keys: string[])
     const text = data.toString();
     const frame = ServerFrameSchema.safeParse(parseOrUndefined(text)).data;
     if (frame?.type === 'error' && frame.code === 'TokenExpired') tokenExpired = true;
-    console.log(text);
+    if (frame?.type === 'batch') for (const inner of frame.frames) console.log(JSON.stringify(inner));
+    else console.log(text);
     // A key bigger than one sync page: follow the cursor to its last page.
     if (frame?.type === 'snapshot' && frame.next !== undefined) {
       socket.send(JSON.stringify({ action: 'sync', key: frame.key, cursor: frame.next }));
