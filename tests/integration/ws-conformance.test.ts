@@ -174,10 +174,11 @@ describe('live frames', () => {
   it('carry seq on every item frame, increasing per key in apply order', async () => {
     const key = uniqueKey();
     const { client } = await open(key);
-    for (const speed of [1, 2, 3]) {
-      expect(await target.postReading({ [target.keyAttribute]: key, ts: Date.now(), data: { speed } })).toBe(
-        202,
-      );
+    // Three channels: one item each, so a batching fan-out has nothing to conflate.
+    for (const [speed, channel] of ['telemetry', 'engine', 'cabin'].entries()) {
+      expect(
+        await target.postReading({ [target.keyAttribute]: key, channel, ts: Date.now(), data: { speed } }),
+      ).toBe(202);
     }
     const items = () =>
       client.frames.flatMap((frame): ItemFrame[] =>
