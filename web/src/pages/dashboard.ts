@@ -6,19 +6,16 @@ import { formatAge, formatValue, h, hashParams } from '../dom.ts';
 import { fetchHistory, HISTORY_WINDOW_MS } from '../history.ts';
 import { pageConnection } from '../page-connection.ts';
 import type { PlatformInfo } from '../platform.ts';
+import { mergeSamples, type Sample } from '../samples.ts';
 import { connectionBadge } from './connection-badge.ts';
 import { createFleetMap, type Position } from './fleet-map.ts';
 
-/** Readings kept per channel for its charts and trail: the history window at one reading a second. */
-const CHART_POINTS = 1000;
+/**
+ * Readings kept per channel for its charts and trail, besides the HISTORY_WINDOW_MS time window: a
+ * bound on memory and drawing work for fast senders (15 minutes at 5 readings a second).
+ */
+const MAX_SAMPLES = 4500;
 const STORAGE_KEY = 'rtp.dashboard.keys';
-
-/** One state of a channel, from history or a frame: what charts and trails are drawn from. */
-interface Sample {
-  version: number;
-  ts: number;
-  data: ItemFrame['data'];
-}
 
 interface ChannelView {
   frame: ItemFrame;
@@ -26,7 +23,7 @@ interface ChannelView {
   values: HTMLElement;
   age: HTMLElement;
   version: HTMLElement;
-  /** Oldest first by event time, one per version, at most CHART_POINTS. */
+  /** Oldest first by event time, one per version, see `mergeSamples`. */
   samples: Sample[];
   charts: Map<string, uPlot>;
   chartBox: HTMLElement;
@@ -253,11 +250,7 @@ export function mountDashboard(root: HTMLElement, platform: PlatformInfo): () =>
 
   /** Merges `added` into the channel's samples and redraws its charts (and trail, for telemetry). */
   function addSamples(view: KeyView, channel: ChannelView, added: Sample[]): void {
-    const byVersion = new Map(channel.samples.map((sample) => [sample.version, sample]));
-    for (const sample of added) byVersion.set(sample.version, sample);
-    channel.samples = [...byVersion.values()]
-      .sort((a, b) => a.ts - b.ts || a.version - b.version)
-      .slice(-CHART_POINTS);
+    channel.samples = mergeSamples(channel.samples, added, HISTORY_WINDOW_MS, MAX_SAMPLES);
     drawCharts(channel);
     if (channel.frame.channel === DEFAULT_CHANNEL) {
       const trail = channel.samples.flatMap(({ data }): Position[] =>
