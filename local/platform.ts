@@ -28,6 +28,8 @@ import { metricTotalsSnapshot } from '#runtime/metric-totals.ts';
 export const DEFAULT_TEMPLATE = fileURLToPath(new URL('../template.yaml', import.meta.url));
 /** The built web app (`npx vite build web`), served at `/`. */
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
+/** The template's consumer of the RealTimeData stream that writes the history (option `history`). */
+export const HISTORY_WRITER_FUNCTION = 'HistoryWriterFunction';
 
 export interface PlatformOptions {
   templatePath?: string;
@@ -73,6 +75,11 @@ export interface PlatformOptions {
    * only these. `*` allows every origin. Requests without `Origin` (CLIs, SDKs) always pass.
    */
   allowedOrigins?: string[];
+  /**
+   * Default true. False: the history writer's stream source is not started (the table stays empty;
+   * `sync` with `after` answers `reset`), to measure what history costs the live path (`RTP_HISTORY=off`).
+   */
+  history?: boolean;
 }
 
 export interface PlatformEndpoints {
@@ -287,6 +294,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     for (const fn of template.functions) {
       for (const event of fn.events) {
         if (event.kind !== 'DynamoDB') continue;
+        if (options.history === false && fn.logicalId === HISTORY_WRITER_FUNCTION) continue;
         pollers.push(await startStreamPoller(template, fn.logicalId, event, invoker, streamsClient, log));
       }
     }

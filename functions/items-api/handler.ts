@@ -1,13 +1,17 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
+import { DynamoHistoryStore } from '#adapters/dynamo-history-store.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
+import { HistoryQuerySchema } from '#contracts/history.ts';
 import { ItemKeySchema } from '#contracts/item-key.ts';
 import { ItemPageQuerySchema } from '#contracts/item-page.ts';
 import { assertCanRead } from '#core/authorise.ts';
+import { readHistoryPage } from '#core/history.ts';
 import { parseOrThrow } from '#core/issues.ts';
 import { readItemPage } from '#core/item-pages.ts';
-import { AuthModeEnvSchema, BaseEnvSchema, loadConfig } from '#runtime/config.ts';
+import { systemClock } from '#core/ports.ts';
+import { AuthModeEnvSchema, BaseEnvSchema, HistoryEnvSchema, loadConfig } from '#runtime/config.ts';
 import { httpCallerClaims } from '#runtime/http-caller.ts';
 import { jsonResponse } from '#runtime/http-errors.ts';
 import { httpHandler } from '#runtime/middy-stacks.ts';
@@ -16,12 +20,18 @@ import { powertoolsFor } from '#runtime/powertools.ts';
 /**
  * GET /items/{key}?limit=&cursor=: one page of the key's current items (`next` when more remain),
  * for a caller whose token covers the key (403 otherwise).
+ * GET /items/{key}/history?channel=&from=&to=&limit=&cursor=: one page of a channel's changes by
+ * event time, with the same check.
  * GET /health (public): what a page needs to connect, the endpoints and the key attribute; no table
  * names, no counters.
  */
-const config = loadConfig(BaseEnvSchema.extend(AuthModeEnvSchema.shape).extend({ WS_URL: z.url() }));
+const config = loadConfig(
+  BaseEnvSchema.extend(AuthModeEnvSchema.shape).extend(HistoryEnvSchema.shape).extend({ WS_URL: z.url() }),
+);
 const tools = powertoolsFor('items-api');
-const items = new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE);
+const documents = createDocumentClient();
+const items = new DynamoItemStore(documents, config.ITEMS_TABLE);
+const history = new DynamoHistoryStore(documents, config.HISTORY_TABLE, systemClock);
 
 export const handler = httpHandler<APIGatewayProxyEventV2, APIGatewayProxyResultV2>(
   async (event) => {
@@ -35,6 +45,10 @@ export const handler = httpHandler<APIGatewayProxyEventV2, APIGatewayProxyResult
     const claims = httpCallerClaims(config.AUTH_MODE, event.requestContext);
     const key = parseOrThrow(ItemKeySchema, event.pathParameters?.key, 'path.key');
     assertCanRead(claims, key);
+    if (event.routeKey === 'GET /items/{key}/history') {
+      const query = parseOrThrow(HistoryQuerySchema, event.queryStringParameters ?? {}, 'query');
+      return jsonResponse(200, await readHistoryPage(history, key, query, 'query.cursor'));
+    }
     const page = parseOrThrow(ItemPageQuerySchema, event.queryStringParameters ?? {}, 'query');
     return jsonResponse(200, { key, ...(await readItemPage(items, key, page, 'query.cursor')) });
   },

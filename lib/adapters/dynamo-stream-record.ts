@@ -12,5 +12,10 @@ export function readStreamRecord(record: DynamoDBRecord): StreamRecordInput {
     newImage: image(record.dynamodb?.NewImage),
     oldImage: image(record.dynamodb?.OldImage),
     userIdentity: record.userIdentity as StreamRecordInput['userIdentity'],
+    sequenceNumber: record.dynamodb?.SequenceNumber,
+    approximateCreatedAt:
+      record.dynamodb?.ApproximateCreationDateTime === undefined
+        ? undefined
+        : record.dynamodb.ApproximateCreationDateTime * 1000,
   };
 }

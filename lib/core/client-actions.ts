@@ -1,8 +1,14 @@
 import { ROOM_KEY_PREFIX, ROOM_SYNC_MESSAGES } from '#contracts/room-messages.ts';
-import { type ClientAction, ClientActionSchema, type ServerFrame } from '#contracts/ws-protocol.ts';
+import {
+  type ClientAction,
+  ClientActionSchema,
+  type ServerFrame,
+  type SnapshotFrame,
+} from '#contracts/ws-protocol.ts';
 import { ValidationError } from '#runtime/errors.ts';
 import { type AccessClaims, assertCanSubscribe } from './authorise.ts';
 import { connectionExpiry } from './connection-limits.ts';
+import { type HistoryStore, type ReplayOptions, replayAfter } from './history.ts';
 import { parseOrThrow } from './issues.ts';
 import { readItemPage, readNewestItems } from './item-pages.ts';
 import type { Clock, ConnectionStore, ItemStore } from './ports.ts';
@@ -46,12 +52,13 @@ export interface ActionContext {
 /**
  * Carries out a client action and returns the frame to send back to that client.
  * Subscriptions are rows of the connection store; `sync` reads one page of RealTimeData (a room's
- * newest ROOM_SYNC_MESSAGES messages).
+ * newest ROOM_SYNC_MESSAGES messages), `sync` with `after` the key's history (see replayAfter).
  */
 export async function runClientAction(
   action: ClientAction,
   context: ActionContext,
-  ports: { connections: ConnectionStore; items: ItemStore; clock: Clock },
+  ports: { connections: ConnectionStore; items: ItemStore; history: HistoryStore; clock: Clock },
+  replay?: ReplayOptions,
 ): Promise<ServerFrame> {
   if (context.claims && (action.action === 'subscribe' || action.action === 'sync')) {
     assertCanSubscribe(context.claims, action.key);
@@ -69,29 +76,57 @@ export async function runClientAction(
       await ports.connections.removeSubscription({ connectionId: context.connectionId, key: action.key });
       return { type: 'ack', action: 'unsubscribe', key: action.key };
     case 'sync': {
-      const { items, next } = action.key.startsWith(ROOM_KEY_PREFIX)
-        ? await readNewestItems(ports.items, action.key, ROOM_SYNC_MESSAGES, action.since)
-        : await readItemPage(
-            ports.items,
-            action.key,
-            { limit: action.limit, cursor: action.cursor, sinceVersion: action.since },
-            'body.cursor',
-          );
+      if (action.after === undefined) return syncCurrentState(action, ports);
+      const answer = await replayAfter(
+        ports,
+        { key: action.key, after: action.after, limit: action.limit, cursor: action.cursor },
+        replay,
+        'body.cursor',
+      );
+      if (answer.reset)
+        return { ...(await syncCurrentState({ ...action, cursor: undefined }, ports)), reset: true };
       return {
         type: 'snapshot',
         key: action.key,
-        ...(next === undefined ? {} : { next }),
-        items: items.map((item) => ({
-          type: 'item' as const,
-          key: item.itemKey,
-          channel: item.channel,
-          version: item.version,
-          ts: item.ts,
-          data: item.data,
-        })),
+        items: answer.frames,
+        ...(answer.next === undefined ? {} : { next: answer.next }),
+        seq: answer.seq,
       };
     }
     case 'ping':
       return { type: 'ack', action: 'ping' };
   }
+}
+
+/**
+ * One page of the key's current items. The key's newest history seq is read first, so it is a resume
+ * point: every change after it is in the items read next or follows live (some may be both).
+ */
+async function syncCurrentState(
+  action: Extract<ClientAction, { action: 'sync' }>,
+  ports: { items: ItemStore; history: HistoryStore },
+): Promise<SnapshotFrame> {
+  const seq = await ports.history.newestSeq(action.key);
+  const { items, next } = action.key.startsWith(ROOM_KEY_PREFIX)
+    ? await readNewestItems(ports.items, action.key, ROOM_SYNC_MESSAGES, action.since)
+    : await readItemPage(
+        ports.items,
+        action.key,
+        { limit: action.limit, cursor: action.cursor, sinceVersion: action.since },
+        'body.cursor',
+      );
+  return {
+    type: 'snapshot',
+    key: action.key,
+    ...(next === undefined ? {} : { next }),
+    items: items.map((item) => ({
+      type: 'item' as const,
+      key: item.itemKey,
+      channel: item.channel,
+      version: item.version,
+      ts: item.ts,
+      data: item.data,
+    })),
+    ...(seq === undefined ? {} : { seq }),
+  };
 }

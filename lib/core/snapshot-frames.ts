@@ -8,11 +8,11 @@ const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
  * within the limit. An item too big to share a frame goes alone (ingest keeps every item's own frame
  * under the limit). Every other frame, and an empty snapshot, stays one frame. Clients merge
  * snapshot frames by item version, as they merge live item frames. Only the last part keeps the
- * page's `next`, so a client continues once the whole page has arrived.
+ * page's `next` and `seq`, so a client continues (or resumes) once the whole page has arrived.
  */
 export function splitFrame(frame: ServerFrame, maxBytes = MAX_FRAME_BYTES): ServerFrame[] {
   if (frame.type !== 'snapshot' || frame.items.length <= 1 || bytes(frame) <= maxBytes) return [frame];
-  const { next, ...page } = frame;
+  const { next, seq, ...page } = frame;
   const envelope = bytes({ ...frame, items: [] });
   const parts: SnapshotFrame[] = [];
   let items: SnapshotFrame['items'] = [];

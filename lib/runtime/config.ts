@@ -62,6 +62,9 @@ export const RoomRetentionEnvSchema = z.object({
   ROOM_MESSAGE_RETENTION_HOURS: z.coerce.number().int().min(1).max(8760).default(168),
 });
 
+/** The history table (ItemHistoryTable): the history writer, items-api and ws-actions. */
+export const HistoryEnvSchema = z.object({ HISTORY_TABLE: z.string().min(3) });
+
 /** s3-objects: objects above `OBJECT_MAX_BYTES` (template parameter `MaxObjectBytes`) are refused unread. */
 export const ObjectLimitsEnvSchema = z.object({
   OBJECT_MAX_BYTES: z.coerce.number().int().positive().default(268_435_456),

@@ -13,6 +13,11 @@ export const LocalEnvSchema = z.object({
   RTP_SQS_PORT: z.coerce.number().int().min(0).max(65_535).default(4566),
   /** Keep DynamoDB Local's data here between runs; in memory when unset. */
   RTP_DATA_DIR: z.string().min(1).optional(),
+  /**
+   * `off`: the history writer does not read the stream (no history, every `sync` with `after`
+   * answers `reset`); the bench compares ingest → frame latency with and without it.
+   */
+  RTP_HISTORY: z.enum(['on', 'off']).default('on'),
   RTP_LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
   RTP_STACK_NAME: z
     .string()

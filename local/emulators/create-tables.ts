@@ -14,7 +14,7 @@ const ACTIVE_TIMEOUT_MS = 30_000;
 const ACTIVE_POLL_MS = 50;
 
 /**
- * Creates the template's tables (on-demand billing, GSIs, stream, TTL) and waits until each is ACTIVE.
+ * Creates the template's tables (on-demand billing, GSIs and LSIs, stream, TTL) and waits until each is ACTIVE.
  *
  * Idempotent: an existing table is left as it is (no diff against the model), but its TTL is still
  * enabled when the model asks for one, so a database kept on disk picks up a TTL added later.
@@ -50,6 +50,13 @@ function toCreateTableInput(table: TableModel): CreateTableCommandInput {
   // DynamoDB rejects an empty GlobalSecondaryIndexes list.
   if (table.globalSecondaryIndexes.length > 0) {
     input.GlobalSecondaryIndexes = table.globalSecondaryIndexes.map((index) => ({
+      IndexName: index.IndexName,
+      KeySchema: index.KeySchema,
+      Projection: index.Projection,
+    }));
+  }
+  if (table.localSecondaryIndexes.length > 0) {
+    input.LocalSecondaryIndexes = table.localSecondaryIndexes.map((index) => ({
       IndexName: index.IndexName,
       KeySchema: index.KeySchema,
       Projection: index.Projection,

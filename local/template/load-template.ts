@@ -215,6 +215,7 @@ export function loadTemplate(templatePath: string, options: LoadTemplateOptions 
         attributeDefinitions: props.AttributeDefinitions ?? [],
         keySchema: props.KeySchema ?? [],
         globalSecondaryIndexes: props.GlobalSecondaryIndexes ?? [],
+        localSecondaryIndexes: props.LocalSecondaryIndexes ?? [],
         ...(stream?.StreamViewType ? { streamViewType: stream.StreamViewType } : {}),
         ...(ttl?.Enabled && ttl.AttributeName ? { ttlAttribute: ttl.AttributeName } : {}),
       });

@@ -26,6 +26,8 @@ export interface TableModel {
   attributeDefinitions: AttributeDefinition[];
   keySchema: KeySchemaElement[];
   globalSecondaryIndexes: GlobalSecondaryIndexModel[];
+  /** Same shape as a GSI's; the partition key is the table's own. */
+  localSecondaryIndexes: GlobalSecondaryIndexModel[];
   /** Set when the table has a stream. */
   streamViewType?: 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY';
   ttlAttribute?: string;

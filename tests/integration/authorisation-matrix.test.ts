@@ -70,6 +70,10 @@ beforeAll(async () => {
     async () => (await http('GET', `/items/job-${jobId}`, 'withKey')).text.includes(SECRET),
     'the job',
   );
+  await waitFor(
+    async () => (await http('GET', `/items/${VEHICLE}/history`, 'withKey')).text.includes(SECRET),
+    "the vehicle's history",
+  );
 });
 
 afterAll(async () => {
@@ -115,6 +119,15 @@ const HTTP_MATRIX: Record<string, HttpProbe[]> = {
       what: "a job's status",
       method: 'GET',
       path: () => `/items/job-${jobId}`,
+      expected: { ...REFUSED_TOKEN, withoutKey: 403, withKey: 200 },
+      allowed: (text) => expect(text).toContain(SECRET),
+    },
+  ],
+  'GET /items/{key}/history': [
+    {
+      what: "a vehicle's history",
+      method: 'GET',
+      path: () => `/items/${VEHICLE}/history`,
       expected: { ...REFUSED_TOKEN, withoutKey: 403, withKey: 200 },
       allowed: (text) => expect(text).toContain(SECRET),
     },

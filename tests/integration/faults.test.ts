@@ -88,11 +88,7 @@ describe('faults on the fan-out path', () => {
     );
 
     expect(itemsOf(snapshot).map((item) => item.data.seq)).toEqual([12]);
-    const seen = [
-      ...itemFrames(first),
-      ...itemsOf(snapshot),
-      ...itemFrames(again),
-    ];
+    const seen = [...itemFrames(first), ...itemsOf(snapshot), ...itemFrames(again)];
     // Latest-value semantics: every version the client ends with is the stored one, none older kept.
     const latest = Math.max(...seen.map((frame) => frame.version));
     const stored = (await (await fetch(`${platform.endpoints.http}/items/${key}`)).json()) as {

@@ -7,6 +7,7 @@ import { parseClientAction, runClientAction } from '#core/client-actions.ts';
 import type { ConnectionStore, ItemStore } from '#core/ports.ts';
 import { newMessageId } from '#core/room-messages.ts';
 import { ValidationError } from '#runtime/errors.ts';
+import { inMemoryHistory } from '../helpers/history-store.ts';
 import { inMemoryItemPages } from '../helpers/item-pages.ts';
 
 const stored: RealTimeItem[] = [
@@ -35,7 +36,7 @@ function ports(held: RealTimeItem[] = stored) {
     applyReading: async () => ({ applied: false }),
     listItemPage: inMemoryItemPages(() => held),
   };
-  return { connections, items, clock: { now: () => 1_000_000 }, subscriptions };
+  return { connections, items, history: inMemoryHistory(), clock: { now: () => 1_000_000 }, subscriptions };
 }
 
 const context = { connectionId: 'conn-1', connectionTtlSeconds: 7200, maxSubscriptions: 100 };

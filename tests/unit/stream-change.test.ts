@@ -2,7 +2,7 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { readStreamRecord } from '#adapters/dynamo-stream-record.ts';
 import { ServerFrameSchema } from '#contracts/ws-protocol.ts';
-import { toItemChange } from '#core/stream-change.ts';
+import { seqFromSequenceNumber, toItemChange } from '#core/stream-change.ts';
 import { ValidationError } from '#runtime/errors.ts';
 import { fixture } from '../helpers/fixtures.ts';
 
@@ -16,6 +16,7 @@ describe('toItemChange', () => {
         key: '3',
         channel: 'telemetry',
         version: 1,
+        seq: '100000000000000000001',
         ts: 1_763_900_000_000,
         data: { speed: 42, gear: 'D' },
       },
@@ -24,6 +25,7 @@ describe('toItemChange', () => {
         key: '3',
         channel: 'telemetry',
         version: 2,
+        seq: '100000000000000000002',
         ts: 1_763_900_001_000,
         data: { speed: 44, gear: 'D' },
       },
@@ -37,8 +39,17 @@ describe('toItemChange', () => {
     expect(ttl).toBeUndefined();
     expect(deletion).toEqual({
       key: '5',
-      frame: { type: 'removed', key: '5', channel: 'widget#w-1', version: 4 },
+      frame: { type: 'removed', key: '5', channel: 'widget#w-1', version: 4, seq: '100000000000000000004' },
+      // No ApproximateCreationDateTime in the fixture: the removal is placed at the item's own ts.
+      removedAt: 1_763_800_000_000,
     });
+  });
+
+  it('derives seq from the sequence number without the leading zeros DynamoDB Local writes', () => {
+    expect(seqFromSequenceNumber('000000000000000000042')).toBe('42');
+    expect(seqFromSequenceNumber('100000000000000000001')).toBe('100000000000000000001');
+    expect(() => seqFromSequenceNumber('0000')).toThrow(ValidationError);
+    expect(() => seqFromSequenceNumber('12ab')).toThrow(ValidationError);
   });
 
   it('refuses an image that is not a RealTimeData item', () => {

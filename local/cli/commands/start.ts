@@ -23,6 +23,7 @@ export async function runStart(env: LocalEnv): Promise<void> {
     jwtSecret: env.RTP_JWT_SECRET,
     allowedOrigins: env.RTP_ALLOWED_ORIGINS,
     ...(env.RTP_DATA_DIR ? { dataDir: env.RTP_DATA_DIR } : {}),
+    history: env.RTP_HISTORY === 'on',
   });
   const { endpoints, resources } = platform;
   const seconds = ((performance.now() - started) / 1000).toFixed(1);

@@ -1,0 +1,44 @@
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import * as z from 'zod';
+import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
+import { DynamoHistoryStore } from '#adapters/dynamo-history-store.ts';
+import { readStreamRecord } from '#adapters/dynamo-stream-record.ts';
+import { DEFAULT_HISTORY_RETENTION_HOURS } from '#contracts/history.ts';
+import { recordHistory } from '#core/history.ts';
+import { systemClock } from '#core/ports.ts';
+import { BaseEnvSchema, HistoryEnvSchema, loadConfig } from '#runtime/config.ts';
+import { observedHandler } from '#runtime/middy-stacks.ts';
+import { powertoolsFor } from '#runtime/powertools.ts';
+
+/** Reads the RealTimeData stream and writes every applied change to the key's history (BatchWriteItem). */
+const config = loadConfig(
+  BaseEnvSchema.extend(HistoryEnvSchema.shape).extend({
+    HISTORY_RETENTION_HOURS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(8760)
+      .default(DEFAULT_HISTORY_RETENTION_HOURS),
+  }),
+);
+const tools = powertoolsFor('history-writer');
+const history = new DynamoHistoryStore(createDocumentClient(), config.HISTORY_TABLE, systemClock);
+
+export const handler = observedHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>(async (event) => {
+  const records = event.Records.map((record) => ({
+    id: record.dynamodb?.SequenceNumber ?? '',
+    record: readStreamRecord(record),
+  }));
+  const report = await recordHistory(records, history, config.HISTORY_RETENTION_HOURS);
+  tools.metrics.addMetric('HistoryRowsWritten', 'Count', report.written);
+  if (report.skipped > 0) tools.metrics.addMetric('ExpiriesSkipped', 'Count', report.skipped);
+  for (const { id, error } of report.rejected)
+    tools.logger.error('record rejected', { sequenceNumber: id, error });
+  if (report.rejected.length > 0) tools.metrics.addMetric('RecordsRejected', 'Count', report.rejected.length);
+  if (report.failedFrom === undefined) return { batchItemFailures: [] };
+  tools.logger.warn('history write failed; retrying from', {
+    sequenceNumber: report.failedFrom,
+    error: report.failure,
+  });
+  return { batchItemFailures: [{ itemIdentifier: report.failedFrom }] };
+}, tools);
