@@ -11,6 +11,10 @@ const TILE_URL = import.meta.env.VITE_MAP_TILE_URL || 'https://tile.openstreetma
 const ATTRIBUTION =
   import.meta.env.VITE_MAP_ATTRIBUTION ||
   '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors';
+/** Room around the vehicles when the view fits them. */
+const FIT_PADDING_PX = 40;
+/** A vehicle this close to the map's edge brings a refit (less than the fit's room, or it would loop). */
+const EDGE_PX = 20;
 const TRAIL_STYLE: L.PolylineOptions = {
   className: 'fleet-trail',
   color: '#2f6fdb',
@@ -66,7 +70,7 @@ export function createFleetMap(): FleetMap {
     const bounds = L.latLngBounds(
       [...vehicles.values()].flatMap((vehicle) => vehicle.trail.getLatLngs() as L.LatLng[]),
     );
-    if (bounds.isValid()) map.fitBounds(bounds, { padding: [30, 30], maxZoom: 15 });
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [FIT_PADDING_PX, FIT_PADDING_PX], maxZoom: 15 });
   }
 
   return {
@@ -80,7 +84,7 @@ export function createFleetMap(): FleetMap {
         vehicle.trail.setLatLngs(points);
         vehicle.marker.setLatLng([last.lat, last.lon]);
         // Moves leave the view alone, unless a vehicle nears its edge.
-        if (!map.getBounds().pad(-0.1).contains([last.lat, last.lon])) fitAll();
+        if (nearEdge(map, [last.lat, last.lon])) fitAll();
       } else {
         const trail = L.polyline(points, TRAIL_STYLE).addTo(map);
         const marker = L.circleMarker([last.lat, last.lon], MARKER_STYLE)
@@ -109,4 +113,10 @@ export function createFleetMap(): FleetMap {
       map.remove();
     },
   };
+}
+
+function nearEdge(map: L.Map, position: L.LatLngTuple): boolean {
+  const point = map.latLngToContainerPoint(position);
+  const size = map.getSize();
+  return point.x < EDGE_PX || point.y < EDGE_PX || point.x > size.x - EDGE_PX || point.y > size.y - EDGE_PX;
 }
