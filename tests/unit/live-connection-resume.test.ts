@@ -125,6 +125,30 @@ describe('LiveConnection resume with sync after', () => {
     expect(live.seqOf('k')).toBe('1003');
   });
 
+  it('does not resume after a live frame that came while a sync was still being answered', async () => {
+    const script = await scriptedServer((message) => {
+      if (message.action !== 'sync') return [];
+      if (message.after === undefined) {
+        return [{ type: 'snapshot', key: 'k', items: [item('telemetry', 1)], seq: '100' }];
+      }
+      // The second page never comes: the connection drops before it.
+      if (message.cursor !== undefined) return [];
+      return [
+        { type: 'snapshot', key: 'k', items: [item('telemetry', 2, '101')], next: 'page2' },
+        item('telemetry', 9, '200'),
+      ];
+    });
+    const { live, applied } = connect(script);
+    await waitFor(() => applied.length === 1, 'the snapshot');
+    live.drop();
+    await waitFor(() => applied.length === 3, 'the first page and the live frame');
+    // Changes between 101 and 200 may be on the page that never came: resume after 101.
+    expect(live.seqOf('k')).toBe('101');
+    live.drop();
+    await waitFor(() => syncs(script.received[2]).length > 0, 'the third sync');
+    expect(syncs(script.received[2])[0]).toEqual({ action: 'sync', key: 'k', after: '101' });
+  });
+
   it('replaces the key on reset, once per answer, and syncs plainly a key without a seq', async () => {
     let resetAnswers = 0;
     const script = await scriptedServer((message) => {

@@ -63,6 +63,13 @@ export class LiveConnection {
   readonly #keys = new Set<string>();
   readonly #versions = new VersionBook();
   readonly #seqs = new SeqBook();
+  /**
+   * Live seqs of keys whose sync is still being answered. They join `#seqs` only once the answer's
+   * last frame came: a live frame can be ahead of changes the answer has yet to bring, so resuming
+   * after it, were the socket to drop meanwhile, would skip those.
+   */
+  readonly #liveWhileSyncing = new SeqBook();
+  readonly #syncing = new Set<string>();
   /** The `after` of each key's sync being answered: its following pages must repeat it. */
   readonly #syncAfter = new Map<string, Seq>();
   /** Keys whose current sync answer already reset them (a reset answer may span several frames). */
@@ -109,6 +116,8 @@ export class LiveConnection {
     if (!this.#keys.delete(key)) return;
     this.#versions.forget(key);
     this.#seqs.forget(key);
+    this.#liveWhileSyncing.forget(key);
+    this.#syncing.delete(key);
     this.#syncAfter.delete(key);
     if (this.#state === 'open') this.send({ action: 'unsubscribe', key });
   }
@@ -193,6 +202,8 @@ export class LiveConnection {
     this.send({ action: 'subscribe', key });
     const after = this.#seqs.get(key);
     this.#resetting.delete(key);
+    this.#syncing.add(key);
+    this.#liveWhileSyncing.forget(key);
     if (after === undefined) {
       this.#syncAfter.delete(key);
       this.send({ action: 'sync', key });
@@ -210,16 +221,28 @@ export class LiveConnection {
       this.#versions.forget(frame.key);
       this.#options.onReset?.(frame.key);
     }
+    // Replayed changes come in apply order from `after` on: each is a safe resume point.
     for (const item of frame.items) {
-      if (item.type === 'item') this.#applyItem(item);
-      else this.#applyRemoved(item);
+      if (item.type === 'item') this.#applyItem(item, true);
+      else this.#applyRemoved(item, true);
     }
-    this.#seqs.see(frame.key, frame.seq);
     // A key bigger than one page: ask for the next until the last page (no `next`).
     if (frame.next !== undefined) {
       const after = this.#syncAfter.get(frame.key);
       this.send({ action: 'sync', key: frame.key, cursor: frame.next, ...(after ? { after } : {}) });
+    } else if (frame.seq !== undefined) {
+      // The answer's last frame (only it has `seq`): from here on the live frames are contiguous.
+      this.#seqs.see(frame.key, frame.seq);
+      this.#seqs.see(frame.key, this.#liveWhileSyncing.get(frame.key));
+      this.#liveWhileSyncing.forget(frame.key);
+      this.#syncing.delete(frame.key);
     }
+  }
+
+  /** Records where the key's stream stands: `replayed` by a sync, or live. */
+  #seeSeq(key: string, seq: Seq | undefined, replayed: boolean): void {
+    if (replayed || !this.#syncing.has(key)) this.#seqs.see(key, seq);
+    else this.#liveWhileSyncing.see(key, seq);
   }
 
   #onMessage(data: unknown): void {
@@ -256,17 +279,17 @@ export class LiveConnection {
     }
   }
 
-  #applyRemoved(frame: RemovedFrame): void {
+  #applyRemoved(frame: RemovedFrame, replayed = false): void {
     if (!this.#keys.has(frame.key)) return;
-    this.#seqs.see(frame.key, frame.seq);
+    this.#seeSeq(frame.key, frame.seq, replayed);
     if (this.#versions.acceptRemoval(frame.key, frame.channel, frame.version))
       this.#options.onRemoved?.(frame);
   }
 
-  #applyItem(frame: ItemFrame): void {
+  #applyItem(frame: ItemFrame, replayed = false): void {
     // Frames of a key unsubscribed meanwhile may still be in flight.
     if (!this.#keys.has(frame.key)) return;
-    this.#seqs.see(frame.key, frame.seq);
+    this.#seeSeq(frame.key, frame.seq, replayed);
     if (this.#versions.accept(frame.key, frame.channel, frame.version)) this.#options.onItem?.(frame);
   }
 
