@@ -51,8 +51,8 @@ const KEEPALIVE_MS = 5 * 60_000;
  * frames newer than what it holds, and reconnects with backoff. After every (re)connect it
  * re-subscribes and syncs each key, so frames missed while it was away arrive in the snapshot.
  *
- * Resume: per key it keeps the highest `seq` seen (live frames, replayed changes, a snapshot's
- * resume point) and syncs with `after: seq`, which replays only the changes missed, on every
+ * Resume: per key it keeps the highest `seq` seen (replayed changes, a snapshot's resume point, and
+ * live frames once the key's sync is answered) and syncs with `after: seq`, which replays only the changes missed, on every
  * channel; a key with no seq yet gets a plain (full) sync. Why not `since`: versions count per item
  * (key, channel), not per key, so no single version is a safe position for a key. Answers come in
  * pages (the connection follows each page's `next` cursor) and the version book drops what is
