@@ -3,7 +3,8 @@
  * [--subscribers 2000] [--concurrency 32] [--http-connections] [--object-mb 200] [--line-bytes 16000]
  * [--functions RestReadingsFunction,…] [--lambda-env NAME=value,…]`: the benchmark scenarios (latency,
  * throughput, fan-out, AWS work per batch, S3 objects of any size, and `--only lambda` (7): the Lambda
- * bundles against a minimal handler) against a platform started in this process, each beside
+ * bundles against a minimal handler; `--only history` (8): the live path with and without the history
+ * writer) against a platform started in this process, each beside
  * the limit measured in the same run. Tables on stdout, JSON and SVG charts in bench/results/.
  * Scenario 5 (cost on AWS) is on paper: bench/cost-model.md.
  */
@@ -16,6 +17,7 @@ import { FunctionCpuMeter, startBenchPlatform } from './lib/harness.ts';
 import { LoadClient } from './lib/load-client-handle.ts';
 import { RESULTS_DIR, writeResult } from './lib/report.ts';
 import { runFanout } from './scenarios/fanout.ts';
+import { runHistory } from './scenarios/history.ts';
 import { runLambda } from './scenarios/lambda.ts';
 import { runLatency } from './scenarios/latency.ts';
 import { runS3Objects } from './scenarios/s3-objects.ts';
@@ -137,6 +139,10 @@ if (only.has('7') || only.has('lambda')) {
   } finally {
     await platform.stop();
   }
+}
+
+if (only.has('8') || only.has('history')) {
+  summary.history = await runHistory({ keys: quick ? 10 : 50, rounds: quick ? 10 : 40 });
 }
 
 const workOptions = { keys: quick ? 10 : 50, subscribersPerKey: 3 };

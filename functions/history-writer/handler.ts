@@ -31,6 +31,9 @@ export const handler = observedHandler<DynamoDBStreamEvent, DynamoDBBatchRespons
   }));
   const report = await recordHistory(records, history, config.HISTORY_RETENTION_HOURS);
   tools.metrics.addMetric('HistoryRowsWritten', 'Count', report.written);
+  const writtenAt = Date.now();
+  for (const at of report.appliedAt)
+    tools.metrics.addMetric('HistoryWriteLag', 'Milliseconds', writtenAt - at);
   if (report.skipped > 0) tools.metrics.addMetric('ExpiriesSkipped', 'Count', report.skipped);
   for (const { id, error } of report.rejected)
     tools.logger.error('record rejected', { sequenceNumber: id, error });

@@ -8,7 +8,7 @@ import {
 import { ValidationError } from '#runtime/errors.ts';
 import { type AccessClaims, assertCanSubscribe } from './authorise.ts';
 import { connectionExpiry } from './connection-limits.ts';
-import { type HistoryStore, type ReplayOptions, replayAfter } from './history.ts';
+import { type HistoryStore, replayAfter } from './history.ts';
 import { parseOrThrow } from './issues.ts';
 import { readItemPage, readNewestItems } from './item-pages.ts';
 import type { Clock, ConnectionStore, ItemStore } from './ports.ts';
@@ -58,7 +58,6 @@ export async function runClientAction(
   action: ClientAction,
   context: ActionContext,
   ports: { connections: ConnectionStore; items: ItemStore; history: HistoryStore; clock: Clock },
-  replay?: ReplayOptions,
 ): Promise<ServerFrame> {
   if (context.claims && (action.action === 'subscribe' || action.action === 'sync')) {
     assertCanSubscribe(context.claims, action.key);
@@ -80,7 +79,7 @@ export async function runClientAction(
       const answer = await replayAfter(
         ports,
         { key: action.key, after: action.after, limit: action.limit, cursor: action.cursor },
-        replay,
+        {},
         'body.cursor',
       );
       if (answer.reset)

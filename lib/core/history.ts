@@ -113,6 +113,8 @@ export const HISTORY_WRITE_BATCH = 25;
 /** What {@link recordHistory} did with one batch of stream records. */
 export interface HistoryWriteReport {
   written: number;
+  /** `appliedAt` of each row written: how far the history lags the live state. */
+  appliedAt: number[];
   /** TTL expiry removals: housekeeping, not changes (the fan-out skips them too). */
   skipped: number;
   /** Records that can never become a row (not a RealTimeData image): logged and counted, not retried. */
@@ -134,7 +136,7 @@ export async function recordHistory(
   store: HistoryStore,
   retentionHours: number,
 ): Promise<HistoryWriteReport> {
-  const report: HistoryWriteReport = { written: 0, skipped: 0, rejected: [] };
+  const report: HistoryWriteReport = { written: 0, appliedAt: [], skipped: 0, rejected: [] };
   const rows: Array<{ id: string; row: HistoryRow }> = [];
   for (const { id, record } of records) {
     try {
@@ -150,6 +152,7 @@ export async function recordHistory(
     try {
       await store.putRows(chunk.map(({ row }) => row));
       report.written += chunk.length;
+      report.appliedAt.push(...chunk.map(({ row }) => row.appliedAt));
     } catch (error) {
       return { ...report, failedFrom: chunk[0]?.id, failure: error };
     }

@@ -2,6 +2,7 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
+import { LOCAL_API_KEY } from '#local/auth/local-auth.ts';
 import type { Platform } from '#local/platform.ts';
 import { startTestPlatform } from './platform.ts';
 
@@ -10,7 +11,8 @@ import { startTestPlatform } from './platform.ts';
  * `RTP_CONFORMANCE_WS_URL` (the stack's `WebSocketUrl` output) and `RTP_CONFORMANCE_CONNECTIONS_URL`
  * (its `ConnectionsUrl` output) are set. A deployed target also needs
  * `RTP_CONFORMANCE_CONNECTIONS_TABLE` (the `ConnectionsTableName` output, to find connection ids),
- * optionally `RTP_CONFORMANCE_TOKEN` (a JWT when the stack runs with `AuthMode=jwt`) and
+ * `RTP_CONFORMANCE_HTTP_URL` (the `HttpApiUrl` output, where readings are posted) with
+ * `RTP_CONFORMANCE_API_KEY` (one of its `IngestApiKeys`; none for an open stack), optionally `RTP_CONFORMANCE_TOKEN` (a JWT when the stack runs with `AuthMode=jwt`) and
  * `RTP_CONFORMANCE_KEY_ATTRIBUTE` (default `vehicleId`); AWS credentials come from the usual chain.
  */
 export interface ConformanceTarget {
@@ -22,6 +24,8 @@ export interface ConformanceTarget {
   management: ApiGatewayManagementApiClient;
   /** Ids of the connections subscribed to `key` (the store's GSI, as the fan-out finds them). */
   connectionIdsOf(key: string): Promise<string[]>;
+  /** POSTs one reading to `/readings` and resolves with the status (202 when accepted). */
+  postReading(reading: Record<string, unknown>): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -31,6 +35,8 @@ export async function startConformanceTarget(): Promise<ConformanceTarget> {
   if (wsUrl && connectionsUrl) {
     const table = process.env.RTP_CONFORMANCE_CONNECTIONS_TABLE;
     if (!table) throw new Error('RTP_CONFORMANCE_CONNECTIONS_TABLE is required with RTP_CONFORMANCE_WS_URL');
+    const httpUrl = process.env.RTP_CONFORMANCE_HTTP_URL;
+    if (!httpUrl) throw new Error('RTP_CONFORMANCE_HTTP_URL is required with RTP_CONFORMANCE_WS_URL');
     const store = new DynamoConnectionStore(createDocumentClient(new DynamoDBClient({})), table);
     const token = process.env.RTP_CONFORMANCE_TOKEN;
     return {
@@ -40,6 +46,7 @@ export async function startConformanceTarget(): Promise<ConformanceTarget> {
       connectSuffix: token ? `&token=${encodeURIComponent(token)}` : '',
       management: new ApiGatewayManagementApiClient({ endpoint: connectionsUrl }),
       connectionIdsOf: (key) => store.listSubscribers(key),
+      postReading: (reading) => postReading(httpUrl, process.env.RTP_CONFORMANCE_API_KEY, reading),
       stop: async () => {},
     };
   }
@@ -60,10 +67,21 @@ export async function startConformanceTarget(): Promise<ConformanceTarget> {
     connectSuffix: '',
     management,
     connectionIdsOf: (key) => store.listSubscribers(key),
+    postReading: (reading) => postReading(platform.endpoints.http, LOCAL_API_KEY, reading),
     stop: async () => {
       management.destroy();
       dynamo.destroy();
       await platform.stop();
     },
   };
+}
+
+async function postReading(httpUrl: string, apiKey: string | undefined, reading: Record<string, unknown>) {
+  const response = await fetch(`${httpUrl}/readings`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(apiKey ? { 'x-api-key': apiKey } : {}) },
+    body: JSON.stringify(reading),
+  });
+  await response.body?.cancel();
+  return response.status;
 }

@@ -110,6 +110,7 @@ describe('IoT Core: MQTT telemetry through the topic rule to WebSocket subscribe
       key: '31',
       channel: 'telemetry',
       version: 1,
+      seq: expect.stringMatching(/^[1-9][0-9]*$/),
       ts,
       data: { lat: 40.41, lon: -3.7, speed: 42, fuel: 0.5, rpm: 2100 },
     });

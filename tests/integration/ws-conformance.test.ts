@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { compareSeq, type ItemFrame } from '#contracts/ws-protocol.ts';
 import { type ConformanceTarget, startConformanceTarget } from '../helpers/conformance-target.ts';
 import { waitFor } from '../helpers/platform.ts';
 import { connectClient, type TestClient } from '../helpers/ws-client.ts';
@@ -120,6 +121,32 @@ describe('@connections', () => {
       new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'x'.repeat(129 * 1024) }),
     );
     await expect(big).rejects.toBeInstanceOf(PayloadTooLargeException);
+  });
+});
+
+describe('live frames', () => {
+  it('carry seq on every item frame, increasing per key in apply order', async () => {
+    const key = uniqueKey();
+    const { client } = await open(key);
+    for (const speed of [1, 2, 3]) {
+      expect(await target.postReading({ [target.keyAttribute]: key, ts: Date.now(), data: { speed } })).toBe(
+        202,
+      );
+    }
+    const items = () =>
+      client.frames.flatMap((frame): ItemFrame[] =>
+        frame.type === 'item'
+          ? [frame]
+          : frame.type === 'batch'
+            ? frame.frames.filter((inner) => inner.type === 'item')
+            : [],
+      );
+    await waitFor(() => items().length === 3, 'three item frames', 10_000);
+    const seqs = items().map((frame) => frame.seq);
+    expect(seqs.every((seq) => seq !== undefined)).toBe(true);
+    expect([...(seqs as string[])].sort(compareSeq)).toEqual(seqs);
+    expect(new Set(seqs).size).toBe(3);
+    expect(client.invalid).toEqual([]);
   });
 });
 
