@@ -149,28 +149,36 @@ describe('LiveConnection resume with sync after', () => {
     expect(syncs(script.received[2])[0]).toEqual({ action: 'sync', key: 'k', after: '101' });
   });
 
-  it('replaces the key on reset, once per answer, and syncs plainly a key without a seq', async () => {
+  it('replaces the key on reset, once per answer, pages the reset state plainly, and syncs plainly a key without a seq', async () => {
     let resetAnswers = 0;
     const script = await scriptedServer((message) => {
       if (message.action !== 'sync') return [];
-      if (message.after === undefined)
+      if (message.cursor === 'full2') {
+        return [{ type: 'snapshot', key: 'k', items: [item('other', 1)], seq: '50' }];
+      }
+      if (message.after === undefined) {
         return [{ type: 'snapshot', key: 'k', items: [item('telemetry', 5)], seq: '10' }];
+      }
       resetAnswers += 1;
-      // A reset answer in two frames: the state held is replaced once, not once per frame.
+      // A reset answer's first page in two frames: the state held is replaced once, not per frame;
+      // its next page is a page of the current state (plain sync with the cursor).
       return [
         { type: 'snapshot', key: 'k', items: [item('telemetry', 1)], reset: true },
-        { type: 'snapshot', key: 'k', items: [item('status', 1)], reset: true, seq: '50' },
+        { type: 'snapshot', key: 'k', items: [item('status', 1)], reset: true, next: 'full2', seq: '40' },
       ];
     });
     const { live, applied, resets } = connect(script);
     await waitFor(() => applied.length === 1, 'the snapshot');
     live.drop();
-    await waitFor(() => applied.length === 3, 'the reset state');
+    await waitFor(() => applied.length === 4, 'the reset state');
     expect(resets).toEqual(['k']);
     // After a reset the versions held no longer count: telemetry@1 is applied though @5 was held.
-    expect(applied).toEqual(['telemetry@5', 'telemetry@1', 'status@1']);
+    expect(applied).toEqual(['telemetry@5', 'telemetry@1', 'status@1', 'other@1']);
     expect(syncs(script.received[0])).toEqual([{ action: 'sync', key: 'k' }]);
-    expect(syncs(script.received[1])).toEqual([{ action: 'sync', key: 'k', after: '10' }]);
+    expect(syncs(script.received[1])).toEqual([
+      { action: 'sync', key: 'k', after: '10' },
+      { action: 'sync', key: 'k', cursor: 'full2' },
+    ]);
     expect(resetAnswers).toBe(1);
     expect(live.seqOf('k')).toBe('50');
   });

@@ -218,6 +218,8 @@ export class LiveConnection {
     if (frame.reset && !this.#resetting.has(frame.key)) {
       // Versions restart when an item is deleted and written again: what was held no longer counts.
       this.#resetting.add(frame.key);
+      // Its following pages are pages of the current state: plain `sync` with the cursor.
+      this.#syncAfter.delete(frame.key);
       this.#versions.forget(frame.key);
       this.#options.onReset?.(frame.key);
     }
