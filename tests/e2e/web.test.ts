@@ -11,7 +11,12 @@ const SHOWN_WITHIN_MS = 2_000;
 /** What the page exposes for tests (web/src/live-connection.ts `exposeForTests`). */
 interface PageHandle {
   rtp: {
-    live: { drop(holdMs: number): void; opens: number; send(message: unknown): boolean };
+    live: {
+      drop(holdMs: number): void;
+      opens: number;
+      send(message: unknown): boolean;
+      seqOf(key: string): string | undefined;
+    };
   };
 }
 
@@ -162,6 +167,31 @@ describe('web app in chromium', () => {
       await carol.locator('.message.is-deleted').waitFor();
       expect(await carol.locator('.message').count()).toBe(2);
       await browser.screenshot(alice, 'rooms-author');
+    });
+
+    it('resumes a room after a dropped connection with sync after, getting the message posted meanwhile', async () => {
+      const dave = await browser.newPage();
+      const sent: Record<string, unknown>[] = [];
+      dave.on('websocket', (socket) =>
+        socket.on('framesent', ({ payload }) =>
+          sent.push(JSON.parse(String(payload)) as Record<string, unknown>),
+        ),
+      );
+      await dave.goto(`${platform.endpoints.http}/#/rooms?room=e2e&user=dave`);
+      await message(dave, 'alice').filter({ hasText: 'hello, edited' }).waitFor();
+      const held = await dave.evaluate(() => (window as unknown as PageHandle).rtp.live.seqOf('room-e2e'));
+      expect(held).toMatch(/^[1-9][0-9]*$/);
+
+      await dave.evaluate(() => (window as unknown as PageHandle).rtp.live.drop(1_500));
+      await dave.locator('.conn-state[data-state="reconnecting"]').waitFor();
+      await alice.bringToFront();
+      await alice.locator('.composer input[name="text"]').fill('while dave was away');
+      await alice.locator('.composer input[name="text"]').press('Enter');
+      await message(alice, 'alice').filter({ hasText: 'while dave was away' }).waitFor();
+
+      await message(dave, 'alice').filter({ hasText: 'while dave was away' }).waitFor({ timeout: 10_000 });
+      expect(sent).toContainEqual({ action: 'sync', key: 'room-e2e', after: held });
+      expect(await message(dave, 'alice').filter({ hasText: 'hello, edited' }).count()).toBe(1);
     });
   });
 

@@ -5,11 +5,13 @@ import {
   type ErrorFrame,
   type ItemFrame,
   type RemovedFrame,
+  type Seq,
   type ServerFrame,
   ServerFrameSchema,
+  type SnapshotFrame,
   TOKEN_EXPIRED_CLOSE_CODE,
 } from '#contracts/ws-protocol.ts';
-import { VersionBook } from './versions.ts';
+import { SeqBook, VersionBook } from './versions.ts';
 
 export type ConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -28,6 +30,11 @@ export interface LiveConnectionOptions {
   freshToken?: () => string | undefined;
   onItem?: (frame: ItemFrame) => void;
   onRemoved?: (frame: RemovedFrame) => void;
+  /**
+   * The platform could not resume `key` (what the page held is older than the history's retention):
+   * drop everything shown for it; the key's full current state follows as `onItem` calls.
+   */
+  onReset?: (key: string) => void;
   onError?: (frame: ErrorFrame) => void;
   /** Acks of actions the page sent (e.g. `bid`), in arrival order. */
   onAck?: (frame: AckFrame) => void;
@@ -45,16 +52,29 @@ const KEEPALIVE_MS = 5 * 60_000;
  * frames newer than what it holds, and reconnects with backoff. After every (re)connect it
  * re-subscribes and syncs each key, so frames missed while it was away arrive in the snapshot.
  *
- * Why a full snapshot and not `since`: versions count per item (key, channel), not per key, so no
- * single `since` per key is safe (a new message in a room starts at version 1; another channel of
- * a vehicle may sit below the highest version held). The snapshot comes in pages (the connection
- * follows each page's `next` cursor; a room gives its newest messages) and the version book drops
- * what is already held.
+ * Resume: per key it keeps the highest `seq` seen (replayed changes, a snapshot's resume point, and
+ * live frames once the key's sync is answered) and syncs with `after: seq`, which replays only the changes missed, on every
+ * channel; a key with no seq yet gets a plain (full) sync. Why not `since`: versions count per item
+ * (key, channel), not per key, so no single version is a safe position for a key. Answers come in
+ * pages (the connection follows each page's `next` cursor) and the version book drops what is
+ * already held, so a change replayed and also received live is applied once.
  */
 export class LiveConnection {
   readonly #options: LiveConnectionOptions;
   readonly #keys = new Set<string>();
   readonly #versions = new VersionBook();
+  readonly #seqs = new SeqBook();
+  /**
+   * Live seqs of keys whose sync is still being answered. They join `#seqs` only once the answer's
+   * last frame came: a live frame can be ahead of changes the answer has yet to bring, so resuming
+   * after it, were the socket to drop meanwhile, would skip those.
+   */
+  readonly #liveWhileSyncing = new SeqBook();
+  readonly #syncing = new Set<string>();
+  /** The `after` of each key's sync being answered: its following pages must repeat it. */
+  readonly #syncAfter = new Map<string, Seq>();
+  /** Keys whose current sync answer already reset them (a reset answer may span several frames). */
+  readonly #resetting = new Set<string>();
   #socket: WebSocket | undefined;
   #state: ConnectionState = 'idle';
   #attempt = 0;
@@ -80,6 +100,11 @@ export class LiveConnection {
     return [...this.#keys];
   }
 
+  /** The highest `seq` held for `key` (where a reconnect resumes), for the page and its tests. */
+  seqOf(key: string): Seq | undefined {
+    return this.#seqs.get(key);
+  }
+
   /** Follows `key`: snapshot now, live frames from then on. Connects on the first key. */
   subscribe(key: string): void {
     if (this.#keys.has(key)) return;
@@ -91,6 +116,10 @@ export class LiveConnection {
   unsubscribe(key: string): void {
     if (!this.#keys.delete(key)) return;
     this.#versions.forget(key);
+    this.#seqs.forget(key);
+    this.#liveWhileSyncing.forget(key);
+    this.#syncing.delete(key);
+    this.#syncAfter.delete(key);
     if (this.#state === 'open') this.send({ action: 'unsubscribe', key });
   }
 
@@ -166,10 +195,57 @@ export class LiveConnection {
     this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
   }
 
-  /** Subscribes (again: a no-op for the connect key) and asks for the key's snapshot. */
+  /**
+   * Subscribes (again: a no-op for the connect key) and asks for what the page misses of the key:
+   * the changes after its seq when it holds one, else the key's snapshot.
+   */
   #follow(key: string): void {
     this.send({ action: 'subscribe', key });
-    this.send({ action: 'sync', key });
+    const after = this.#seqs.get(key);
+    this.#resetting.delete(key);
+    this.#syncing.add(key);
+    this.#liveWhileSyncing.forget(key);
+    if (after === undefined) {
+      this.#syncAfter.delete(key);
+      this.send({ action: 'sync', key });
+    } else {
+      this.#syncAfter.set(key, after);
+      this.send({ action: 'sync', key, after });
+    }
+  }
+
+  #applySnapshot(frame: SnapshotFrame): void {
+    if (!this.#keys.has(frame.key)) return;
+    if (frame.reset && !this.#resetting.has(frame.key)) {
+      // Versions restart when an item is deleted and written again: what was held no longer counts.
+      this.#resetting.add(frame.key);
+      // Its following pages are pages of the current state: plain `sync` with the cursor.
+      this.#syncAfter.delete(frame.key);
+      this.#versions.forget(frame.key);
+      this.#options.onReset?.(frame.key);
+    }
+    // Replayed changes come in apply order from `after` on: each is a safe resume point.
+    for (const item of frame.items) {
+      if (item.type === 'item') this.#applyItem(item, true);
+      else this.#applyRemoved(item, true);
+    }
+    // A key bigger than one page: ask for the next until the last page (no `next`).
+    if (frame.next !== undefined) {
+      const after = this.#syncAfter.get(frame.key);
+      this.send({ action: 'sync', key: frame.key, cursor: frame.next, ...(after ? { after } : {}) });
+    } else if (frame.seq !== undefined) {
+      // The answer's last frame (only it has `seq`): from here on the live frames are contiguous.
+      this.#seqs.see(frame.key, frame.seq);
+      this.#seqs.see(frame.key, this.#liveWhileSyncing.get(frame.key));
+      this.#liveWhileSyncing.forget(frame.key);
+      this.#syncing.delete(frame.key);
+    }
+  }
+
+  /** Records where the key's stream stands: `replayed` by a sync, or live. */
+  #seeSeq(key: string, seq: Seq | undefined, replayed: boolean): void {
+    if (replayed || !this.#syncing.has(key)) this.#seqs.see(key, seq);
+    else this.#liveWhileSyncing.see(key, seq);
   }
 
   #onMessage(data: unknown): void {
@@ -198,14 +274,7 @@ export class LiveConnection {
         this.#applyItem(frame);
         break;
       case 'snapshot':
-        for (const item of frame.items) {
-          if (item.type === 'item') this.#applyItem(item);
-          else this.#applyRemoved(item);
-        }
-        // A key bigger than one page: ask for the next until the last page (no `next`).
-        if (frame.next !== undefined && this.#keys.has(frame.key)) {
-          this.send({ action: 'sync', key: frame.key, cursor: frame.next });
-        }
+        this.#applySnapshot(frame);
         break;
       case 'removed':
         this.#applyRemoved(frame);
@@ -220,15 +289,17 @@ export class LiveConnection {
     }
   }
 
-  #applyRemoved(frame: RemovedFrame): void {
-    if (this.#keys.has(frame.key) && this.#versions.accept(frame.key, frame.channel, frame.version)) {
+  #applyRemoved(frame: RemovedFrame, replayed = false): void {
+    if (!this.#keys.has(frame.key)) return;
+    this.#seeSeq(frame.key, frame.seq, replayed);
+    if (this.#versions.acceptRemoval(frame.key, frame.channel, frame.version))
       this.#options.onRemoved?.(frame);
-    }
   }
 
-  #applyItem(frame: ItemFrame): void {
+  #applyItem(frame: ItemFrame, replayed = false): void {
     // Frames of a key unsubscribed meanwhile may still be in flight.
     if (!this.#keys.has(frame.key)) return;
+    this.#seeSeq(frame.key, frame.seq, replayed);
     if (this.#versions.accept(frame.key, frame.channel, frame.version)) this.#options.onItem?.(frame);
   }
 

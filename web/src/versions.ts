@@ -1,3 +1,5 @@
+import { compareSeq, type Seq } from '#contracts/ws-protocol.ts';
+
 /**
  * The client side of RealTimeData's ordering rule (lib/core/versioning.ts, `isNewerVersion`): the
  * web may import contracts only, so this is its tiny equivalent. Fan-out is at-least-once and
@@ -23,7 +25,43 @@ export class VersionBook {
     return true;
   }
 
+  /**
+   * Says whether a removal of the item at `version` (the last version it had) is news: the item is
+   * held at that version or below. The item is then forgotten, because an item written again after
+   * its deletion starts over at version 1.
+   */
+  acceptRemoval(key: string, channel: string, version: number): boolean {
+    const held = this.#versions.get(key)?.get(channel);
+    if (held !== undefined && held > version) return false;
+    this.#versions.get(key)?.delete(channel);
+    return true;
+  }
+
   forget(key: string): void {
     this.#versions.delete(key);
+  }
+}
+
+/**
+ * Per key, the highest `seq` the page holds (from live frames, replayed changes and a snapshot's
+ * resume point): where a `sync` with `after` resumes after a reconnect. Seqs are compared by value
+ * (`compareSeq`), never as strings.
+ */
+export class SeqBook {
+  readonly #seqs = new Map<string, Seq>();
+
+  /** Keeps `seq` when it is above the one held for `key`. */
+  see(key: string, seq: Seq | undefined): void {
+    if (seq === undefined) return;
+    const held = this.#seqs.get(key);
+    if (held === undefined || compareSeq(seq, held) > 0) this.#seqs.set(key, seq);
+  }
+
+  get(key: string): Seq | undefined {
+    return this.#seqs.get(key);
+  }
+
+  forget(key: string): void {
+    this.#seqs.delete(key);
   }
 }

@@ -12,6 +12,9 @@ export interface SimulateOptions {
   via: string;
 }
 
+/** Kilometres per degree of latitude (and of longitude at the equator). */
+const KM_PER_DEGREE = 111.32;
+
 /** `rtp simulate`: vehicles driving around, posting telemetry at a steady total rate, with a live progress line. */
 export async function runSimulate(env: LocalEnv, options: SimulateOptions): Promise<void> {
   if (!(options.vehicles >= 1 && options.rate > 0)) throw new Error('--vehicles and --rate must be positive');
@@ -33,6 +36,7 @@ export async function runSimulate(env: LocalEnv, options: SimulateOptions): Prom
     speed: 30 + Math.random() * 40,
     heading: Math.random() * 360,
     fuel: 1,
+    movedAt: Date.now(),
   }));
   const stats = { sent: 0, failed: 0, started: Date.now() };
   let stopped = false;
@@ -54,8 +58,13 @@ export async function runSimulate(env: LocalEnv, options: SimulateOptions): Prom
       const vehicle = vehicles[next++ % vehicles.length] as (typeof vehicles)[number];
       vehicle.heading = (vehicle.heading + (Math.random() - 0.5) * 20 + 360) % 360;
       vehicle.speed = Math.max(0, Math.min(130, vehicle.speed + (Math.random() - 0.5) * 6));
-      vehicle.lat += Math.cos((vehicle.heading * Math.PI) / 180) * vehicle.speed * 1e-6;
-      vehicle.lon += Math.sin((vehicle.heading * Math.PI) / 180) * vehicle.speed * 1e-6;
+      // Driven distance at `speed` km/h since the vehicle's last reading, whatever the rate, so the
+      // dashboard's map shows believable trails.
+      const degrees = (vehicle.speed * (Date.now() - vehicle.movedAt)) / 3_600_000 / KM_PER_DEGREE;
+      vehicle.movedAt = Date.now();
+      vehicle.lat += Math.cos((vehicle.heading * Math.PI) / 180) * degrees;
+      vehicle.lon +=
+        (Math.sin((vehicle.heading * Math.PI) / 180) * degrees) / Math.cos((vehicle.lat * Math.PI) / 180);
       vehicle.fuel = Math.max(0, vehicle.fuel - 0.00005);
       return {
         [keyAttribute]: vehicle.id,

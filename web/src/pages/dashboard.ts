@@ -1,21 +1,21 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { ItemKeySchema } from '#contracts/item-key.ts';
+import { DEFAULT_CHANNEL, ItemKeySchema } from '#contracts/item-key.ts';
 import type { ItemFrame } from '#contracts/ws-protocol.ts';
 import { formatAge, formatValue, h, hashParams } from '../dom.ts';
+import { fetchHistory, HISTORY_WINDOW_MS } from '../history.ts';
 import { pageConnection } from '../page-connection.ts';
 import type { PlatformInfo } from '../platform.ts';
+import { mergeSamples, type Sample } from '../samples.ts';
 import { connectionBadge } from './connection-badge.ts';
+import { createFleetMap, type Position } from './fleet-map.ts';
 
-/** Points kept per chart. */
-const CHART_POINTS = 300;
+/**
+ * Readings kept per channel for its charts and trail, besides the HISTORY_WINDOW_MS time window: a
+ * bound on memory and drawing work for fast senders (15 minutes at 5 readings a second).
+ */
+const MAX_SAMPLES = 4500;
 const STORAGE_KEY = 'rtp.dashboard.keys';
-
-interface Chart {
-  plot: uPlot;
-  xs: number[];
-  ys: number[];
-}
 
 interface ChannelView {
   frame: ItemFrame;
@@ -23,7 +23,9 @@ interface ChannelView {
   values: HTMLElement;
   age: HTMLElement;
   version: HTMLElement;
-  charts: Map<string, Chart>;
+  /** Oldest first by event time, one per version, see `mergeSamples`. */
+  samples: Sample[];
+  charts: Map<string, uPlot>;
   chartBox: HTMLElement;
 }
 
@@ -33,19 +35,26 @@ interface KeyView {
   /** Local time of the last frame, for the fleet list's "seen" age. */
   seenAt: number | undefined;
   channels: Map<string, ChannelView>;
+  /** Telemetry history that came before the channel's first frame, kept until its tile exists. */
+  history: Sample[];
+  /** Cancels the key's history request when it is unwatched. */
+  abort: AbortController;
   panel: HTMLElement;
   tiles: HTMLElement;
 }
 
 /**
  * The live dashboard: watch keys (the fleet list), see one tile per channel with each value and
- * its age, and a small chart per numeric field. Returns a function that tears the page down.
+ * its age, a small chart per numeric field (telemetry's filled from the last HISTORY_WINDOW_MS of
+ * history on open) and a map of every key's position (`lat`/`lon`) with its trail. Returns a
+ * function that tears the page down.
  */
 export function mountDashboard(root: HTMLElement, platform: PlatformInfo): () => void {
   const views = new Map<string, KeyView>();
   const badge = connectionBadge();
   const fleet = h('ul', { class: 'fleet-list', 'aria-label': 'Watched keys' });
   const panels = h('div', { class: 'panels' });
+  const fleetMap = createFleetMap();
   const empty = h(
     'div',
     { class: 'empty' },
@@ -93,7 +102,7 @@ export function mountDashboard(root: HTMLElement, platform: PlatformInfo): () =>
         'div',
         { class: 'layout' },
         h('aside', { class: 'fleet card' }, h('h2', {}, 'Fleet'), fleet),
-        h('div', { class: 'main' }, empty, panels),
+        h('div', { class: 'main' }, empty, fleetMap.element, panels),
       ),
     ),
   );
@@ -101,11 +110,15 @@ export function mountDashboard(root: HTMLElement, platform: PlatformInfo): () =>
   const live = pageConnection(platform, badge, {
     onItem: (frame) => applyFrame(frame),
     onRemoved: (frame) => {
-      const view = views.get(frame.key)?.channels.get(frame.channel);
+      const view = views.get(frame.key);
+      if (view) removeChannel(view, frame.channel);
+    },
+    // The platform could not resume the key: start it over from its current state and history.
+    onReset: (key) => {
+      const view = views.get(key);
       if (!view) return;
-      view.tile.remove();
-      for (const chart of view.charts.values()) chart.plot.destroy();
-      views.get(frame.key)?.channels.delete(frame.channel);
+      for (const channel of [...view.channels.keys()]) removeChannel(view, channel);
+      loadHistory(view);
     },
     onError: (frame) => {
       formError.textContent = `${frame.code}: ${frame.message}`;
@@ -122,9 +135,20 @@ export function mountDashboard(root: HTMLElement, platform: PlatformInfo): () =>
       tiles,
       h('p', { class: 'waiting muted' }, 'Waiting for data…'),
     );
-    views.set(key, { key, shown: true, seenAt: undefined, channels: new Map(), panel, tiles });
+    const view: KeyView = {
+      key,
+      shown: true,
+      seenAt: undefined,
+      channels: new Map(),
+      history: [],
+      abort: new AbortController(),
+      panel,
+      tiles,
+    };
+    views.set(key, view);
     panels.append(panel);
     live.subscribe(key);
+    loadHistory(view);
     saveKeys();
     render();
   }
@@ -132,10 +156,7 @@ export function mountDashboard(root: HTMLElement, platform: PlatformInfo): () =>
   function unwatch(key: string): void {
     const view = views.get(key);
     if (!view) return;
-    for (const channel of view.channels.values()) {
-      for (const chart of channel.charts.values()) chart.plot.destroy();
-    }
-    view.panel.remove();
+    disposeKey(view);
     views.delete(key);
     live.unsubscribe(key);
     saveKeys();
@@ -149,6 +170,7 @@ export function mountDashboard(root: HTMLElement, platform: PlatformInfo): () =>
     view.seenAt = Date.now();
     view.panel.querySelector('.waiting')?.remove();
     let channel = view.channels.get(frame.channel);
+    const created = !channel;
     if (!channel) {
       channel = createTile(frame);
       view.channels.set(frame.channel, channel);
@@ -168,23 +190,9 @@ export function mountDashboard(root: HTMLElement, platform: PlatformInfo): () =>
         ),
       ),
     );
-    for (const [field, value] of fields) {
-      if (typeof value !== 'number') continue;
-      let chart = channel.charts.get(field);
-      if (!chart) {
-        chart = createChart(channel.chartBox, field);
-        channel.charts.set(field, chart);
-      }
-      chart.xs.push(frame.ts / 1000);
-      chart.ys.push(value);
-      if (chart.xs.length > CHART_POINTS) {
-        chart.xs.shift();
-        chart.ys.shift();
-      }
-      chart.plot.setData([chart.xs, chart.ys]);
-      // A line needs two points; one point alone gets a meaningless time axis.
-      chart.plot.root.parentElement?.classList.toggle('single', chart.xs.length < 2);
-    }
+    const added = [{ version: frame.version, ts: frame.ts, data: frame.data }];
+    if (created && frame.channel === DEFAULT_CHANNEL) added.push(...view.history.splice(0));
+    addSamples(view, channel, added);
     channel.age.textContent = formatAge(Date.now() - frame.ts);
     // The fleet list re-renders on the 1 s ticker; at once only when a key gets its first data.
     if (firstData) render();
@@ -202,16 +210,85 @@ export function mountDashboard(root: HTMLElement, platform: PlatformInfo): () =>
       values,
       chartBox,
     );
-    return { frame, tile, values, age, version, charts: new Map(), chartBox };
+    return { frame, tile, values, age, version, samples: [], charts: new Map(), chartBox };
   }
 
-  function createChart(container: HTMLElement, field: string): Chart {
+  /** Everything shown and pending for the key goes (it stays in the stored list of keys). */
+  function disposeKey(view: KeyView): void {
+    view.abort.abort();
+    for (const channel of [...view.channels.keys()]) removeChannel(view, channel);
+    view.panel.remove();
+  }
+
+  function removeChannel(view: KeyView, name: string): void {
+    const channel = view.channels.get(name);
+    if (!channel) return;
+    channel.tile.remove();
+    for (const chart of channel.charts.values()) chart.destroy();
+    view.channels.delete(name);
+    if (name === DEFAULT_CHANNEL) fleetMap.remove(view.key);
+  }
+
+  /**
+   * Fills the key's telemetry charts and trail with its last HISTORY_WINDOW_MS of history; live
+   * frames keep coming meanwhile (samples are merged by version, so overlap counts once).
+   */
+  function loadHistory(view: KeyView): void {
+    fetchHistory(platform, view.key, DEFAULT_CHANNEL, Date.now() - HISTORY_WINDOW_MS, view.abort.signal)
+      .then((entries) => {
+        const samples = entries.flatMap((entry) => ('data' in entry ? [entry] : []));
+        const channel = view.channels.get(DEFAULT_CHANNEL);
+        if (channel) addSamples(view, channel, samples);
+        else view.history.push(...samples);
+      })
+      .catch((error: Error) => {
+        if (view.abort.signal.aborted) return;
+        // Live data still shows; only the past is missing.
+        view.panel.append(h('p', { class: 'history-error muted' }, `No history: ${error.message}`));
+      });
+  }
+
+  /** Merges `added` into the channel's samples and redraws its charts (and trail, for telemetry). */
+  function addSamples(view: KeyView, channel: ChannelView, added: Sample[]): void {
+    channel.samples = mergeSamples(channel.samples, added, HISTORY_WINDOW_MS, MAX_SAMPLES);
+    drawCharts(channel);
+    if (channel.frame.channel === DEFAULT_CHANNEL) {
+      const trail = channel.samples.flatMap(({ data }): Position[] =>
+        typeof data.lat === 'number' && typeof data.lon === 'number'
+          ? [{ lat: data.lat, lon: data.lon }]
+          : [],
+      );
+      fleetMap.show(view.key, trail);
+    }
+  }
+
+  /** One chart per numeric field of the channel's samples. */
+  function drawCharts(channel: ChannelView): void {
+    const fields = new Set(
+      channel.samples.flatMap(({ data }) =>
+        Object.keys(data).filter((field) => typeof data[field] === 'number'),
+      ),
+    );
+    for (const field of fields) {
+      let chart = channel.charts.get(field);
+      if (!chart) {
+        chart = createChart(channel.chartBox, field);
+        channel.charts.set(field, chart);
+      }
+      const points = channel.samples.filter(({ data }) => typeof data[field] === 'number');
+      chart.setData([points.map(({ ts }) => ts / 1000), points.map(({ data }) => data[field] as number)]);
+      const box = chart.root.parentElement;
+      if (box) box.dataset.points = String(points.length);
+      // A line needs two points; one point alone gets a meaningless time axis.
+      box?.classList.toggle('single', points.length < 2);
+    }
+  }
+
+  function createChart(container: HTMLElement, field: string): uPlot {
     const box = h('figure', { class: 'chart', 'data-field': field }, h('figcaption', {}, field));
     const next = [...container.children].find((other) => (other as HTMLElement).dataset.field! > field);
     container.insertBefore(box, next ?? null);
-    const xs: number[] = [];
-    const ys: number[] = [];
-    const plot = new uPlot(
+    return new uPlot(
       {
         width: 268,
         height: 72,
@@ -234,15 +311,15 @@ export function mountDashboard(root: HTMLElement, platform: PlatformInfo): () =>
           { stroke: '#2f6fdb', width: 1.5, fill: 'rgba(47,111,219,0.08)', points: { show: false } },
         ],
       },
-      [xs, ys],
+      [[], []],
       box,
     );
-    return { plot, xs, ys };
   }
 
   /** Fleet list (most recently seen first) and which panels show. */
   function render(): void {
     empty.hidden = views.size > 0;
+    fleetMap.element.hidden = views.size === 0;
     const ordered = [...views.values()].sort((a, b) => (b.seenAt ?? 0) - (a.seenAt ?? 0));
     fleet.replaceChildren(
       ...ordered.map((view) => {
@@ -307,11 +384,8 @@ export function mountDashboard(root: HTMLElement, platform: PlatformInfo): () =>
   return () => {
     clearInterval(ticker);
     live.close();
-    for (const key of [...views.keys()]) {
-      for (const channel of views.get(key)?.channels.values() ?? []) {
-        for (const chart of channel.charts.values()) chart.plot.destroy();
-      }
-    }
+    for (const view of views.values()) disposeKey(view);
+    fleetMap.destroy();
   };
 }
 

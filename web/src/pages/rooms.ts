@@ -103,9 +103,19 @@ function mountRoomsAs(root: HTMLElement, platform: PlatformInfo, session: UserSe
       messages.get(id)?.element.remove();
       messages.delete(id);
     },
+    // The platform could not resume the room: its latest messages follow, shown afresh.
+    onReset: (key) => {
+      if (key === roomKey(room)) clearMessages();
+    },
     onError: (frame) => alerts.show(frame.code, frame.message),
   });
   join(room);
+
+  function clearMessages(): void {
+    messages.clear();
+    list.replaceChildren();
+    empty.hidden = false;
+  }
 
   function join(next: string): void {
     live.unsubscribe(roomKey(room));
@@ -114,9 +124,7 @@ function mountRoomsAs(root: HTMLElement, platform: PlatformInfo, session: UserSe
     roomInput.value = room;
     title.textContent = `# ${room}`;
     textInput.placeholder = `Message #${room} as ${user}`;
-    messages.clear();
-    list.replaceChildren();
-    empty.hidden = false;
+    clearMessages();
     live.subscribe(roomKey(room));
   }
 
