@@ -83,8 +83,12 @@ export function connectClient(url: string, options: WebSocket.ClientOptions = {}
 export function subscriberPool(websocketUrl: () => string, keyAttribute = 'vehicleId') {
   const open: TestClient[] = [];
   return {
-    async connect(key: string): Promise<TestClient> {
-      const client = await connectClient(`${websocketUrl()}/?${keyAttribute}=${encodeURIComponent(key)}`);
+    /** `query` is appended to the connect URL, e.g. `batch=false` for one change per frame. */
+    async connect(key: string, query?: string): Promise<TestClient> {
+      const suffix = query === undefined ? '' : `&${query}`;
+      const client = await connectClient(
+        `${websocketUrl()}/?${keyAttribute}=${encodeURIComponent(key)}${suffix}`,
+      );
       open.push(client);
       return client;
     },

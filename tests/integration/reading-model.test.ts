@@ -148,7 +148,8 @@ describe('time as devices send it', () => {
 
 describe('order without ts', () => {
   it('stores the later of two readings of one request and delivers both in order', async () => {
-    const client = await subscribers.connect('order-rest');
+    // One change per frame: a batching connection may get one item's changes as its newest only.
+    const client = await subscribers.connect('order-rest', 'batch=false');
     const response = await post({
       readings: [
         { vehicleId: 'order-rest', data: { v: 1 } },
@@ -176,7 +177,7 @@ describe('order without ts', () => {
 
   it('applies the records of one item in one Kinesis batch in stream order, delivering each', async () => {
     const key = 'order-kinesis';
-    const client = await subscribers.connect(key);
+    const client = await subscribers.connect(key, 'batch=false');
     await kinesis.send(
       new PutRecordsCommand({
         StreamName: platform.resources.telemetryStream,
