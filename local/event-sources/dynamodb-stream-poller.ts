@@ -234,5 +234,8 @@ function toLambdaAttribute(value: AttributeValue): LambdaAttributeValue {
   if (value.M !== undefined) return { M: toLambdaImage(value.M) };
   if (value.L !== undefined) return { L: value.L.map(toLambdaAttribute) };
   const { $unknown: _unknown, ...known } = value as AttributeValue & { $unknown?: unknown };
+  // The SDK reads an empty map (`{"M":{}}` on the wire) as an attribute with no member at all;
+  // Lambda's event has `{"M":{}}`, and an empty object would fail every unmarshall of the image.
+  if (Object.keys(known).length === 0) return { M: {} };
   return known as LambdaAttributeValue;
 }

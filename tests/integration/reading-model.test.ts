@@ -163,6 +163,14 @@ describe('order without ts', () => {
     expect((await stored('order-rest'))?.data).toEqual({ v: 2 });
   });
 
+  it('delivers a reading with empty data, and the next reading of that item after it', async () => {
+    const client = await subscribers.connect('order-empty', 'batch=false');
+    expect((await post({ vehicleId: 'order-empty', data: {} })).status).toBe(202);
+    expect((await post({ vehicleId: 'order-empty', data: { v: 2 } })).status).toBe(202);
+    await waitFor(() => itemFrames(client).length === 2, 'both frames');
+    expect(itemFrames(client).map((f) => (f as { data: unknown }).data)).toEqual([{}, { v: 2 }]);
+  });
+
   it('accepts a bare array, and refuses a body of another shape with 400 naming it', async () => {
     const response = await post([
       { vehicleId: 'order-array', data: { v: 1 } },
