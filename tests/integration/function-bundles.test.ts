@@ -239,8 +239,14 @@ async function stateOf(
   documents: DynamoDBDocumentClient,
 ) {
   const tables: Record<string, unknown[]> = {};
+  // An item past its TTL is gone for every read; DynamoDB Local deletes it whenever its sweep comes
+  // round (the history rows of the writer's fixture, applied in 2025, expired long ago), so leave it out.
+  const now = Date.now() / 1000;
   for (const table of platform.template.tables) {
-    tables[table.logicalId] = (await scanTable(documents, table.tableName)).sort(byJson);
+    const items = await scanTable(documents, table.tableName);
+    tables[table.logicalId] = items
+      .filter((item) => !(typeof item.expiresAt === 'number' && item.expiresAt < now))
+      .sort(byJson);
   }
   const queues: Record<string, number> = {};
   const buckets: Record<string, string[]> = {};
