@@ -1,6 +1,6 @@
 import type { Database, SqlJsStatic } from 'sql.js';
 import { type SalesUpdate, SalesUpdateSchema } from '#contracts/sales.ts';
-import { DependencyError, StaleWriteError, ValidationError } from '#runtime/errors.ts';
+import { DependencyError, StaleWriteError, ValidationError } from './errors.ts';
 import { parseOrThrow } from './issues.ts';
 import { CATALOGUE_PRODUCTS, type CatalogueProduct, productImage } from './sales-products.ts';
 
