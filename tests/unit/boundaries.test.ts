@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,4 +161,24 @@ describe('layer boundaries in biome.json', () => {
       expect([...(refusedByFile.get(file) ?? [])].sort()).toEqual([...probe.refused].sort());
     },
   );
+});
+
+/** The AWS service an SDK package speaks to: client-dynamodb, lib-dynamodb and util-dynamodb are one. */
+function awsService(specifier: string): string {
+  return specifier.replace(/^@aws-sdk\/(client|lib|util)-/, '');
+}
+
+describe('lib/adapters', () => {
+  // A count per file, which an import pattern cannot express, so it is read from the text.
+  it('wraps one AWS service per file', () => {
+    const services = readdirSync(join(root, 'lib/adapters'))
+      .filter((file) => file.endsWith('.ts'))
+      .map((file) => {
+        const text = readFileSync(join(root, 'lib/adapters', file), 'utf8');
+        const sdk = [...text.matchAll(/from '(@aws-sdk\/[^']+)'/g)].map((match) => awsService(match[1]!));
+        return { file, services: [...new Set(sdk)] };
+      });
+    expect(services.filter((entry) => entry.services.length > 1)).toEqual([]);
+    expect(services.some((entry) => entry.services.length === 1)).toBe(true);
+  });
 });
