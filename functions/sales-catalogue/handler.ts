@@ -2,8 +2,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { S3CatalogueStore, SQLITE_CONTENT_TYPE } from '#adapters/s3-catalogue-store.ts';
+import { NotFoundError } from '#core/errors.ts';
 import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
-import { NotFoundError } from '#runtime/errors.ts';
 import { httpHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 

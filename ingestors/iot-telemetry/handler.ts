@@ -3,11 +3,11 @@ import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
 import { telemetryTopicFor } from '#contracts/vehicle-telemetry.ts';
+import { toPlatformError } from '#core/errors.ts';
 import { ingestReadings } from '#core/ingest-readings.ts';
 import { systemClock } from '#core/ports.ts';
 import { mapVehicleTelemetry } from '#core/vehicle-telemetry.ts';
 import { BaseEnvSchema, loadConfig, RejectQueueEnvSchema } from '#runtime/config.ts';
-import { toPlatformError } from '#runtime/errors.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 

@@ -7,10 +7,10 @@ import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { DynamoJobSlotStore } from '#adapters/dynamo-job-slot-store.ts';
 import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
+import { toPlatformError } from '#core/errors.ts';
 import { parseJobMessage, runJob } from '#core/jobs.ts';
 import { systemClock } from '#core/ports.ts';
 import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
-import { toPlatformError } from '#runtime/errors.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 

@@ -5,9 +5,9 @@ import * as z from 'zod';
 import { S3CatalogueStore } from '#adapters/s3-catalogue-store.ts';
 import { loadSqlJs } from '#adapters/sqljs-engine.ts';
 import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
+import { toPlatformError } from '#core/errors.ts';
 import { parseSalesUpdates, writeSalesUpdates } from '#core/sales-catalogue.ts';
 import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
-import { toPlatformError } from '#runtime/errors.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 

@@ -7,13 +7,13 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ServerFrame } from '#contracts/ws-protocol.ts';
-import type { ConnectionPublisher } from '#core/ports.ts';
 import {
   DependencyError,
   PayloadTooLargeError,
   SlowConnectionError,
   StaleConnectionError,
-} from '#runtime/errors.ts';
+} from '#core/errors.ts';
+import type { ConnectionPublisher } from '#core/ports.ts';
 
 /** How long one PostToConnection may take before the connection counts as slow. */
 export const DEFAULT_POST_TIMEOUT_MS = 3000;

@@ -7,11 +7,11 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ActionCounter } from '#core/connection-limits.ts';
+import { DependencyError, LimitExceededError, NotFoundError } from '#core/errors.ts';
 import type { ExpiringConnectionStore } from '#core/expired-connections.ts';
 import type { Subscriber } from '#core/plan-fanout.ts';
 import type { ConnectionStore } from '#core/ports.ts';
 import type { ConnectionIdentityStore } from '#core/room-messages.ts';
-import { DependencyError, LimitExceededError, NotFoundError } from '#runtime/errors.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
 import { queryItems } from './paged-query.ts';
 

@@ -1,4 +1,4 @@
-import { DependencyError, type PlatformError, StaleWriteError } from '#runtime/errors.ts';
+import { DependencyError, type PlatformError, StaleWriteError } from '#core/errors.ts';
 
 /** Maps an AWS SDK DynamoDB error to the taxonomy. Conditional check failures mean a stale write. */
 export function fromDynamoError(error: unknown, what: string): PlatformError {

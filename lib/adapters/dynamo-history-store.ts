@@ -5,9 +5,9 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { Seq } from '#contracts/ws-protocol.ts';
+import { DependencyError } from '#core/errors.ts';
 import { channelTimeKey, type HistoryRow, type HistoryStore, padSeq, unpadSeq } from '#core/history.ts';
 import type { Clock } from '#core/ports.ts';
-import { DependencyError } from '#runtime/errors.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
 import { queryUpTo } from './paged-query.ts';
 

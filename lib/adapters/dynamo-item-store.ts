@@ -5,12 +5,12 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { type RealTimeItem, RealTimeItemSchema } from '#contracts/real-time-item.ts';
+import { StaleWriteError } from '#core/errors.ts';
 import type { ItemPageRequest } from '#core/item-pages.ts';
 import { FIRST_POSITION, type NormalisedReading } from '#core/normalise-reading.ts';
 import type { ApplyResult, ItemStore } from '#core/ports.ts';
 import type { RoomItemStore } from '#core/room-messages.ts';
 import type { BidItemStore } from '#core/sales-bids.ts';
-import { StaleWriteError } from '#runtime/errors.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
 import { queryUpTo } from './paged-query.ts';
 

@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DependencyError, StaleWriteError } from '#core/errors.ts';
 import type { JobSlotStore, SlotClaim } from '#core/jobs.ts';
-import { DependencyError, StaleWriteError } from '#runtime/errors.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
 
 /** Rounds of read-and-retry before a claim gives up on contention (two racing claims need two). */

@@ -5,9 +5,9 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { WidgetDataSchema } from '#contracts/widget-request.ts';
+import { DependencyError } from '#core/errors.ts';
 import { parseOrThrow } from '#core/issues.ts';
 import type { StoredWidget, WidgetStore, WidgetWrite } from '#core/widget-requests.ts';
-import { DependencyError } from '#runtime/errors.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
 
 type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];

@@ -6,8 +6,8 @@ import {
   RequestEntityTooLargeException,
   UnauthorizedException,
 } from '@aws-sdk/client-iot-data-plane';
+import { DependencyError, ForbiddenError, PayloadTooLargeError, ValidationError } from '#core/errors.ts';
 import type { DevicePublisher } from '#core/ports.ts';
-import { DependencyError, ForbiddenError, PayloadTooLargeError, ValidationError } from '#runtime/errors.ts';
 
 /** Publishes to devices through the AWS IoT data plane `Publish` API (locally: the broker bridge). */
 export class IotDataPublisher implements DevicePublisher {

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { type AccessClaims, claimsFromTokenPayload, type TokenVerifier } from '#core/authorise.ts';
-import { DependencyError, UnauthorizedError } from '#runtime/errors.ts';
+import { DependencyError, UnauthorizedError } from '#core/errors.ts';
 
 /** Seconds of clock skew tolerated on `exp`/`nbf`/`iat`. */
 const CLOCK_TOLERANCE_SECONDS = 5;

@@ -1,6 +1,6 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DependencyError, StaleWriteError } from '#core/errors.ts';
 import type { CatalogueObjectStore } from '#core/sales-catalogue.ts';
-import { DependencyError, StaleWriteError } from '#runtime/errors.ts';
 
 /** Content type of sales.db (SQLite's registered media type). */
 export const SQLITE_CONTENT_TYPE = 'application/vnd.sqlite3';

@@ -6,8 +6,8 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { DependencyError } from '#core/errors.ts';
 import type { ObjectStore, ObjectStream } from '#core/ingest-ports.ts';
-import { DependencyError } from '#runtime/errors.ts';
 
 /**
  * Objects in S3. The client is injected; region, credentials and endpoint come from the SDK's

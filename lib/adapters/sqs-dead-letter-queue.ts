@@ -5,8 +5,8 @@ import {
   REJECT_REASON_ATTRIBUTE,
   REJECT_SOURCE_ATTRIBUTE,
 } from '#contracts/rejects.ts';
+import { DependencyError } from '#core/errors.ts';
 import type { RejectDestination, RejectedInput } from '#core/ingest-ports.ts';
-import { DependencyError } from '#runtime/errors.ts';
 
 /** SQS message attribute values are limited to 256 KB in total; a reason never needs that much. */
 const MAX_REASON_CHARS = 1024;

@@ -1,5 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { DependencyError } from '#runtime/errors.ts';
+import { DependencyError } from '#core/errors.ts';
 
 /**
  * Sends JSON messages to one SQS queue (SalesUpdatesQueue, JobsQueue). The `send(message)` shape

@@ -1,6 +1,6 @@
 import { APP_OWNED_ITEMS, type AppOwnershipRule } from '#contracts/app-ownership.ts';
-import { ForbiddenError } from '#runtime/errors.ts';
 import { matchesKeyPattern } from './authorise.ts';
+import { ForbiddenError } from './errors.ts';
 
 /** The rule of the app that owns the item (`itemKey`, `channel`), or undefined when no app does. */
 export function owningApp(

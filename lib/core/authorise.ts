@@ -1,6 +1,6 @@
 import { type JobRequest, jobKey } from '#contracts/jobs.ts';
-import { ForbiddenError, UnauthorizedError } from '#runtime/errors.ts';
 import { displayNameOf, isUsableName } from './display-name.ts';
+import { ForbiddenError, UnauthorizedError } from './errors.ts';
 
 /**
  * What a connection may do, from its token's claims: the keys (or key patterns) it may subscribe to

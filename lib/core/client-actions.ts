@@ -5,9 +5,9 @@ import {
   type ServerFrame,
   type SnapshotFrame,
 } from '#contracts/ws-protocol.ts';
-import { ValidationError } from '#runtime/errors.ts';
 import { type AccessClaims, assertCanSubscribe } from './authorise.ts';
 import { connectionExpiry } from './connection-limits.ts';
+import { ValidationError } from './errors.ts';
 import { type HistoryStore, replayAfter } from './history.ts';
 import { parseOrThrow } from './issues.ts';
 import { readItemPage, readNewestItems } from './item-pages.ts';

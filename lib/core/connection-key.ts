@@ -1,5 +1,5 @@
 import { ItemKeySchema } from '#contracts/item-key.ts';
-import { ValidationError } from '#runtime/errors.ts';
+import { ValidationError } from './errors.ts';
 import { parseOrThrow } from './issues.ts';
 
 export interface ConnectRequest {

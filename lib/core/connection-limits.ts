@@ -1,11 +1,6 @@
 import { MAX_FRAME_BYTES, MAX_MESSAGE_DEPTH } from '#contracts/ws-protocol.ts';
-import {
-  PayloadTooLargeError,
-  RateLimitedError,
-  TokenExpiredError,
-  ValidationError,
-} from '#runtime/errors.ts';
 import type { AccessClaims } from './authorise.ts';
+import { PayloadTooLargeError, RateLimitedError, TokenExpiredError, ValidationError } from './errors.ts';
 import type { Clock } from './ports.ts';
 
 /** Length of one rate-limit window. Fixed windows: one counter per connection, reset when a window starts. */

@@ -1,9 +1,9 @@
 import { UserNameSchema } from '#contracts/room-messages.ts';
 import { BATCH_QUERY_PARAMETER } from '#contracts/ws-protocol.ts';
-import { ValidationError } from '#runtime/errors.ts';
 import { type AccessClaims, assertCanSubscribe } from './authorise.ts';
 import { type ConnectKeyOptions, type ConnectRequest, resolveConnectKey } from './connection-key.ts';
 import { connectionExpiry } from './connection-limits.ts';
+import { ValidationError } from './errors.ts';
 import { parseOrThrow } from './issues.ts';
 import type { Clock, ConnectionStore } from './ports.ts';
 

@@ -1,5 +1,5 @@
 import type { ErrorFrame } from '#contracts/ws-protocol.ts';
-import { SlowConnectionError, StaleConnectionError } from '#runtime/errors.ts';
+import { SlowConnectionError, StaleConnectionError } from './errors.ts';
 import type { Clock, ConnectionPublisher, ConnectionStore } from './ports.ts';
 
 /** How far back a sweep looks: a sweep that did not run for a while still finds what expired meanwhile. */

@@ -5,7 +5,7 @@ import {
   SlowConnectionError,
   StaleConnectionError,
   toPlatformError,
-} from '#runtime/errors.ts';
+} from './errors.ts';
 import { createLimiter } from './limiter.ts';
 import { distinctKeys, type Post, planPosts, type Subscriber } from './plan-fanout.ts';
 import type { ConnectionPublisher, ConnectionStore } from './ports.ts';

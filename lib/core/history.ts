@@ -8,7 +8,7 @@ import {
   type Seq,
   SeqSchema,
 } from '#contracts/ws-protocol.ts';
-import { ValidationError } from '#runtime/errors.ts';
+import { ValidationError } from './errors.ts';
 import { forEachItemPage, type ItemPageStore } from './item-pages.ts';
 import { type ItemChange, type StreamRecordInput, toItemChange } from './stream-change.ts';
 

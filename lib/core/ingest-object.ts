@@ -4,7 +4,7 @@ import {
   type RejectedLine,
   type RejectReport,
 } from '#contracts/queue-message.ts';
-import { PlatformError } from '#runtime/errors.ts';
+import { PlatformError } from './errors.ts';
 import type { ObjectStore } from './ingest-ports.ts';
 import { ingestReadings } from './ingest-readings.ts';
 import type { NormalisedReading, NormaliseOptions } from './normalise-reading.ts';

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Issue } from '#contracts/error-body.ts';
-import { ValidationError } from '#runtime/errors.ts';
+import { ValidationError } from './errors.ts';
 
 /** Turns zod issues into the platform's `{path, message}` list; the root is named `where`. */
 export function toIssues(error: z.ZodError, where: string): Issue[] {

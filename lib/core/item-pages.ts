@@ -1,7 +1,7 @@
 import { ChannelSchema } from '#contracts/item-key.ts';
 import { DEFAULT_PAGE_LIMIT } from '#contracts/item-page.ts';
 import type { RealTimeItem } from '#contracts/real-time-item.ts';
-import { ValidationError } from '#runtime/errors.ts';
+import { ValidationError } from './errors.ts';
 
 /** What one page read asks of RealTimeData (a Query of one key, in channel order). */
 export interface ItemPageRequest {

@@ -10,7 +10,7 @@ import {
   jobKey,
 } from '#contracts/jobs.ts';
 import type { RealTimeItem } from '#contracts/real-time-item.ts';
-import { LimitExceededError, StaleWriteError, toPlatformError } from '#runtime/errors.ts';
+import { LimitExceededError, StaleWriteError, toPlatformError } from './errors.ts';
 import { parseOrThrow } from './issues.ts';
 import { forEachItemPage, type ItemPageStore } from './item-pages.ts';
 import type { NormalisedReading } from './normalise-reading.ts';

@@ -10,8 +10,8 @@ import {
 import type { ItemData } from '#contracts/real-time-item.ts';
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from '#contracts/timestamp.ts';
 import { MAX_FRAME_BYTES } from '#contracts/ws-protocol.ts';
-import { ForbiddenError, PayloadTooLargeError, ValidationError } from '#runtime/errors.ts';
 import { assertNotAppOwned } from './app-ownership.ts';
+import { ForbiddenError, PayloadTooLargeError, ValidationError } from './errors.ts';
 import { parseOrThrow } from './issues.ts';
 import { assertStorableData } from './storable-data.ts';
 

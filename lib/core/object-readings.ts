@@ -1,5 +1,5 @@
 import { MAX_REJECTED_RAW_BYTES, type RejectedLine } from '#contracts/queue-message.ts';
-import { PlatformError, ValidationError } from '#runtime/errors.ts';
+import { PlatformError, ValidationError } from './errors.ts';
 import { type NormalisedReading, type NormaliseOptions, normaliseReading } from './normalise-reading.ts';
 
 export type ObjectFormat = 'json' | 'ndjson' | 'csv';

@@ -1,6 +1,6 @@
 import { type ClaimCheck, ClaimCheckSchema, SnsEnvelopeSchema } from '#contracts/queue-message.ts';
 import { type WidgetRequest, WidgetRequestSchema } from '#contracts/widget-request.ts';
-import { ValidationError } from '#runtime/errors.ts';
+import { ValidationError } from './errors.ts';
 import { parseOrThrow } from './issues.ts';
 import { type NormalisedReading, type NormaliseOptions, normaliseReadingsBody } from './normalise-reading.ts';
 

@@ -9,8 +9,8 @@ import {
   type SalesUpdate,
 } from '#contracts/sales.ts';
 import type { ServerFrame } from '#contracts/ws-protocol.ts';
-import { ForbiddenError, NotFoundError, StaleWriteError, ValidationError } from '#runtime/errors.ts';
 import { type AccessClaims, assertCanIngest } from './authorise.ts';
+import { ForbiddenError, NotFoundError, StaleWriteError, ValidationError } from './errors.ts';
 import { parseOrThrow } from './issues.ts';
 import type { NormalisedReading } from './normalise-reading.ts';
 import type { ApplyResult, Clock } from './ports.ts';

@@ -1,8 +1,31 @@
-import type { Database, SqlJsStatic } from 'sql.js';
 import { type SalesUpdate, SalesUpdateSchema } from '#contracts/sales.ts';
-import { DependencyError, StaleWriteError, ValidationError } from '#runtime/errors.ts';
+import { DependencyError, StaleWriteError, ValidationError } from './errors.ts';
 import { parseOrThrow } from './issues.ts';
 import { CATALOGUE_PRODUCTS, type CatalogueProduct, productImage } from './sales-products.ts';
+
+/**
+ * The SQLite engine the catalogue is built and updated with (sql.js's `SqlJsStatic` fits it): only
+ * what the core calls, so the core names no engine and the adapter (sqljs-engine.ts) loads one.
+ */
+export interface SqlEngine {
+  Database: new (data?: Uint8Array) => SqlDatabase;
+}
+
+/** An open SQLite database of an {@link SqlEngine}. */
+export interface SqlDatabase {
+  run(sql: string): unknown;
+  prepare(sql: string): SqlStatement;
+  /** Rows changed by the last statement run. */
+  getRowsModified(): number;
+  export(): Uint8Array;
+  close(): void;
+}
+
+/** A prepared statement of a {@link SqlDatabase}. */
+export interface SqlStatement {
+  run(params: Array<number | string | null>): unknown;
+  free(): unknown;
+}
 
 /** sales.db in its object store, read and written whole with its ETag. */
 export interface CatalogueObjectStore {
@@ -28,7 +51,7 @@ const SCHEMA = `CREATE TABLE products (
 
 /** Builds a fresh sales.db with `products` (no bids yet). */
 export function buildCatalogue(
-  sql: SqlJsStatic,
+  sql: SqlEngine,
   now: number,
   products: readonly CatalogueProduct[] = CATALOGUE_PRODUCTS,
 ): Uint8Array {
@@ -54,7 +77,7 @@ export function buildCatalogue(
  * redeliveries and disorder change nothing. Updates of products not in the database are skipped.
  * @returns how many rows changed.
  */
-export function applySalesUpdates(db: Database, updates: readonly SalesUpdate[]): number {
+export function applySalesUpdates(db: SqlDatabase, updates: readonly SalesUpdate[]): number {
   const update = db.prepare(
     'UPDATE products SET current_bid = ?, top_bidder = ?, bid_count = ?, updated_at = ? ' +
       'WHERE id = ? AND bid_count < ?',
@@ -86,7 +109,7 @@ export interface CatalogueWriteResult {
 export async function writeSalesUpdates(
   updates: readonly SalesUpdate[],
   store: CatalogueObjectStore,
-  sql: SqlJsStatic,
+  sql: SqlEngine,
   options: { maxAttempts?: number; backoffMs?: (attempt: number) => number } = {},
 ): Promise<CatalogueWriteResult> {
   const maxAttempts = options.maxAttempts ?? 8;

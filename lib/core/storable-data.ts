@@ -1,5 +1,5 @@
 import type { Issue } from '#contracts/error-body.ts';
-import { ValidationError } from '#runtime/errors.ts';
+import { ValidationError } from './errors.ts';
 
 /**
  * Deepest nesting of objects and arrays a reading's `data` may have. DynamoDB refuses items nested

@@ -6,8 +6,8 @@ import {
   type VehicleCommandMessage,
 } from '#contracts/vehicle-command.ts';
 import type { AckFrame } from '#contracts/ws-protocol.ts';
-import { PayloadTooLargeError, ValidationError } from '#runtime/errors.ts';
 import { type AccessClaims, assertCanIngest } from './authorise.ts';
+import { PayloadTooLargeError, ValidationError } from './errors.ts';
 import { parseOrThrow } from './issues.ts';
 
 /** A command ready to publish: where, what, and the frame that confirms it to the sender. */

@@ -1,4 +1,4 @@
-import { ValidationError } from '#runtime/errors.ts';
+import { ValidationError } from './errors.ts';
 import { type NormalisedReading, type NormaliseOptions, normaliseReading } from './normalise-reading.ts';
 
 /** Source of every reading that arrives through the IoT telemetry rule. */

@@ -5,7 +5,7 @@ import {
   type WidgetRequest,
 } from '#contracts/widget-request.ts';
 import { MAX_FRAME_BYTES } from '#contracts/ws-protocol.ts';
-import { NotFoundError, PayloadTooLargeError } from '#runtime/errors.ts';
+import { NotFoundError, PayloadTooLargeError } from './errors.ts';
 
 /** Room the frame envelope (`type`, key, channel, version, ts) takes beside `data`. */
 const FRAME_ENVELOPE_BYTES = 512;

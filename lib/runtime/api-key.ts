@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { MiddlewareObj } from '@middy/core';
-import { UnauthorizedError } from './errors.ts';
+import { UnauthorizedError } from '#core/errors.ts';
 
 /** The header REST clients send their key in (API Gateway's own name for it). */
 export const API_KEY_HEADER = 'x-api-key';

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from '#contracts/timestamp.ts';
+import { ConfigError } from '#core/errors.ts';
 import type { ApiKeyGrant } from './api-key.ts';
-import { ConfigError } from './errors.ts';
 
 /** Attributes of a RealTimeData item; the key attribute must not collide with them. */
 const RESERVED_ITEM_ATTRIBUTES = new Set([

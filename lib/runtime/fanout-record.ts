@@ -1,7 +1,7 @@
 import type { DynamoDBRecord } from 'aws-lambda';
+import { toPlatformError } from '#core/errors.ts';
 import type { FanoutBatch } from '#core/fanout-batch.ts';
 import { type ItemChange, type StreamRecordInput, toItemChange } from '#core/stream-change.ts';
-import { toPlatformError } from './errors.ts';
 import type { Powertools } from './powertools.ts';
 
 /**

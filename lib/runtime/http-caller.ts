@@ -1,5 +1,5 @@
 import { type AccessClaims, claimsFromJwtAuthorizer, OPEN_ACCESS } from '#core/authorise.ts';
-import { UnauthorizedError } from './errors.ts';
+import { UnauthorizedError } from '#core/errors.ts';
 
 /**
  * Who calls an HTTP API route: everyone may do everything with `AUTH_MODE=none`; with `jwt`, the

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { MiddlewareObj } from '@middy/core';
 import type { ErrorBody } from '#contracts/error-body.ts';
-import { type PlatformError, toPlatformError, ValidationError } from './errors.ts';
+import { type PlatformError, toPlatformError, ValidationError } from '#core/errors.ts';
 
 export interface HttpResult {
   statusCode: number;

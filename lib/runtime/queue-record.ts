@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { applyQueueMessage, type QueueMessageDeps } from '#core/apply-queue-message.ts';
+import { toPlatformError } from '#core/errors.ts';
 import type { RejectDestination } from '#core/ingest-ports.ts';
-import { toPlatformError } from './errors.ts';
 import type { Powertools } from './powertools.ts';
 
 /**

@@ -1,10 +1,10 @@
+import { toPlatformError } from '#core/errors.ts';
 import type { RejectDestination, RejectedInput } from '#core/ingest-ports.ts';
 import { itemIdOf } from '#core/ingest-readings.ts';
 import { createKeyedQueue } from '#core/keyed-queue.ts';
 import { createLimiter } from '#core/limiter.ts';
 import type { NormalisedReading } from '#core/normalise-reading.ts';
 import type { ItemStore } from '#core/ports.ts';
-import { toPlatformError } from './errors.ts';
 import type { Powertools } from './powertools.ts';
 
 /** Options of {@link readingRecordHandler}. */

@@ -5,7 +5,7 @@ import {
   type TokenVerifier,
   toAuthorizerContext,
 } from '#core/authorise.ts';
-import { DependencyError, toPlatformError } from './errors.ts';
+import { DependencyError, toPlatformError } from '#core/errors.ts';
 import type { Powertools } from './powertools.ts';
 
 /** The REQUEST authorizer event API Gateway sends for a WebSocket `$connect`. */

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { toPlatformError } from './errors.ts';
+import { toPlatformError } from '#core/errors.ts';
 import type { Powertools } from './powertools.ts';
 
 /**

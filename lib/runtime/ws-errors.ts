@@ -1,5 +1,5 @@
 import type { ErrorFrame, WsErrorCode } from '#contracts/ws-protocol.ts';
-import { type PlatformError, RateLimitedError, TokenExpiredError, ValidationError } from './errors.ts';
+import { type PlatformError, RateLimitedError, TokenExpiredError, ValidationError } from '#core/errors.ts';
 
 const WS_CODES: Record<string, WsErrorCode> = {
   ValidationError: 'ValidationError',

@@ -3,9 +3,9 @@ import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws
 import type { ServerFrame } from '#contracts/ws-protocol.ts';
 import type { AccessClaims } from '#core/authorise.ts';
 import { type ActionCounter, admitAction, assertShallowMessage } from '#core/connection-limits.ts';
+import { SlowConnectionError, StaleConnectionError, toPlatformError } from '#core/errors.ts';
 import { type ConnectionPublisher, systemClock } from '#core/ports.ts';
 import { splitFrame } from '#core/snapshot-frames.ts';
-import { SlowConnectionError, StaleConnectionError, toPlatformError } from './errors.ts';
 import { observedHandler } from './middy-stacks.ts';
 import type { Powertools } from './powertools.ts';
 import { connectionClaims } from './ws-authorizer.ts';

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { Issue } from '#contracts/error-body.ts';
-import { ValidationError } from '#runtime/errors.ts';
+import { ValidationError } from '#core/errors.ts';
 
 /** Runs `run`, expects a ValidationError and returns its issues. */
 export function validationIssues(run: () => unknown): Issue[] {

@@ -7,8 +7,8 @@ import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publis
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { MAX_FRAME_BYTES } from '#contracts/ws-protocol.ts';
+import { SlowConnectionError } from '#core/errors.ts';
 import type { Platform } from '#local/platform.ts';
-import { SlowConnectionError } from '#runtime/errors.ts';
 import { postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';
 import { connectClient, type TestClient } from '../helpers/ws-client.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { APP_OWNED_ITEMS } from '#contracts/app-ownership.ts';
 import { assertNotAppOwned, owningApp } from '#core/app-ownership.ts';
+import { ForbiddenError, ValidationError } from '#core/errors.ts';
 import { normaliseReading, normaliseReadingsBody } from '#core/normalise-reading.ts';
-import { ForbiddenError, ValidationError } from '#runtime/errors.ts';
 
 const options = { keyAttribute: 'vehicleId', source: 'rest', now: 1_700_000_000_000 };
 

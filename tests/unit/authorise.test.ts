@@ -13,9 +13,9 @@ import {
   OPEN_ACCESS,
   toAuthorizerContext,
 } from '#core/authorise.ts';
+import { ForbiddenError, UnauthorizedError } from '#core/errors.ts';
 import { acceptedApiKey } from '#runtime/api-key.ts';
 import { ApiKeysEnvSchema } from '#runtime/config.ts';
-import { ForbiddenError, UnauthorizedError } from '#runtime/errors.ts';
 
 describe('matchesKeyPattern', () => {
   it('matches exact keys only without a star', () => {

@@ -4,9 +4,9 @@ import type { RealTimeItem } from '#contracts/real-time-item.ts';
 import { ROOM_SYNC_MESSAGES } from '#contracts/room-messages.ts';
 import { ServerFrameSchema } from '#contracts/ws-protocol.ts';
 import { parseClientAction, runClientAction } from '#core/client-actions.ts';
+import { ValidationError } from '#core/errors.ts';
 import type { ConnectionStore, ItemStore } from '#core/ports.ts';
 import { newMessageId } from '#core/room-messages.ts';
-import { ValidationError } from '#runtime/errors.ts';
 import { inMemoryHistory } from '../helpers/history-store.ts';
 import { inMemoryItemPages } from '../helpers/item-pages.ts';
 

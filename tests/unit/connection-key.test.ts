@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConnectKey } from '#core/connection-key.ts';
-import { ValidationError } from '#runtime/errors.ts';
+import { ValidationError } from '#core/errors.ts';
 
 describe('resolveConnectKey', () => {
   const query = { keyAttribute: 'vehicleId', isQueryParam: true };

@@ -8,12 +8,7 @@ import {
   connectionExpiry,
   RATE_WINDOW_SECONDS,
 } from '#core/connection-limits.ts';
-import {
-  PayloadTooLargeError,
-  RateLimitedError,
-  TokenExpiredError,
-  ValidationError,
-} from '#runtime/errors.ts';
+import { PayloadTooLargeError, RateLimitedError, TokenExpiredError, ValidationError } from '#core/errors.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 import { toErrorFrame } from '#runtime/ws-errors.ts';
 import { replyToAction } from '#runtime/ws-reply.ts';

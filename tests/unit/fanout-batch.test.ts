@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerFrame } from '#contracts/ws-protocol.ts';
+import { DependencyError, PayloadTooLargeError, StaleConnectionError } from '#core/errors.ts';
 import { startFanoutBatch } from '#core/fanout-batch.ts';
 import type { ConnectionPublisher, ConnectionStore } from '#core/ports.ts';
 import type { ItemChange } from '#core/stream-change.ts';
-import { DependencyError, PayloadTooLargeError, StaleConnectionError } from '#runtime/errors.ts';
 import { subscribers as listed } from '../helpers/fixtures.ts';
 
 const change = (key: string, version: number, channel = 'telemetry'): ItemChange => ({

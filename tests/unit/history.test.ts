@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RealTimeItem } from '#contracts/real-time-item.ts';
 import { compareSeq, ServerFrameSchema } from '#contracts/ws-protocol.ts';
 import { runClientAction } from '#core/client-actions.ts';
+import { ValidationError } from '#core/errors.ts';
 import {
   channelTimeKey,
   type HistoryRow,
@@ -14,7 +15,6 @@ import {
 } from '#core/history.ts';
 import type { ItemStore } from '#core/ports.ts';
 import type { StreamRecordInput } from '#core/stream-change.ts';
-import { ValidationError } from '#runtime/errors.ts';
 import { inMemoryHistory } from '../helpers/history-store.ts';
 import { inMemoryItemPages } from '../helpers/item-pages.ts';
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { type RejectReport, RejectReportSchema } from '#contracts/queue-message.ts';
+import { DependencyError } from '#core/errors.ts';
 import { ingestObject } from '#core/ingest-object.ts';
 import type { ObjectStore } from '#core/ingest-ports.ts';
 import type { NormalisedReading } from '#core/normalise-reading.ts';
 import type { ApplyResult, ItemStore } from '#core/ports.ts';
-import { DependencyError } from '#runtime/errors.ts';
 
 const options = {
   keyAttribute: 'vehicleId',

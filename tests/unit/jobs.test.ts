@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type JobMessage, JobRequestSchema, type JobStatusData } from '#contracts/jobs.ts';
 import type { RealTimeItem } from '#contracts/real-time-item.ts';
+import { DependencyError, LimitExceededError, StaleWriteError } from '#core/errors.ts';
 import {
   addToStats,
   emptyStats,
@@ -11,7 +12,6 @@ import {
   runJob,
 } from '#core/jobs.ts';
 import type { NormalisedReading } from '#core/normalise-reading.ts';
-import { DependencyError, LimitExceededError, StaleWriteError } from '#runtime/errors.ts';
 import { inMemoryItemPages } from '../helpers/item-pages.ts';
 
 const JOB_ID = '0b9f2c1e-4a57-4c1b-9a9e-2f1f8d7c6b5a';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isLatestValueChannel } from '#contracts/channels.ts';
 import { MAX_FRAME_BYTES, type ServerFrame, type SnapshotFrame } from '#contracts/ws-protocol.ts';
+import { PayloadTooLargeError, SlowConnectionError, ValidationError } from '#core/errors.ts';
 import { startFanoutBatch } from '#core/fanout-batch.ts';
 import { normaliseReading } from '#core/normalise-reading.ts';
 import type { ConnectionPublisher, ConnectionStore } from '#core/ports.ts';
@@ -8,7 +9,6 @@ import { SlowConsumerTracker } from '#core/slow-consumers.ts';
 import { splitFrame } from '#core/snapshot-frames.ts';
 import { MAX_DATA_DEPTH } from '#core/storable-data.ts';
 import type { ItemChange } from '#core/stream-change.ts';
-import { PayloadTooLargeError, SlowConnectionError, ValidationError } from '#runtime/errors.ts';
 import { subscribers } from '../helpers/fixtures.ts';
 
 const item = (channel: string, size: number) => ({

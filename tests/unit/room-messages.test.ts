@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import type { RealTimeItem } from '#contracts/real-time-item.ts';
 import { ClientMessageSchema, ServerFrameSchema } from '#contracts/ws-protocol.ts';
 import { openConnection } from '#core/connections.ts';
+import { ForbiddenError, NotFoundError, StaleWriteError, ValidationError } from '#core/errors.ts';
 import type { NormalisedReading } from '#core/normalise-reading.ts';
 import type { ConnectionStore } from '#core/ports.ts';
 import { newMessageId, parseRoomAction, type RoomPorts, runRoomAction } from '#core/room-messages.ts';
-import { ForbiddenError, NotFoundError, StaleWriteError, ValidationError } from '#runtime/errors.ts';
 
 /** An in-memory RealTimeData with the item store's ordering rule (strictly newer ts wins). */
 function roomPorts(users: Record<string, string>, now = 1_000_000) {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { RealTimeItem } from '#contracts/real-time-item.ts';
 import type { SalesUpdate } from '#contracts/sales.ts';
+import { ForbiddenError, StaleWriteError, ValidationError } from '#core/errors.ts';
 import type { NormalisedReading } from '#core/normalise-reading.ts';
 import { type BidPorts, parseBidAction, placeBid } from '#core/sales-bids.ts';
-import { ForbiddenError, StaleWriteError, ValidationError } from '#runtime/errors.ts';
 
 /** An in-memory RealTimeData with the bid rule of DynamoItemStore.applyIfAbove. */
 function bidPorts(

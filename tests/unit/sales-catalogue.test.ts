@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadSqlJs } from '#adapters/sqljs-engine.ts';
 import type { SalesUpdate } from '#contracts/sales.ts';
 import { ClientMessageSchema } from '#contracts/ws-protocol.ts';
+import { DependencyError, StaleWriteError } from '#core/errors.ts';
 import {
   applySalesUpdates,
   buildCatalogue,
@@ -10,7 +11,6 @@ import {
   writeSalesUpdates,
 } from '#core/sales-catalogue.ts';
 import { CATALOGUE_PRODUCTS } from '#core/sales-products.ts';
-import { DependencyError, StaleWriteError } from '#runtime/errors.ts';
 
 const sql = await loadSqlJs();
 const update = (productId: number, bidCount: number, amount: number, bidder = 'ana'): SalesUpdate => ({

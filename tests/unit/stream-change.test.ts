@@ -2,8 +2,8 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { readStreamRecord } from '#adapters/dynamo-stream-record.ts';
 import { ServerFrameSchema } from '#contracts/ws-protocol.ts';
+import { ValidationError } from '#core/errors.ts';
 import { seqFromSequenceNumber, toItemChange } from '#core/stream-change.ts';
-import { ValidationError } from '#runtime/errors.ts';
 import { fixture } from '../helpers/fixtures.ts';
 
 describe('toItemChange', () => {

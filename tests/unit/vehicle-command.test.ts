@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { VehicleCommandMessageSchema } from '#contracts/vehicle-command.ts';
 import { AckFrameSchema } from '#contracts/ws-protocol.ts';
+import { ForbiddenError, PayloadTooLargeError } from '#core/errors.ts';
 import { planVehicleCommand } from '#core/vehicle-command.ts';
-import { ForbiddenError, PayloadTooLargeError } from '#runtime/errors.ts';
 import { validationIssues } from '../helpers/validation.ts';
 
 const context = { now: 1_763_900_000_000, commandId: '0b7e8a52-5a8e-4f4e-9d55-2f1c9e0f7a10' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { PayloadTooLargeError } from '#core/errors.ts';
 import { positionOf } from '#core/normalise-reading.ts';
 import { mapVehicleTelemetry } from '#core/vehicle-telemetry.ts';
-import { PayloadTooLargeError } from '#runtime/errors.ts';
 import { fixture } from '../helpers/fixtures.ts';
 import { validationIssues } from '../helpers/validation.ts';
 

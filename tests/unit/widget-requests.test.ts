@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { WidgetRequestSchema } from '#contracts/widget-request.ts';
+import { NotFoundError, PayloadTooLargeError } from '#core/errors.ts';
 import { mergeAttributes, mergeWidget, planWidgetRequest, type StoredWidget } from '#core/widget-requests.ts';
-import { NotFoundError, PayloadTooLargeError } from '#runtime/errors.ts';
 
 const now = 1_700_000_000_000;
 const request = (value: unknown) => WidgetRequestSchema.parse(value);
