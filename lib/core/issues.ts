@@ -21,3 +21,23 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, whe
   const first = issues[0];
   throw new ValidationError(first ? `${first.path}: ${first.message}` : `${where} is invalid`, issues);
 }
+
+/**
+ * Parses `text` as JSON.
+ * @throws ValidationError `<where>: <problem>` (default "is not valid JSON") when it is not JSON.
+ */
+export function parseJsonOrThrow(text: string, where: string, problem = 'is not valid JSON'): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ValidationError(`${where}: ${problem}`, [{ path: where, message: problem }]);
+  }
+}
+
+/**
+ * Parses `text` as JSON, then with `schema`.
+ * @throws ValidationError when it is not JSON or fails the schema (see {@link parseOrThrow}).
+ */
+export function parseJsonWith<S extends z.ZodType>(schema: S, text: string, where: string): z.output<S> {
+  return parseOrThrow(schema, parseJsonOrThrow(text, where), where);
+}

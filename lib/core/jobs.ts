@@ -11,7 +11,7 @@ import {
 } from '#contracts/jobs.ts';
 import type { RealTimeItem } from '#contracts/real-time-item.ts';
 import { LimitExceededError, StaleWriteError, toPlatformError } from '#runtime/errors.ts';
-import { parseOrThrow } from './issues.ts';
+import { parseJsonWith, parseOrThrow } from './issues.ts';
 import { forEachItemPage, type ItemPageStore } from './item-pages.ts';
 import type { NormalisedReading } from './normalise-reading.ts';
 import type { ApplyResult, Clock } from './ports.ts';
@@ -81,13 +81,7 @@ export function parseJobRequest(body: unknown): JobRequest {
  * @throws ValidationError for bad JSON or fields (the message can never run).
  */
 export function parseJobMessage(body: string): JobMessage {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return parseOrThrow(JobMessageSchema, undefined, 'body');
-  }
-  return parseOrThrow(JobMessageSchema, json, 'body');
+  return parseJsonWith(JobMessageSchema, body, 'body');
 }
 
 type StatusUpdate = Omit<JobStatusData, 'jobId' | 'type' | 'updatedAt'>;

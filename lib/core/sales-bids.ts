@@ -11,7 +11,7 @@ import {
 import type { ServerFrame } from '#contracts/ws-protocol.ts';
 import { ForbiddenError, NotFoundError, StaleWriteError, ValidationError } from '#runtime/errors.ts';
 import { type AccessClaims, assertCanIngest } from './authorise.ts';
-import { parseOrThrow } from './issues.ts';
+import { parseJsonWith } from './issues.ts';
 import type { NormalisedReading } from './normalise-reading.ts';
 import type { ApplyResult, Clock } from './ports.ts';
 import type { ConnectionIdentityStore } from './room-messages.ts';
@@ -55,13 +55,7 @@ export interface BidOutcome {
  * @throws ValidationError for non-JSON bodies and bad fields.
  */
 export function parseBidAction(body: string | null | undefined): BidAction {
-  let json: unknown;
-  try {
-    json = JSON.parse(body ?? '');
-  } catch {
-    throw new ValidationError('message is not valid JSON', [{ path: 'body', message: 'is not valid JSON' }]);
-  }
-  return parseOrThrow(BidActionSchema, json, 'body');
+  return parseJsonWith(BidActionSchema, body ?? '', 'body');
 }
 
 /**
