@@ -6,13 +6,13 @@ import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { DynamoJobSlotStore } from '#adapters/dynamo-job-slot-store.ts';
 import { SqsJsonSender } from '#adapters/sqs-json-sender.ts';
+import { systemClock } from '#adapters/system-clock.ts';
 import type { JobMessage } from '#contracts/jobs.ts';
 import { assertCanQueueJob } from '#core/authorise.ts';
 import { jobCallerOf, parseJobRequest, queueJob } from '#core/jobs.ts';
-import { systemClock } from '#core/ports.ts';
 import { AuthModeEnvSchema, BaseEnvSchema, loadConfig } from '#runtime/config.ts';
 import { httpCallerClaims } from '#runtime/http-caller.ts';
-import { jsonResponse } from '#runtime/http-errors.ts';
+import { jsonResponse } from '#runtime/http-responses.ts';
 import { httpHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 

@@ -7,11 +7,11 @@ import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { DynamoJobSlotStore } from '#adapters/dynamo-job-slot-store.ts';
 import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
+import { systemClock } from '#adapters/system-clock.ts';
 import { parseJobMessage, runJob } from '#core/jobs.ts';
-import { systemClock } from '#core/ports.ts';
 import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
-import { toPlatformError } from '#runtime/errors.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
+import { retryOrReject } from '#runtime/outcomes.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
 /**
@@ -52,14 +52,15 @@ async function handleRecord(record: SQSRecord): Promise<void> {
       1,
     );
   } catch (error) {
-    const platformError = toPlatformError(error);
-    if (platformError.retryable) throw platformError;
-    tools.logger.warn('job message rejected', { messageId: record.messageId, error: platformError });
-    tools.metrics.addMetric('JobMessagesRejected', 'Count', 1);
-    await deadLetters.reject(
-      { source: 'jobs', payload: record.body, ids: { SourceMessageId: record.messageId } },
-      { code: platformError.code, message: platformError.message },
-    );
+    await retryOrReject(error, tools, {
+      what: 'job message',
+      context: { messageId: record.messageId },
+      metric: 'JobMessagesRejected',
+      reject: {
+        to: deadLetters,
+        input: { source: 'jobs', payload: record.body, ids: { SourceMessageId: record.messageId } },
+      },
+    });
   }
 }
 

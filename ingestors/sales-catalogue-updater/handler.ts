@@ -9,6 +9,7 @@ import { parseSalesUpdates, writeSalesUpdates } from '#core/sales-catalogue.ts';
 import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
 import { toPlatformError } from '#runtime/errors.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
+import { retryOrReject } from '#runtime/outcomes.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
 /**
@@ -32,12 +33,15 @@ export const handler = observedHandler<SQSEvent, SQSBatchResponse>(async (event)
     event.Records.map((record) => ({ id: record.messageId, body: record.body })),
   );
   for (const reject of rejected) {
-    tools.logger.warn('sales update rejected', { messageId: reject.id, error: reject.error });
-    tools.metrics.addMetric('SalesUpdatesRejected', 'Count', 1);
-    await deadLetters.reject(
-      { source: 'sales-updates', payload: reject.body, ids: { SourceMessageId: reject.id } },
-      { code: reject.error.code, message: reject.error.message },
-    );
+    await retryOrReject(reject.error, tools, {
+      what: 'sales update',
+      context: { messageId: reject.id },
+      metric: 'SalesUpdatesRejected',
+      reject: {
+        to: deadLetters,
+        input: { source: 'sales-updates', payload: reject.body, ids: { SourceMessageId: reject.id } },
+      },
+    });
   }
   if (updates.length === 0) return { batchItemFailures: [] };
   try {

@@ -61,8 +61,6 @@ export interface Clock {
   now(): number;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
-
 /** Sends messages to devices over MQTT (AWS IoT data plane `Publish`). */
 export interface DevicePublisher {
   /**
