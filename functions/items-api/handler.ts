@@ -12,7 +12,7 @@ import { readHistoryPage } from '#core/history.ts';
 import { parseOrThrow } from '#core/issues.ts';
 import { readItemPage } from '#core/item-pages.ts';
 import { AuthModeEnvSchema, BaseEnvSchema, HistoryEnvSchema, loadConfig } from '#runtime/config.ts';
-import { httpCallerClaims } from '#runtime/http-caller.ts';
+import { httpApiUrlOf, httpCallerClaims } from '#runtime/http-caller.ts';
 import { jsonResponse } from '#runtime/http-responses.ts';
 import { httpHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
@@ -38,7 +38,7 @@ export const handler = httpHandler<APIGatewayProxyEventV2, APIGatewayProxyResult
     if (event.routeKey === 'GET /health') {
       return jsonResponse(200, {
         status: 'ok',
-        endpoints: { http: httpApiUrl(event.requestContext), websocket: config.WS_URL },
+        endpoints: { http: httpApiUrlOf(event.requestContext), websocket: config.WS_URL },
         resources: { realTimeItemKey: config.REAL_TIME_ITEM_KEY },
       });
     }
@@ -55,12 +55,3 @@ export const handler = httpHandler<APIGatewayProxyEventV2, APIGatewayProxyResult
   tools,
   { jsonBody: false },
 );
-
-/**
- * The HTTP API's own URL, from the request that reached it: the template cannot hand the function
- * its API's URL (the API's routes refer to the function, so that would be a circular dependency).
- */
-function httpApiUrl(context: APIGatewayProxyEventV2['requestContext']): string {
-  const stagePath = context.stage === '$default' ? '' : `/${context.stage}`;
-  return `https://${context.domainName}${stagePath}`;
-}

@@ -11,20 +11,21 @@ import {
 } from '#contracts/jobs.ts';
 import type { RealTimeItem } from '#contracts/real-time-item.ts';
 import { LimitExceededError, StaleWriteError, toPlatformError } from '#runtime/errors.ts';
+import { type AccessClaims, assertCanQueueJob } from './authorise.ts';
 import { parseJsonWith, parseOrThrow } from './issues.ts';
 import { forEachItemPage, type ItemPageStore } from './item-pages.ts';
 import type { NormalisedReading } from './normalise-reading.ts';
 import type { ApplyResult, Clock } from './ports.ts';
 
 /** The `source` of job status items. */
-export const JOBS_SOURCE = 'jobs';
+const JOBS_SOURCE = 'jobs';
 
 /**
  * How long a job counts against its caller's limit at most (seconds): longer than every delivery
  * JobsQueue makes (visibility timeout × attempts), so only a job whose worker never reported back
  * (a timed-out invocation) is forgotten this way.
  */
-export const JOB_SLOT_LEASE_SECONDS = 3600;
+const JOB_SLOT_LEASE_SECONDS = 3600;
 
 /** RealTimeData as jobs need it: the conditional writers and reads. */
 export interface JobItemStore {
@@ -72,7 +73,7 @@ export function jobCallerOf(request: { sub?: string | undefined; sourceIp: strin
  * Parses the body of `POST /jobs`.
  * @throws ValidationError naming the bad fields.
  */
-export function parseJobRequest(body: unknown): JobRequest {
+function parseJobRequest(body: unknown): JobRequest {
   return parseOrThrow(JobRequestSchema, body, 'body');
 }
 
@@ -172,6 +173,24 @@ export async function queueJob(
     throw error;
   }
   return { jobId, key: jobKey(jobId) };
+}
+
+/**
+ * POST /jobs as the core sees it: parses the body, picks the id (the client's, else a new one) before
+ * anything is written so the token check covers server-chosen ids too, checks that the claims allow
+ * the job, and queues it.
+ * @throws ValidationError for a bad body, ForbiddenError when the claims do not cover the job's key
+ * (or a stats job's input key), and what {@link queueJob} throws.
+ */
+export async function submitJob(
+  body: unknown,
+  context: Parameters<typeof queueJob>[1] & { claims: AccessClaims },
+  ports: Parameters<typeof queueJob>[2],
+): Promise<JobAccepted> {
+  const request = parseJobRequest(body);
+  const jobId = request.jobId ?? ports.newId();
+  assertCanQueueJob(context.claims, request, jobId);
+  return queueJob(request, context, { ...ports, newId: () => jobId });
 }
 
 export type JobOutcome = 'done' | 'failed' | 'skipped';

@@ -44,3 +44,15 @@ export function countReadings(tools: Powertools, result: { accepted: number; sta
   tools.metrics.addMetric('ReadingsIngested', 'Count', result.accepted - result.stale);
   if (result.stale > 0) tools.metrics.addMetric('ReadingsStale', 'Count', result.stale);
 }
+
+/** The log ids and reject of a queue message: its body kept as it arrived, found again by its id. */
+export function queueMessageFailure(
+  source: string,
+  to: RejectDestination,
+  message: { messageId: string; body: string },
+): Pick<FailedInput, 'context' | 'reject'> {
+  return {
+    context: { messageId: message.messageId },
+    reject: { to, input: { source, payload: message.body, ids: { SourceMessageId: message.messageId } } },
+  };
+}

@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { applyQueueMessage, type QueueMessageDeps } from '#core/apply-queue-message.ts';
 import type { RejectDestination } from '#core/ingest-ports.ts';
-import { countReadings, retryOrReject } from './outcomes.ts';
+import { countReadings, queueMessageFailure, retryOrReject } from './outcomes.ts';
 import type { Powertools } from './powertools.ts';
 
 /**
@@ -53,12 +53,8 @@ export function queueRecordHandler(
     } catch (error) {
       await retryOrReject(error, tools, {
         what: 'message',
-        context: { messageId: record.messageId },
         metric: 'MessagesRejected',
-        reject: {
-          to: deps.deadLetters,
-          input: { source: 'queue', payload: record.body, ids: { SourceMessageId: record.messageId } },
-        },
+        ...queueMessageFailure('queue', deps.deadLetters, record),
       });
     }
   };
