@@ -17,7 +17,7 @@ import {
 import { createManagementApiClient } from './apigw-management-client.ts';
 
 /** How long one PostToConnection may take before the connection counts as slow. */
-export const DEFAULT_POST_TIMEOUT_MS = 3000;
+const DEFAULT_POST_TIMEOUT_MS = 3000;
 
 /** Posts frames through API Gateway's `@connections` endpoint (locally: the gateway of local/). */
 export class ApiGatewayConnectionPublisher implements ConnectionPublisher {

@@ -3,7 +3,7 @@ import type { Issue } from '#contracts/error-body.ts';
 import { ValidationError } from '#runtime/errors.ts';
 
 /** Turns zod issues into the platform's `{path, message}` list; the root is named `where`. */
-export function toIssues(error: z.ZodError, where: string): Issue[] {
+function toIssues(error: z.ZodError, where: string): Issue[] {
   return error.issues.map((issue) => ({
     path: [where, ...issue.path.map(String)].filter(Boolean).join('.'),
     message: issue.message,

@@ -15,7 +15,7 @@ import type { NormalisedReading } from './normalise-reading.ts';
 import type { ApplyResult, Clock } from './ports.ts';
 
 /** The `source` of message items. */
-export const ROOMS_SOURCE = 'rooms';
+const ROOMS_SOURCE = 'rooms';
 
 /** Who a connection is: the user recorded at $connect (`?user=<name>`), if any. */
 export interface ConnectionIdentityStore {

@@ -18,7 +18,7 @@ import type { ConnectionIdentityStore } from './room-messages.ts';
 import { findProduct } from './sales-products.ts';
 
 /** The `source` of bid items. */
-export const SALES_SOURCE = 'sales';
+const SALES_SOURCE = 'sales';
 
 /** RealTimeData as bids need it: the write that only a higher amount wins, and one item. */
 export interface BidItemStore {

@@ -5,7 +5,7 @@ import { compareSeq, type Seq } from '#contracts/ws-protocol.ts';
  * every applied write gets the next version. Fan-out is at-least-once and
  * snapshots overlap live frames, so a frame is applied only when its version is above the one held.
  */
-export function isNewerVersion(heldVersion: number | undefined, frameVersion: number): boolean {
+function isNewerVersion(heldVersion: number | undefined, frameVersion: number): boolean {
   return heldVersion === undefined || frameVersion > heldVersion;
 }
 
