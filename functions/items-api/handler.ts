@@ -3,6 +3,7 @@ import * as z from 'zod';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoHistoryStore } from '#adapters/dynamo-history-store.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
+import { systemClock } from '#adapters/system-clock.ts';
 import { HistoryQuerySchema } from '#contracts/history.ts';
 import { ItemKeySchema } from '#contracts/item-key.ts';
 import { ItemPageQuerySchema } from '#contracts/item-page.ts';
@@ -10,10 +11,9 @@ import { assertCanRead } from '#core/authorise.ts';
 import { readHistoryPage } from '#core/history.ts';
 import { parseOrThrow } from '#core/issues.ts';
 import { readItemPage } from '#core/item-pages.ts';
-import { systemClock } from '#core/ports.ts';
 import { AuthModeEnvSchema, BaseEnvSchema, HistoryEnvSchema, loadConfig } from '#runtime/config.ts';
-import { httpCallerClaims } from '#runtime/http-caller.ts';
-import { jsonResponse } from '#runtime/http-errors.ts';
+import { httpApiUrlOf, httpCallerClaims } from '#runtime/http-caller.ts';
+import { jsonResponse } from '#runtime/http-responses.ts';
 import { httpHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
@@ -38,7 +38,7 @@ export const handler = httpHandler<APIGatewayProxyEventV2, APIGatewayProxyResult
     if (event.routeKey === 'GET /health') {
       return jsonResponse(200, {
         status: 'ok',
-        endpoints: { http: httpApiUrl(event.requestContext), websocket: config.WS_URL },
+        endpoints: { http: httpApiUrlOf(event.requestContext), websocket: config.WS_URL },
         resources: { realTimeItemKey: config.REAL_TIME_ITEM_KEY },
       });
     }
@@ -55,12 +55,3 @@ export const handler = httpHandler<APIGatewayProxyEventV2, APIGatewayProxyResult
   tools,
   { jsonBody: false },
 );
-
-/**
- * The HTTP API's own URL, from the request that reached it: the template cannot hand the function
- * its API's URL (the API's routes refer to the function, so that would be a circular dependency).
- */
-function httpApiUrl(context: APIGatewayProxyEventV2['requestContext']): string {
-  const stagePath = context.stage === '$default' ? '' : `/${context.stage}`;
-  return `https://${context.domainName}${stagePath}`;
-}

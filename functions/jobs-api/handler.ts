@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { DynamoJobSlotStore } from '#adapters/dynamo-job-slot-store.ts';
 import { SqsJsonSender } from '#adapters/sqs-json-sender.ts';
+import { systemClock } from '#adapters/system-clock.ts';
 import type { JobMessage } from '#contracts/jobs.ts';
-import { assertCanQueueJob } from '#core/authorise.ts';
-import { jobCallerOf, parseJobRequest, queueJob } from '#core/jobs.ts';
-import { systemClock } from '#core/ports.ts';
+import { jobCallerOf, submitJob } from '#core/jobs.ts';
 import { AuthModeEnvSchema, BaseEnvSchema, loadConfig } from '#runtime/config.ts';
-import { httpCallerClaims } from '#runtime/http-caller.ts';
-import { jsonResponse } from '#runtime/http-errors.ts';
+import { type HttpCallerEvent, httpCallerClaims } from '#runtime/http-caller.ts';
+import { jsonResponse } from '#runtime/http-responses.ts';
 import { httpHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
@@ -35,35 +34,23 @@ const items = new DynamoItemStore(documents, config.ITEMS_TABLE);
 const slots = new DynamoJobSlotStore(documents, config.JOB_SLOTS_TABLE);
 const queue = new SqsJsonSender<JobMessage>(new SQSClient({}), config.JOBS_QUEUE_URL);
 
-export const handler = httpHandler<
-  // `authorizer` is absent with AuthMode=none: the caller is then the source IP.
-  Omit<APIGatewayProxyEventV2WithJWTAuthorizer, 'requestContext'> & {
-    body: unknown;
-    requestContext: Omit<APIGatewayProxyEventV2WithJWTAuthorizer['requestContext'], 'authorizer'> &
-      Partial<Pick<APIGatewayProxyEventV2WithJWTAuthorizer['requestContext'], 'authorizer'>>;
-  },
-  APIGatewayProxyResultV2
->(
+export const handler = httpHandler<HttpCallerEvent, APIGatewayProxyResultV2>(
   async (event) => {
     const claims = httpCallerClaims(config.AUTH_MODE, event.requestContext);
-    const request = parseJobRequest(event.body);
-    // The id is known before anything is written, so the check covers server-chosen ids too.
-    const jobId = request.jobId ?? randomUUID();
-    assertCanQueueJob(claims, request, jobId);
-    const caller = jobCallerOf({
-      // Open mode has no caller identity: the source IP stands in for it.
-      sub: config.AUTH_MODE === 'jwt' ? claims.subject : undefined,
-      sourceIp: event.requestContext.http.sourceIp,
-    });
-    const accepted = await queueJob(
-      request,
+    const accepted = await submitJob(
+      event.body,
       {
+        claims,
         keyAttribute: config.REAL_TIME_ITEM_KEY,
-        caller,
+        // Open mode has no caller identity: the source IP stands in for it.
+        caller: jobCallerOf({
+          sub: config.AUTH_MODE === 'jwt' ? claims.subject : undefined,
+          sourceIp: event.requestContext.http.sourceIp,
+        }),
         inFlightLimit: config.JOBS_IN_FLIGHT_PER_CALLER,
         ttlSeconds: config.JOBS_TTL_SECONDS,
       },
-      { items, slots, queue, clock: systemClock, newId: () => jobId },
+      { items, slots, queue, clock: systemClock, newId: randomUUID },
     );
     tools.metrics.addMetric('JobsQueued', 'Count', 1);
     return jsonResponse(202, accepted);

@@ -1,13 +1,12 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import * as z from 'zod';
-import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
-import { createManagementApiClient } from '#adapters/apigw-management-client.ts';
+import { connectionPublisherFor } from '#adapters/apigw-connection-publisher.ts';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { readStreamRecord } from '#adapters/dynamo-stream-record.ts';
+import { systemClock } from '#adapters/system-clock.ts';
 import { startFanoutBatch } from '#core/fanout-batch.ts';
-import { systemClock } from '#core/ports.ts';
 import { SlowConsumerTracker } from '#core/slow-consumers.ts';
 import { BaseEnvSchema, CallbackEnvSchema, loadConfig } from '#runtime/config.ts';
 import { fanoutRecordHandler } from '#runtime/fanout-record.ts';
@@ -23,10 +22,7 @@ const config = loadConfig(
 );
 const tools = powertoolsFor('stream-fanout');
 const connections = new DynamoConnectionStore(createDocumentClient(), config.CONNECTIONS_TABLE);
-const publisher = new ApiGatewayConnectionPublisher(
-  createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
-  { postTimeoutMs: config.FANOUT_POST_TIMEOUT_MS },
-);
+const publisher = connectionPublisherFor(config, { postTimeoutMs: config.FANOUT_POST_TIMEOUT_MS });
 // Across invocations of this container: repeated timeouts/throttles of one connection disconnect it.
 const slowConsumers = new SlowConsumerTracker(systemClock);
 const processor = new BatchProcessor(EventType.DynamoDBStreams);

@@ -1,11 +1,10 @@
-import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
-import { createManagementApiClient } from '#adapters/apigw-management-client.ts';
+import { connectionPublisherFor } from '#adapters/apigw-connection-publisher.ts';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoHistoryStore } from '#adapters/dynamo-history-store.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
+import { systemClock } from '#adapters/system-clock.ts';
 import { parseClientAction, runClientAction } from '#core/client-actions.ts';
-import { systemClock } from '#core/ports.ts';
 import { ConnectionTtlEnvSchema, HistoryEnvSchema, loadConfig, WsActionEnvSchema } from '#runtime/config.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 import { wsActionHandler } from '#runtime/ws-reply.ts';
@@ -19,9 +18,7 @@ const documents = createDocumentClient();
 const connections = new DynamoConnectionStore(documents, config.CONNECTIONS_TABLE);
 const items = new DynamoItemStore(documents, config.ITEMS_TABLE);
 const history = new DynamoHistoryStore(documents, config.HISTORY_TABLE, systemClock);
-const publisher = new ApiGatewayConnectionPublisher(
-  createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
-);
+const publisher = connectionPublisherFor(config);
 
 export const handler = wsActionHandler(
   { tools, publisher, counter: connections, config },

@@ -1,13 +1,12 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
-import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
-import { createManagementApiClient } from '#adapters/apigw-management-client.ts';
+import { connectionPublisherFor } from '#adapters/apigw-connection-publisher.ts';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { SqsJsonSender } from '#adapters/sqs-json-sender.ts';
+import { systemClock } from '#adapters/system-clock.ts';
 import type { SalesUpdate } from '#contracts/sales.ts';
-import { systemClock } from '#core/ports.ts';
 import { parseBidAction, placeBid } from '#core/sales-bids.ts';
 import { loadConfig, WsActionEnvSchema } from '#runtime/config.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
@@ -20,9 +19,7 @@ const documents = createDocumentClient();
 const connections = new DynamoConnectionStore(documents, config.CONNECTIONS_TABLE);
 const items = new DynamoItemStore(documents, config.ITEMS_TABLE);
 const updates = new SqsJsonSender<SalesUpdate>(new SQSClient({}), config.SALES_UPDATES_QUEUE_URL);
-const publisher = new ApiGatewayConnectionPublisher(
-  createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
-);
+const publisher = connectionPublisherFor(config);
 
 export const handler = wsActionHandler(
   { tools, publisher, counter: connections, config },

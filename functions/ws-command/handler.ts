@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
-import { createManagementApiClient } from '#adapters/apigw-management-client.ts';
+import { connectionPublisherFor } from '#adapters/apigw-connection-publisher.ts';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { IotDataPublisher } from '#adapters/iot-data-publisher.ts';
-import { systemClock } from '#core/ports.ts';
+import { systemClock } from '#adapters/system-clock.ts';
 import { planVehicleCommand } from '#core/vehicle-command.ts';
 import { IotDataEnvSchema, loadConfig, WsActionEnvSchema } from '#runtime/config.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
@@ -19,9 +18,7 @@ const devices = new IotDataPublisher(
   // Empty: the SDK's own endpoint resolution (AWS_ENDPOINT_URL_IOT_DATA_PLANE locally, else the region's).
   new IoTDataPlaneClient(config.IOT_DATA_ENDPOINT ? { endpoint: config.IOT_DATA_ENDPOINT } : {}),
 );
-const publisher = new ApiGatewayConnectionPublisher(
-  createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
-);
+const publisher = connectionPublisherFor(config);
 
 export const handler = wsActionHandler(
   { tools, publisher, counter: connections, config },

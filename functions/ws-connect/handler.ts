@@ -1,8 +1,8 @@
 import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
+import { systemClock } from '#adapters/system-clock.ts';
 import { openConnection } from '#core/connections.ts';
-import { systemClock } from '#core/ports.ts';
 import { AuthModeEnvSchema, BaseEnvSchema, ConnectionTtlEnvSchema, loadConfig } from '#runtime/config.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';

@@ -1,10 +1,9 @@
 import type { ScheduledEvent } from 'aws-lambda';
-import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
-import { createManagementApiClient } from '#adapters/apigw-management-client.ts';
+import { connectionPublisherFor } from '#adapters/apigw-connection-publisher.ts';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
+import { systemClock } from '#adapters/system-clock.ts';
 import { closeExpiredConnections } from '#core/expired-connections.ts';
-import { systemClock } from '#core/ports.ts';
 import { BaseEnvSchema, CallbackEnvSchema, loadConfig } from '#runtime/config.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
@@ -17,9 +16,7 @@ import { powertoolsFor } from '#runtime/powertools.ts';
 const config = loadConfig(BaseEnvSchema.extend(CallbackEnvSchema.shape));
 const tools = powertoolsFor('ws-expiry-sweeper');
 const connections = new DynamoConnectionStore(createDocumentClient(), config.CONNECTIONS_TABLE);
-const publisher = new ApiGatewayConnectionPublisher(
-  createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
-);
+const publisher = connectionPublisherFor(config);
 
 export const handler = observedHandler<ScheduledEvent, void>(async () => {
   const { closed, gone } = await closeExpiredConnections({ connections, publisher, clock: systemClock });

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
-import { createManagementApiClient } from '#adapters/apigw-management-client.ts';
+import { connectionPublisherFor } from '#adapters/apigw-connection-publisher.ts';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
-import { systemClock } from '#core/ports.ts';
+import { systemClock } from '#adapters/system-clock.ts';
 import { newMessageId, parseRoomAction, runRoomAction } from '#core/room-messages.ts';
 import { loadConfig, RoomRetentionEnvSchema, WsActionEnvSchema } from '#runtime/config.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
@@ -16,9 +15,7 @@ const tools = powertoolsFor('ws-rooms');
 const documents = createDocumentClient();
 const connections = new DynamoConnectionStore(documents, config.CONNECTIONS_TABLE);
 const items = new DynamoItemStore(documents, config.ITEMS_TABLE);
-const publisher = new ApiGatewayConnectionPublisher(
-  createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
-);
+const publisher = connectionPublisherFor(config);
 const newId = () => newMessageId(systemClock.now(), randomUUID());
 
 export const handler = wsActionHandler(

@@ -2,13 +2,13 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
+import { systemClock } from '#adapters/system-clock.ts';
 import { telemetryTopicFor } from '#contracts/vehicle-telemetry.ts';
-import { toPlatformError } from '#core/errors.ts';
 import { ingestReadings } from '#core/ingest-readings.ts';
-import { systemClock } from '#core/ports.ts';
 import { mapVehicleTelemetry } from '#core/vehicle-telemetry.ts';
 import { BaseEnvSchema, loadConfig, RejectQueueEnvSchema } from '#runtime/config.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
+import { countReadings, retryOrReject } from '#runtime/outcomes.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
 /**
@@ -32,20 +32,24 @@ export const handler = observedHandler<unknown, { accepted: number; stale: numbe
         maxClockSkewMs: config.MAX_CLOCK_SKEW_MS,
       });
     } catch (error) {
-      const platformError = toPlatformError(error);
-      if (platformError.retryable) throw platformError;
       const vehicleId = String((event as { vehicleId?: unknown } | null)?.vehicleId ?? '');
-      tools.logger.warn('telemetry rejected', { itemKey: vehicleId, error: platformError });
-      await rejects.reject(
-        { source: 'mqtt', payload: JSON.stringify(event), ids: { Topic: telemetryTopicFor(vehicleId) } },
-        { code: platformError.code, message: platformError.message },
-      );
-      tools.metrics.addMetric('ReadingsRejected', 'Count', 1);
+      await retryOrReject(error, tools, {
+        what: 'telemetry',
+        context: { itemKey: vehicleId },
+        metric: 'ReadingsRejected',
+        reject: {
+          to: rejects,
+          input: {
+            source: 'mqtt',
+            payload: JSON.stringify(event),
+            ids: { Topic: telemetryTopicFor(vehicleId) },
+          },
+        },
+      });
       return { accepted: 0, stale: 0, rejected: 1 };
     }
     const result = await ingestReadings([reading], items);
-    tools.metrics.addMetric('ReadingsIngested', 'Count', result.accepted - result.stale);
-    if (result.stale > 0) tools.metrics.addMetric('ReadingsStale', 'Count', result.stale);
+    countReadings(tools, result);
     return { ...result, rejected: 0 };
   },
   tools,

@@ -1,24 +1,19 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { DynamoJobSlotStore } from '#adapters/dynamo-job-slot-store.ts';
 import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
-import { toPlatformError } from '#core/errors.ts';
-import { parseJobMessage, runJob } from '#core/jobs.ts';
-import { systemClock } from '#core/ports.ts';
 import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
+import { jobRecordHandler } from '#runtime/job-record.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
 /**
  * Reads JobsQueue and runs each job, writing its status items (running, done, failed) through the
- * conditional writer and freeing its caller's slot. Infrastructure errors fail the record (retried,
- * then redriven to the DLQ, the job marked failed on the last attempt); a message that can never
- * run goes to the DLQ at once with its reason.
+ * conditional writer and freeing its caller's slot; failures as lib/runtime/job-record.ts says.
  */
 const config = loadConfig(
   BaseEnvSchema.extend({
@@ -35,33 +30,10 @@ const slots = new DynamoJobSlotStore(documents, config.JOB_SLOTS_TABLE);
 const deadLetters = new SqsDeadLetterQueue(new SQSClient({}), config.DEAD_LETTER_QUEUE_URL);
 const processor = new BatchProcessor(EventType.SQS);
 
-async function handleRecord(record: SQSRecord): Promise<void> {
-  try {
-    const outcome = await runJob(
-      parseJobMessage(record.body),
-      {
-        keyAttribute: config.REAL_TIME_ITEM_KEY,
-        attempt: Number(record.attributes.ApproximateReceiveCount),
-        maxAttempts: config.JOBS_MAX_ATTEMPTS,
-      },
-      { items, slots, clock: systemClock, sleep: (ms) => sleep(ms) },
-    );
-    tools.metrics.addMetric(
-      outcome === 'done' ? 'JobsDone' : outcome === 'failed' ? 'JobsFailed' : 'JobsSkipped',
-      'Count',
-      1,
-    );
-  } catch (error) {
-    const platformError = toPlatformError(error);
-    if (platformError.retryable) throw platformError;
-    tools.logger.warn('job message rejected', { messageId: record.messageId, error: platformError });
-    tools.metrics.addMetric('JobMessagesRejected', 'Count', 1);
-    await deadLetters.reject(
-      { source: 'jobs', payload: record.body, ids: { SourceMessageId: record.messageId } },
-      { code: platformError.code, message: platformError.message },
-    );
-  }
-}
+const handleRecord = jobRecordHandler({ items, slots, deadLetters }, tools, {
+  keyAttribute: config.REAL_TIME_ITEM_KEY,
+  maxAttempts: config.JOBS_MAX_ATTEMPTS,
+});
 
 export const handler = observedHandler<SQSEvent, SQSBatchResponse>(
   (event, context) =>

@@ -8,7 +8,7 @@ import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { DynamoWidgetStore } from '#adapters/dynamo-widget-store.ts';
 import { S3ObjectStore } from '#adapters/s3-object-store.ts';
 import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
-import { systemClock } from '#core/ports.ts';
+import { systemClock } from '#adapters/system-clock.ts';
 import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';

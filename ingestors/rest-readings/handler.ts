@@ -1,14 +1,15 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
+import { systemClock } from '#adapters/system-clock.ts';
 import { assertApiKeyCovers } from '#core/authorise.ts';
 import { ingestReadings } from '#core/ingest-readings.ts';
 import { normaliseReadingsBody } from '#core/normalise-reading.ts';
-import { systemClock } from '#core/ports.ts';
 import type { ApiKeyCaller } from '#runtime/api-key.ts';
 import { ApiKeysEnvSchema, AuthModeEnvSchema, BaseEnvSchema, loadConfig } from '#runtime/config.ts';
-import { jsonResponse } from '#runtime/http-errors.ts';
+import { jsonResponse } from '#runtime/http-responses.ts';
 import { httpHandler } from '#runtime/middy-stacks.ts';
+import { countReadings } from '#runtime/outcomes.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
 /**
@@ -39,8 +40,7 @@ export const handler = httpHandler<
       readings.map((reading) => reading.itemKey),
     );
     const result = await ingestReadings(readings, items);
-    tools.metrics.addMetric('ReadingsIngested', 'Count', result.accepted - result.stale);
-    if (result.stale > 0) tools.metrics.addMetric('ReadingsStale', 'Count', result.stale);
+    countReadings(tools, result);
     return jsonResponse(202, result);
   },
   tools,

@@ -3,10 +3,11 @@ import type { S3Event } from 'aws-lambda';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { S3ObjectStore } from '#adapters/s3-object-store.ts';
+import { systemClock } from '#adapters/system-clock.ts';
 import { decodeEventKey, ingestObject } from '#core/ingest-object.ts';
-import { systemClock } from '#core/ports.ts';
 import { BaseEnvSchema, loadConfig, ObjectLimitsEnvSchema } from '#runtime/config.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
+import { countReadings } from '#runtime/outcomes.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
 /**
@@ -37,9 +38,7 @@ export const handler = observedHandler<S3Event, void>(async (event) => {
       tools.logger.warn('object is gone', location);
       continue;
     }
-    tools.metrics.addMetric('ReadingsIngested', 'Count', outcome.applied);
-    if (outcome.accepted > outcome.applied)
-      tools.metrics.addMetric('ReadingsStale', 'Count', outcome.accepted - outcome.applied);
+    countReadings(tools, { accepted: outcome.accepted, stale: outcome.accepted - outcome.applied });
     if (outcome.kind === 'refused') {
       tools.metrics.addMetric('ObjectsRefused', 'Count', 1);
       tools.logger.warn('object refused', { ...location, reason: outcome.reason });

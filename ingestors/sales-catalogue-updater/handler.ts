@@ -5,16 +5,14 @@ import * as z from 'zod';
 import { S3CatalogueStore } from '#adapters/s3-catalogue-store.ts';
 import { loadSqlJs } from '#adapters/sqljs-engine.ts';
 import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
-import { toPlatformError } from '#core/errors.ts';
-import { parseSalesUpdates, writeSalesUpdates } from '#core/sales-catalogue.ts';
 import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
+import { applySalesUpdatesBatch } from '#runtime/sales-updates-batch.ts';
 
 /**
- * Reads SalesUpdatesQueue and applies a batch of accepted bids to sales.db in one conditional put
- * (re-read and re-applied on a lost race). Bad messages go to the DLQ at once with their reason; when
- * the write fails, every good message of the batch is reported failed and comes back.
+ * Reads SalesUpdatesQueue and applies each batch of accepted bids to sales.db
+ * (lib/runtime/sales-updates-batch.ts).
  */
 const config = loadConfig(
   BaseEnvSchema.extend({
@@ -27,30 +25,7 @@ const tools = powertoolsFor('sales-catalogue-updater');
 const catalogue = new S3CatalogueStore(new S3Client({}), config.SALES_BUCKET, config.SALES_CATALOGUE_KEY);
 const deadLetters = new SqsDeadLetterQueue(new SQSClient({}), config.DEAD_LETTER_QUEUE_URL);
 
-export const handler = observedHandler<SQSEvent, SQSBatchResponse>(async (event) => {
-  const { updates, rejected } = parseSalesUpdates(
-    event.Records.map((record) => ({ id: record.messageId, body: record.body })),
-  );
-  for (const reject of rejected) {
-    tools.logger.warn('sales update rejected', { messageId: reject.id, error: reject.error });
-    tools.metrics.addMetric('SalesUpdatesRejected', 'Count', 1);
-    await deadLetters.reject(
-      { source: 'sales-updates', payload: reject.body, ids: { SourceMessageId: reject.id } },
-      { code: reject.error.code, message: reject.error.message },
-    );
-  }
-  if (updates.length === 0) return { batchItemFailures: [] };
-  try {
-    const result = await writeSalesUpdates(
-      updates.map((update) => update.update),
-      catalogue,
-      await loadSqlJs(),
-    );
-    tools.metrics.addMetric('CatalogueRowsUpdated', 'Count', result.changed);
-    if (result.attempts > 1) tools.metrics.addMetric('CatalogueWriteConflicts', 'Count', result.attempts - 1);
-    return { batchItemFailures: [] };
-  } catch (error) {
-    tools.logger.warn('catalogue write failed; the batch will be retried', { error: toPlatformError(error) });
-    return { batchItemFailures: updates.map((update) => ({ itemIdentifier: update.id })) };
-  }
-}, tools);
+export const handler = observedHandler<SQSEvent, SQSBatchResponse>(
+  (event) => applySalesUpdatesBatch(event.Records, { catalogue, deadLetters, sql: loadSqlJs }, tools),
+  tools,
+);

@@ -14,9 +14,10 @@ import {
   StaleConnectionError,
 } from '#core/errors.ts';
 import type { ConnectionPublisher } from '#core/ports.ts';
+import { createManagementApiClient } from './apigw-management-client.ts';
 
 /** How long one PostToConnection may take before the connection counts as slow. */
-export const DEFAULT_POST_TIMEOUT_MS = 3000;
+const DEFAULT_POST_TIMEOUT_MS = 3000;
 
 /** Posts frames through API Gateway's `@connections` endpoint (locally: the gateway of local/). */
 export class ApiGatewayConnectionPublisher implements ConnectionPublisher {
@@ -72,4 +73,18 @@ export class ApiGatewayConnectionPublisher implements ConnectionPublisher {
       });
     }
   }
+}
+
+/**
+ * The publisher of a function configured by `CallbackEnvSchema`: its `@connections` endpoint, through
+ * the in-process transport when the local runtime asks for it (see apigw-management-client.ts).
+ */
+export function connectionPublisherFor(
+  config: { WS_CALLBACK_URL: string; RTP_INPROCESS_CONNECTIONS: boolean },
+  options: { postTimeoutMs?: number } = {},
+): ApiGatewayConnectionPublisher {
+  return new ApiGatewayConnectionPublisher(
+    createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
+    options,
+  );
 }

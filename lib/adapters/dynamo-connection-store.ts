@@ -66,15 +66,7 @@ export class DynamoConnectionStore
     private readonly tableName: string,
   ) {}
 
-  async addConnection(input: {
-    connectionId: string;
-    key: string;
-    connectedAt: number;
-    expiresAt: number;
-    user?: string;
-    tokenExpiresAt?: number;
-    batch?: boolean;
-  }) {
+  async addConnection(input: Parameters<ConnectionStore['addConnection']>[0]) {
     try {
       await this.client.send(
         new TransactWriteCommand({
@@ -144,12 +136,7 @@ export class DynamoConnectionStore
    * @throws LimitExceededError when the connection already holds `maxSubscriptions`;
    * NotFoundError when the connection has no row (it is gone).
    */
-  async addSubscription(input: {
-    connectionId: string;
-    key: string;
-    expiresAt: number;
-    maxSubscriptions?: number;
-  }) {
+  async addSubscription(input: Parameters<ConnectionStore['addSubscription']>[0]) {
     const { connectionId, key, maxSubscriptions } = input;
     const batch = await this.connectionBatches(connectionId);
     try {

@@ -14,7 +14,7 @@ import type { BidItemStore } from '#core/sales-bids.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
 import { queryUpTo } from './paged-query.ts';
 
-/** RealTimeData in DynamoDB. Writes are conditional on (`ts`, `position`) (see lib/core/versioning.ts). */
+/** RealTimeData in DynamoDB. Writes are conditional on (`ts`, `position`) (the rule of `ItemStore.applyReading`). */
 export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -22,7 +22,7 @@ export class DynamoItemStore implements ItemStore, RoomItemStore, BidItemStore {
   ) {}
 
   async applyReading(reading: NormalisedReading): Promise<ApplyResult> {
-    // Strictly later in (ts, position) only (lib/core/versioning.ts): disorder and redelivery never
+    // Strictly later in (ts, position) only (`ItemStore.applyReading`): disorder and redelivery never
     // overwrite; of two readings with one ts the later in its source wins. Two comparisons, no read.
     return this.applyWhen(
       reading,

@@ -9,7 +9,7 @@ import { type AccessClaims, assertCanSubscribe } from './authorise.ts';
 import { connectionExpiry } from './connection-limits.ts';
 import { ValidationError } from './errors.ts';
 import { type HistoryStore, replayAfter } from './history.ts';
-import { parseOrThrow } from './issues.ts';
+import { parseJsonOrThrow, parseOrThrow } from './issues.ts';
 import { readItemPage, readNewestItems } from './item-pages.ts';
 import type { Clock, ConnectionStore, ItemStore } from './ports.ts';
 
@@ -18,12 +18,7 @@ import type { Clock, ConnectionStore, ItemStore } from './ports.ts';
  * @throws ValidationError for non-JSON bodies, unknown actions and bad fields.
  */
 export function parseClientAction(body: string | null | undefined): ClientAction {
-  let json: unknown;
-  try {
-    json = JSON.parse(body ?? '');
-  } catch {
-    throw new ValidationError('message is not valid JSON', [{ path: 'body', message: 'is not valid JSON' }]);
-  }
+  const json = parseJsonOrThrow(body ?? '', 'body');
   const action =
     typeof json === 'object' && json !== null ? (json as { action?: unknown }).action : undefined;
   if (!CLIENT_ACTIONS.includes(action as string)) {

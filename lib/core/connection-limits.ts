@@ -47,7 +47,7 @@ export async function admitAction(
 }
 
 /** @throws TokenExpiredError when the claims carry an `exp` at or before `now` (epoch ms). */
-export function assertTokenCurrent(claims: AccessClaims | undefined, now: number): void {
+function assertTokenCurrent(claims: AccessClaims | undefined, now: number): void {
   if (claims?.expiresAt !== undefined && claims.expiresAt * 1000 <= now) {
     throw new TokenExpiredError('the token expired; reconnect with a fresh token');
   }

@@ -8,7 +8,7 @@ const GENERATED_ID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a
  * provider keeps unique first (Cognito's `cognito:username` is unique in a user pool and never
  * changes), `name` last (nobody keeps it unique).
  */
-export const DISPLAY_NAME_CLAIMS = ['cognito:username', 'preferred_username', 'name'] as const;
+const DISPLAY_NAME_CLAIMS = ['cognito:username', 'preferred_username', 'name'] as const;
 
 /**
  * Whether a claim value can stand as a user name: a valid UserName (1–32 letters, digits, `_ . -`)

@@ -3,7 +3,7 @@ import { SlowConnectionError, StaleConnectionError } from './errors.ts';
 import type { Clock, ConnectionPublisher, ConnectionStore } from './ports.ts';
 
 /** How far back a sweep looks: a sweep that did not run for a while still finds what expired meanwhile. */
-export const SWEEP_LOOKBACK_MINUTES = 10;
+const SWEEP_LOOKBACK_MINUTES = 10;
 
 /** Connections by the minute their token expires (the connection rows' sparse `byExpiry` index). */
 export interface ExpiringConnectionStore {

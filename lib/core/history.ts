@@ -16,7 +16,7 @@ import { type ItemChange, type StreamRecordInput, toItemChange } from './stream-
  * Digits of a stored seq. DynamoDB orders a string sort key byte by byte, so seqs are stored
  * zero-padded to one width (a stream sequence number has at most 40 digits) and sort by value.
  */
-export const STORED_SEQ_DIGITS = 40;
+const STORED_SEQ_DIGITS = 40;
 /** Digits of a stored `ts` in the channel-time sort key (epoch ms stays under 10^15 until year 33658). */
 const STORED_TS_DIGITS = 15;
 
@@ -108,7 +108,7 @@ export function toHistoryRow(change: ItemChange, retentionHours: number): Histor
 }
 
 /** DynamoDB's BatchWriteItem limit: rows per write. */
-export const HISTORY_WRITE_BATCH = 25;
+const HISTORY_WRITE_BATCH = 25;
 
 /** What {@link recordHistory} did with one batch of stream records. */
 export interface HistoryWriteReport {
@@ -161,7 +161,7 @@ export async function recordHistory(
 }
 
 /** A row as the frame a subscriber got for it live. */
-export function toChangeFrame(row: HistoryRow): ItemFrame | RemovedFrame {
+function toChangeFrame(row: HistoryRow): ItemFrame | RemovedFrame {
   return row.removed
     ? { type: 'removed', key: row.key, channel: row.channel, version: row.version, seq: row.seq }
     : {

@@ -3,7 +3,7 @@ import type { Issue } from '#contracts/error-body.ts';
 import { ValidationError } from './errors.ts';
 
 /** Turns zod issues into the platform's `{path, message}` list; the root is named `where`. */
-export function toIssues(error: z.ZodError, where: string): Issue[] {
+function toIssues(error: z.ZodError, where: string): Issue[] {
   return error.issues.map((issue) => ({
     path: [where, ...issue.path.map(String)].filter(Boolean).join('.'),
     message: issue.message,
@@ -20,4 +20,24 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, whe
   const issues = toIssues(result.error, where);
   const first = issues[0];
   throw new ValidationError(first ? `${first.path}: ${first.message}` : `${where} is invalid`, issues);
+}
+
+/**
+ * Parses `text` as JSON.
+ * @throws ValidationError `<where>: <problem>` (default "is not valid JSON") when it is not JSON.
+ */
+export function parseJsonOrThrow(text: string, where: string, problem = 'is not valid JSON'): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ValidationError(`${where}: ${problem}`, [{ path: where, message: problem }]);
+  }
+}
+
+/**
+ * Parses `text` as JSON, then with `schema`.
+ * @throws ValidationError when it is not JSON or fails the schema (see {@link parseOrThrow}).
+ */
+export function parseJsonWith<S extends z.ZodType>(schema: S, text: string, where: string): z.output<S> {
+  return parseOrThrow(schema, parseJsonOrThrow(text, where), where);
 }

@@ -10,21 +10,22 @@ import {
   jobKey,
 } from '#contracts/jobs.ts';
 import type { RealTimeItem } from '#contracts/real-time-item.ts';
+import { type AccessClaims, assertCanQueueJob } from './authorise.ts';
 import { LimitExceededError, StaleWriteError, toPlatformError } from './errors.ts';
-import { parseOrThrow } from './issues.ts';
+import { parseJsonWith, parseOrThrow } from './issues.ts';
 import { forEachItemPage, type ItemPageStore } from './item-pages.ts';
 import type { NormalisedReading } from './normalise-reading.ts';
 import type { ApplyResult, Clock } from './ports.ts';
 
 /** The `source` of job status items. */
-export const JOBS_SOURCE = 'jobs';
+const JOBS_SOURCE = 'jobs';
 
 /**
  * How long a job counts against its caller's limit at most (seconds): longer than every delivery
  * JobsQueue makes (visibility timeout × attempts), so only a job whose worker never reported back
  * (a timed-out invocation) is forgotten this way.
  */
-export const JOB_SLOT_LEASE_SECONDS = 3600;
+const JOB_SLOT_LEASE_SECONDS = 3600;
 
 /** RealTimeData as jobs need it: the conditional writers and reads. */
 export interface JobItemStore {
@@ -72,7 +73,7 @@ export function jobCallerOf(request: { sub?: string | undefined; sourceIp: strin
  * Parses the body of `POST /jobs`.
  * @throws ValidationError naming the bad fields.
  */
-export function parseJobRequest(body: unknown): JobRequest {
+function parseJobRequest(body: unknown): JobRequest {
   return parseOrThrow(JobRequestSchema, body, 'body');
 }
 
@@ -81,13 +82,7 @@ export function parseJobRequest(body: unknown): JobRequest {
  * @throws ValidationError for bad JSON or fields (the message can never run).
  */
 export function parseJobMessage(body: string): JobMessage {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return parseOrThrow(JobMessageSchema, undefined, 'body');
-  }
-  return parseOrThrow(JobMessageSchema, json, 'body');
+  return parseJsonWith(JobMessageSchema, body, 'body');
 }
 
 type StatusUpdate = Omit<JobStatusData, 'jobId' | 'type' | 'updatedAt'>;
@@ -178,6 +173,24 @@ export async function queueJob(
     throw error;
   }
   return { jobId, key: jobKey(jobId) };
+}
+
+/**
+ * POST /jobs as the core sees it: parses the body, picks the id (the client's, else a new one) before
+ * anything is written so the token check covers server-chosen ids too, checks that the claims allow
+ * the job, and queues it.
+ * @throws ValidationError for a bad body, ForbiddenError when the claims do not cover the job's key
+ * (or a stats job's input key), and what {@link queueJob} throws.
+ */
+export async function submitJob(
+  body: unknown,
+  context: Parameters<typeof queueJob>[1] & { claims: AccessClaims },
+  ports: Parameters<typeof queueJob>[2],
+): Promise<JobAccepted> {
+  const request = parseJobRequest(body);
+  const jobId = request.jobId ?? ports.newId();
+  assertCanQueueJob(context.claims, request, jobId);
+  return queueJob(request, context, { ...ports, newId: () => jobId });
 }
 
 export type JobOutcome = 'done' | 'failed' | 'skipped';

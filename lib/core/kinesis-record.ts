@@ -1,4 +1,5 @@
 import { ValidationError } from './errors.ts';
+import { parseJsonOrThrow } from './issues.ts';
 import { type NormalisedReading, type NormaliseOptions, normaliseReading } from './normalise-reading.ts';
 import { mapVehicleTelemetry } from './vehicle-telemetry.ts';
 
@@ -16,12 +17,7 @@ import { mapVehicleTelemetry } from './vehicle-telemetry.ts';
  */
 export function readKinesisReading(base64Data: string, options: NormaliseOptions): NormalisedReading {
   const text = Buffer.from(base64Data, 'base64').toString('utf8');
-  let message: unknown;
-  try {
-    message = JSON.parse(text);
-  } catch {
-    throw new ValidationError('record.data: is not JSON', [{ path: 'record.data', message: 'is not JSON' }]);
-  }
+  const message = parseJsonOrThrow(text, 'record.data', 'is not JSON');
   if (typeof message !== 'object' || message === null || Array.isArray(message)) {
     throw new ValidationError('record.data: must be a JSON object', [
       { path: 'record.data', message: 'must be a JSON object' },

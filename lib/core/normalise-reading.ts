@@ -24,7 +24,7 @@ export interface NormalisedReading {
   ts: number;
   /**
    * Where the reading sits in its source's order, compared as text when two readings of one item
-   * carry the same `ts` (lib/core/versioning.ts): the source unit's own order (a Kinesis sequence
+   * carry the same `ts` (`ItemStore.applyReading`): the source unit's own order (a Kinesis sequence
    * number, else empty) and the reading's index within the unit, both fixed-width. Absent (app writes)
    * = `FIRST_POSITION`.
    */

@@ -52,7 +52,14 @@ export type ApplyResult = { applied: true; version: number } | { applied: false 
 
 /** RealTimeData: applies readings conditionally and reads the current items of a key. */
 export interface ItemStore extends ItemPageStore {
-  /** Applies the reading only when it is later in (`ts`, `position`) than the stored item (lib/core/versioning.ts). */
+  /**
+   * The ordering rule of RealTimeData: a reading replaces the stored item only when it is strictly
+   * later in (`ts`, `position`): a later source time, or the same time and a later place in its
+   * source. Equal in both is the same reading delivered again: refused, so redelivery is idempotent.
+   * Positions are fixed-width text, compared as DynamoDB compares strings (byte order); a stored item
+   * without `position` (written before it existed) is never overtaken at an equal `ts`. An applied
+   * write gets `version + 1`; clients drop frames not above the version they hold (web/src/versions.ts).
+   */
   applyReading(reading: NormalisedReading): Promise<ApplyResult>;
 }
 
@@ -60,8 +67,6 @@ export interface Clock {
   /** Epoch milliseconds. */
   now(): number;
 }
-
-export const systemClock: Clock = { now: () => Date.now() };
 
 /** Sends messages to devices over MQTT (AWS IoT data plane `Publish`). */
 export interface DevicePublisher {

@@ -1,7 +1,7 @@
 import { type ClaimCheck, ClaimCheckSchema, SnsEnvelopeSchema } from '#contracts/queue-message.ts';
 import { type WidgetRequest, WidgetRequestSchema } from '#contracts/widget-request.ts';
 import { ValidationError } from './errors.ts';
-import { parseOrThrow } from './issues.ts';
+import { parseJsonOrThrow, parseOrThrow } from './issues.ts';
 import { type NormalisedReading, type NormaliseOptions, normaliseReadingsBody } from './normalise-reading.ts';
 
 /** What one queue message asks for, validated. */
@@ -20,7 +20,7 @@ export type PayloadCommand = Exclude<QueueCommand, { kind: 'claimCheck' }>;
  * @throws ValidationError naming what is wrong (permanent: the message is dead-lettered).
  */
 export function parseQueueMessage(body: string, options: NormaliseOptions): QueueCommand {
-  return classifyPayload(unwrapSnsEnvelope(parseJson(body, 'body')), options, true);
+  return classifyPayload(unwrapSnsEnvelope(parseJsonOrThrow(body, 'body')), options, true);
 }
 
 /**
@@ -29,14 +29,14 @@ export function parseQueueMessage(body: string, options: NormaliseOptions): Queu
  * @throws ValidationError when the object is not a reading, readings or widget request.
  */
 export function parseClaimedPayload(text: string, options: NormaliseOptions): PayloadCommand {
-  return classifyPayload(parseJson(text, 'object'), options, false) as PayloadCommand;
+  return classifyPayload(parseJsonOrThrow(text, 'object'), options, false) as PayloadCommand;
 }
 
 /** The message SNS wrapped (JSON-decoded), or `value` itself when it is not an SNS envelope. */
 export function unwrapSnsEnvelope(value: unknown): unknown {
   const envelope = SnsEnvelopeSchema.safeParse(value);
   if (!envelope.success) return value;
-  return parseJson(envelope.data.Message, 'body.Message');
+  return parseJsonOrThrow(envelope.data.Message, 'body.Message');
 }
 
 function classifyPayload(
@@ -58,12 +58,4 @@ function classifyPayload(
     }
   }
   return { kind: 'readings', readings: normaliseReadingsBody(payload, options) };
-}
-
-function parseJson(text: string, where: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ValidationError(`${where}: is not valid JSON`, [{ path: where, message: 'is not valid JSON' }]);
-  }
 }

@@ -9,13 +9,13 @@ import {
 } from '#contracts/room-messages.ts';
 import type { ServerFrame } from '#contracts/ws-protocol.ts';
 import { type AccessClaims, assertCanIngest } from './authorise.ts';
-import { ForbiddenError, NotFoundError, StaleWriteError, ValidationError } from './errors.ts';
-import { parseOrThrow } from './issues.ts';
+import { ForbiddenError, NotFoundError, StaleWriteError } from './errors.ts';
+import { parseJsonWith } from './issues.ts';
 import type { NormalisedReading } from './normalise-reading.ts';
 import type { ApplyResult, Clock } from './ports.ts';
 
 /** The `source` of message items. */
-export const ROOMS_SOURCE = 'rooms';
+const ROOMS_SOURCE = 'rooms';
 
 /** Who a connection is: the user recorded at $connect (`?user=<name>`), if any. */
 export interface ConnectionIdentityStore {
@@ -41,13 +41,7 @@ export interface RoomPorts {
  * @throws ValidationError for non-JSON bodies and bad fields.
  */
 export function parseRoomAction(body: string | null | undefined): RoomAction {
-  let json: unknown;
-  try {
-    json = JSON.parse(body ?? '');
-  } catch {
-    throw new ValidationError('message is not valid JSON', [{ path: 'body', message: 'is not valid JSON' }]);
-  }
-  return parseOrThrow(RoomActionSchema, json, 'body');
+  return parseJsonWith(RoomActionSchema, body ?? '', 'body');
 }
 
 /**

@@ -11,14 +11,14 @@ import {
 import type { ServerFrame } from '#contracts/ws-protocol.ts';
 import { type AccessClaims, assertCanIngest } from './authorise.ts';
 import { ForbiddenError, NotFoundError, StaleWriteError, ValidationError } from './errors.ts';
-import { parseOrThrow } from './issues.ts';
+import { parseJsonWith } from './issues.ts';
 import type { NormalisedReading } from './normalise-reading.ts';
 import type { ApplyResult, Clock } from './ports.ts';
 import type { ConnectionIdentityStore } from './room-messages.ts';
 import { findProduct } from './sales-products.ts';
 
 /** The `source` of bid items. */
-export const SALES_SOURCE = 'sales';
+const SALES_SOURCE = 'sales';
 
 /** RealTimeData as bids need it: the write that only a higher amount wins, and one item. */
 export interface BidItemStore {
@@ -55,13 +55,7 @@ export interface BidOutcome {
  * @throws ValidationError for non-JSON bodies and bad fields.
  */
 export function parseBidAction(body: string | null | undefined): BidAction {
-  let json: unknown;
-  try {
-    json = JSON.parse(body ?? '');
-  } catch {
-    throw new ValidationError('message is not valid JSON', [{ path: 'body', message: 'is not valid JSON' }]);
-  }
-  return parseOrThrow(BidActionSchema, json, 'body');
+  return parseJsonWith(BidActionSchema, body ?? '', 'body');
 }
 
 /**

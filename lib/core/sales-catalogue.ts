@@ -1,6 +1,6 @@
 import { type SalesUpdate, SalesUpdateSchema } from '#contracts/sales.ts';
 import { DependencyError, StaleWriteError, ValidationError } from './errors.ts';
-import { parseOrThrow } from './issues.ts';
+import { parseJsonWith } from './issues.ts';
 import { CATALOGUE_PRODUCTS, type CatalogueProduct, productImage } from './sales-products.ts';
 
 /**
@@ -150,15 +150,7 @@ export function parseSalesUpdates(messages: ReadonlyArray<{ id: string; body: st
   const rejected: Array<{ id: string; body: string; error: ValidationError }> = [];
   for (const message of messages) {
     try {
-      let json: unknown;
-      try {
-        json = JSON.parse(message.body);
-      } catch {
-        throw new ValidationError('message is not valid JSON', [
-          { path: 'body', message: 'is not valid JSON' },
-        ]);
-      }
-      updates.push({ id: message.id, update: parseOrThrow(SalesUpdateSchema, json, 'body') });
+      updates.push({ id: message.id, update: parseJsonWith(SalesUpdateSchema, message.body, 'body') });
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       rejected.push({ id: message.id, body: message.body, error });

@@ -1,4 +1,3 @@
-import type { Issue } from '#contracts/error-body.ts';
 import {
   commandTopicFor,
   MAX_COMMAND_ARGS_BYTES,
@@ -7,8 +6,8 @@ import {
 } from '#contracts/vehicle-command.ts';
 import type { AckFrame } from '#contracts/ws-protocol.ts';
 import { type AccessClaims, assertCanIngest } from './authorise.ts';
-import { PayloadTooLargeError, ValidationError } from './errors.ts';
-import { parseOrThrow } from './issues.ts';
+import { PayloadTooLargeError } from './errors.ts';
+import { parseJsonWith } from './issues.ts';
 
 /** A command ready to publish: where, what, and the frame that confirms it to the sender. */
 export interface PlannedCommand {
@@ -27,14 +26,7 @@ export function planVehicleCommand(
   body: string | null | undefined,
   context: { now: number; commandId: string; claims?: AccessClaims | undefined },
 ): PlannedCommand {
-  let json: unknown;
-  try {
-    json = JSON.parse(body ?? '');
-  } catch {
-    const issue: Issue = { path: 'body', message: 'is not valid JSON' };
-    throw new ValidationError('message is not valid JSON', [issue]);
-  }
-  const action = parseOrThrow(VehicleCommandActionSchema, json, 'body');
+  const action = parseJsonWith(VehicleCommandActionSchema, body ?? '', 'body');
   if (context.claims) assertCanIngest(context.claims, 'command', action.vehicleId);
   const args = action.args ?? {};
   const size = Buffer.byteLength(JSON.stringify(args));

@@ -2,7 +2,7 @@ import { ValidationError } from './errors.ts';
 import { type NormalisedReading, type NormaliseOptions, normaliseReading } from './normalise-reading.ts';
 
 /** Source of every reading that arrives through the IoT telemetry rule. */
-export const IOT_SOURCE = 'iot';
+const IOT_SOURCE = 'iot';
 
 /**
  * Maps the output of the IoT telemetry rule (the device's flat telemetry + `vehicleId` from the

@@ -11,7 +11,7 @@ import { NotFoundError, PayloadTooLargeError } from './errors.ts';
 const FRAME_ENVELOPE_BYTES = 512;
 
 /** The channel a widget is stored under within its owner's key. */
-export function widgetChannel(widgetId: string): string {
+function widgetChannel(widgetId: string): string {
   return `${WIDGET_CHANNEL_PREFIX}${widgetId}`;
 }
 

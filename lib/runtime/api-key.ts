@@ -3,7 +3,7 @@ import type { MiddlewareObj } from '@middy/core';
 import { UnauthorizedError } from '#core/errors.ts';
 
 /** The header REST clients send their key in (API Gateway's own name for it). */
-export const API_KEY_HEADER = 'x-api-key';
+const API_KEY_HEADER = 'x-api-key';
 
 /**
  * One ingest API key of `IngestApiKeys` and the item keys it may write: `keyPatterns` undefined

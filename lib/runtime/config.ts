@@ -75,7 +75,7 @@ export const ObjectLimitsEnvSchema = z.object({
  * MaxSubscriptionsPerConnection and ActionRateLimit): subscriptions one connection may hold, and
  * client actions it may send per rate window (10 s; twice as many closes it).
  */
-export const ConnectionLimitsEnvSchema = z.object({
+const ConnectionLimitsEnvSchema = z.object({
   WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
   WS_ACTION_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(100),
 });

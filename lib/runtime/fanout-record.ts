@@ -1,7 +1,7 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { toPlatformError } from '#core/errors.ts';
 import type { FanoutBatch } from '#core/fanout-batch.ts';
 import { type ItemChange, type StreamRecordInput, toItemChange } from '#core/stream-change.ts';
+import { retryOrReject } from './outcomes.ts';
 import type { Powertools } from './powertools.ts';
 
 /**
@@ -58,13 +58,12 @@ export function fanoutRecordHandler(
         tools.metrics.addMetric('FramesRejected', 'Count', 1);
       }
     } catch (error) {
-      const platformError = toPlatformError(error);
-      if (platformError.retryable) {
-        tools.logger.warn('record will be retried', { eventID: record.eventID, error: platformError });
-        throw platformError;
-      }
-      tools.logger.error('record rejected', { eventID: record.eventID, error: platformError });
-      tools.metrics.addMetric('RecordsRejected', 'Count', 1);
+      await retryOrReject(error, tools, {
+        what: 'record',
+        context: { eventID: record.eventID },
+        metric: 'RecordsRejected',
+        level: 'error',
+      });
     }
   };
 }

@@ -4,7 +4,7 @@ import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { Context } from 'aws-lambda';
 import { type ApiKeyGrant, requireApiKey } from './api-key.ts';
-import { httpErrorMapper } from './http-errors.ts';
+import { httpErrorMapper } from './http-responses.ts';
 import type { Powertools } from './powertools.ts';
 import { tracingMiddleware } from './tracing.ts';
 

@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { applyQueueMessage, type QueueMessageDeps } from '#core/apply-queue-message.ts';
-import { toPlatformError } from '#core/errors.ts';
 import type { RejectDestination } from '#core/ingest-ports.ts';
+import { countReadings, queueMessageFailure, retryOrReject } from './outcomes.ts';
 import type { Powertools } from './powertools.ts';
 
 /**
@@ -27,8 +27,7 @@ export function queueRecordHandler(
         ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
       });
       if (outcome.kind === 'readings') {
-        tools.metrics.addMetric('ReadingsIngested', 'Count', outcome.accepted - outcome.stale);
-        if (outcome.stale > 0) tools.metrics.addMetric('ReadingsStale', 'Count', outcome.stale);
+        countReadings(tools, outcome);
       } else if (outcome.kind === 'widget') {
         tools.metrics.addMetric(
           outcome.outcome === 'applied' ? 'WidgetRequestsApplied' : 'WidgetRequestsSkipped',
@@ -52,17 +51,11 @@ export function queueRecordHandler(
       // One per message, beside MessagesRejected: `rtp rejects --replay` counts outcomes with the two.
       tools.metrics.addMetric('MessagesApplied', 'Count', 1);
     } catch (error) {
-      const platformError = toPlatformError(error);
-      if (platformError.retryable) {
-        tools.logger.warn('message will be retried', { messageId: record.messageId, error: platformError });
-        throw platformError;
-      }
-      tools.logger.warn('message rejected', { messageId: record.messageId, error: platformError });
-      tools.metrics.addMetric('MessagesRejected', 'Count', 1);
-      await deps.deadLetters.reject(
-        { source: 'queue', payload: record.body, ids: { SourceMessageId: record.messageId } },
-        { code: platformError.code, message: platformError.message },
-      );
+      await retryOrReject(error, tools, {
+        what: 'message',
+        metric: 'MessagesRejected',
+        ...queueMessageFailure('queue', deps.deadLetters, record),
+      });
     }
   };
 }

@@ -1,10 +1,10 @@
-import { toPlatformError } from '#core/errors.ts';
 import type { RejectDestination, RejectedInput } from '#core/ingest-ports.ts';
 import { itemIdOf } from '#core/ingest-readings.ts';
 import { createKeyedQueue } from '#core/keyed-queue.ts';
 import { createLimiter } from '#core/limiter.ts';
 import type { NormalisedReading } from '#core/normalise-reading.ts';
 import type { ItemStore } from '#core/ports.ts';
+import { countReadings, retryOrReject } from './outcomes.ts';
 import type { Powertools } from './powertools.ts';
 
 /** Options of {@link readingRecordHandler}. */
@@ -46,9 +46,8 @@ export function readingRecordHandler<R>(options: ReadingRecordOptions<R>): (reco
       const current = read(record);
       reading = current;
       const result = await inOrder(itemIdOf(current), () => limit(() => items.applyReading(current)));
-      tools.metrics.addMetric(result.applied ? 'ReadingsIngested' : 'ReadingsStale', 'Count', 1);
+      countReadings(tools, { accepted: 1, stale: result.applied ? 0 : 1 });
     } catch (error) {
-      const platformError = toPlatformError(error);
       const input = rejected(record);
       const context = {
         // Logs name ids in camelCase (sequenceNumber), message attributes in PascalCase (SequenceNumber).
@@ -59,15 +58,14 @@ export function readingRecordHandler<R>(options: ReadingRecordOptions<R>): (reco
           ]),
         ),
         ...(reading ? { itemKey: reading.itemKey } : {}),
-        error: platformError,
       };
-      if (platformError.retryable) {
-        tools.logger.warn('record will be retried', context);
-        throw platformError;
-      }
-      tools.logger.error('record rejected', context);
-      await rejects.reject(input, { code: platformError.code, message: platformError.message });
-      tools.metrics.addMetric('RecordsRejected', 'Count', 1);
+      await retryOrReject(error, tools, {
+        what: 'record',
+        context,
+        metric: 'RecordsRejected',
+        level: 'error',
+        reject: { to: rejects, input },
+      });
     }
   };
 }

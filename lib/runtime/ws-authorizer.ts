@@ -22,7 +22,7 @@ export interface WebSocketAuthorizerEvent {
  * `Authorization: Bearer …` header. On AWS the authorizer's IdentitySource is the query string, so
  * API Gateway itself answers 401 when `?token=` is missing.
  */
-export function bearerTokenOf(event: WebSocketAuthorizerEvent): string | undefined {
+function bearerTokenOf(event: WebSocketAuthorizerEvent): string | undefined {
   const fromQuery = event.queryStringParameters?.token;
   if (fromQuery) return fromQuery;
   for (const [name, value] of Object.entries(event.headers ?? {})) {
@@ -34,7 +34,7 @@ export function bearerTokenOf(event: WebSocketAuthorizerEvent): string | undefin
 }
 
 /** An Allow policy for this `$connect`, carrying the claims as the authorizer context. */
-export function allowPolicy(methodArn: string, claims: AccessClaims): APIGatewayAuthorizerResult {
+function allowPolicy(methodArn: string, claims: AccessClaims): APIGatewayAuthorizerResult {
   return connectPolicy(methodArn, claims.subject, toAuthorizerContext(claims));
 }
 

@@ -1,10 +1,11 @@
 import type { MiddyfiedHandler } from '@middy/core';
 import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
+import { systemClock } from '#adapters/system-clock.ts';
 import type { ServerFrame } from '#contracts/ws-protocol.ts';
 import type { AccessClaims } from '#core/authorise.ts';
 import { type ActionCounter, admitAction, assertShallowMessage } from '#core/connection-limits.ts';
 import { SlowConnectionError, StaleConnectionError, toPlatformError } from '#core/errors.ts';
-import { type ConnectionPublisher, systemClock } from '#core/ports.ts';
+import type { ConnectionPublisher } from '#core/ports.ts';
 import { splitFrame } from '#core/snapshot-frames.ts';
 import { observedHandler } from './middy-stacks.ts';
 import type { Powertools } from './powertools.ts';

@@ -1,11 +1,11 @@
 import { compareSeq, type Seq } from '#contracts/ws-protocol.ts';
 
 /**
- * The client side of RealTimeData's ordering rule (lib/core/versioning.ts, `isNewerVersion`): the
- * web may import contracts only, so this is its tiny equivalent. Fan-out is at-least-once and
+ * The client side of RealTimeData's ordering rule (lib/core/ports.ts, `ItemStore.applyReading`):
+ * every applied write gets the next version. Fan-out is at-least-once and
  * snapshots overlap live frames, so a frame is applied only when its version is above the one held.
  */
-export function isNewerVersion(heldVersion: number | undefined, frameVersion: number): boolean {
+function isNewerVersion(heldVersion: number | undefined, frameVersion: number): boolean {
   return heldVersion === undefined || frameVersion > heldVersion;
 }
 

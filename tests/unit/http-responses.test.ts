@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorBodySchema } from '#contracts/error-body.ts';
 import { ErrorFrameSchema } from '#contracts/ws-protocol.ts';
 import { DependencyError, ValidationError } from '#core/errors.ts';
-import { toHttpError } from '#runtime/http-errors.ts';
+import { toHttpError } from '#runtime/http-responses.ts';
 import { toErrorFrame } from '#runtime/ws-errors.ts';
 
 describe('toHttpError', () => {
