@@ -97,6 +97,8 @@ describe('web app in chromium', () => {
       await page.locator('.key-panel[data-key="e2e-2"]').waitFor();
       await postReading('e2e-2', { speed: 12 });
       await valueCell(page, 'e2e-2', 'speed', '12').waitFor({ timeout: SHOWN_WITHIN_MS });
+      expect(await page.locator('.key-panel[data-key="e2e-2"]').count()).toBe(1);
+      expect(await valueCell(page, 'e2e-2', 'speed', '12').count()).toBe(1);
       await browser.screenshot(page, 'dashboard-two-keys');
     });
   });
@@ -118,6 +120,9 @@ describe('web app in chromium', () => {
       await alice.locator('.composer input[name="text"]').press('Enter');
       await message(bob, 'alice').filter({ hasText: 'hello from alice' }).waitFor();
       await message(alice, 'alice').filter({ hasText: 'hello from alice' }).waitFor();
+      for (const page of [bob, alice]) {
+        expect(await message(page, 'alice').filter({ hasText: 'hello from alice' }).count()).toBe(1);
+      }
       await browser.screenshot(bob, 'rooms');
     });
 
