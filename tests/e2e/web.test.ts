@@ -5,8 +5,11 @@ import type { Platform } from '#local/platform.ts';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
 import { postJson, startTestPlatform } from '../helpers/platform.ts';
 
-/** The issue's bound for a reading to show on the dashboard. */
-const SHOWN_WITHIN_MS = 2_000;
+/**
+ * How long a test waits for a reading to show before it gives up: a cap against a hang, not the 2 s
+ * bound of ingest to dashboard, which the latency bench measures (`bench/scenarios/latency.ts`).
+ */
+const SHOW_TIMEOUT_MS = 10_000;
 
 /** What the page exposes for tests (web/src/live-connection.ts `exposeForTests`). */
 interface PageHandle {
@@ -68,9 +71,9 @@ describe('web app in chromium', () => {
 
     it('shows a reading posted over REST, with its age and a chart per numeric field', async () => {
       await postReading('e2e-1', { speed: 42.5, fuel: 0.8, gear: 'D' });
-      await valueCell(page, 'e2e-1', 'speed', '42.5').waitFor({ timeout: SHOWN_WITHIN_MS });
+      await valueCell(page, 'e2e-1', 'speed', '42.5').waitFor({ timeout: SHOW_TIMEOUT_MS });
       await postReading('e2e-1', { speed: 44, fuel: 0.79, gear: 'D' });
-      await valueCell(page, 'e2e-1', 'speed', '44').waitFor({ timeout: SHOWN_WITHIN_MS });
+      await valueCell(page, 'e2e-1', 'speed', '44').waitFor({ timeout: SHOW_TIMEOUT_MS });
 
       const tile = page.locator('.key-panel[data-key="e2e-1"] .tile[data-channel="telemetry"]');
       expect(await tile.locator('.value[data-field="gear"] dd').textContent()).toBe('D');
@@ -96,7 +99,9 @@ describe('web app in chromium', () => {
       await page.locator('.watch-form button[type="submit"]').click();
       await page.locator('.key-panel[data-key="e2e-2"]').waitFor();
       await postReading('e2e-2', { speed: 12 });
-      await valueCell(page, 'e2e-2', 'speed', '12').waitFor({ timeout: SHOWN_WITHIN_MS });
+      await valueCell(page, 'e2e-2', 'speed', '12').waitFor({ timeout: SHOW_TIMEOUT_MS });
+      expect(await page.locator('.key-panel[data-key="e2e-2"]').count()).toBe(1);
+      expect(await valueCell(page, 'e2e-2', 'speed', '12').count()).toBe(1);
       await browser.screenshot(page, 'dashboard-two-keys');
     });
   });
@@ -118,6 +123,9 @@ describe('web app in chromium', () => {
       await alice.locator('.composer input[name="text"]').press('Enter');
       await message(bob, 'alice').filter({ hasText: 'hello from alice' }).waitFor();
       await message(alice, 'alice').filter({ hasText: 'hello from alice' }).waitFor();
+      for (const page of [bob, alice]) {
+        expect(await message(page, 'alice').filter({ hasText: 'hello from alice' }).count()).toBe(1);
+      }
       await browser.screenshot(bob, 'rooms');
     });
 

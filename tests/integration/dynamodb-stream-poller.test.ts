@@ -20,6 +20,7 @@ import {
 } from '#local/event-sources/dynamodb-stream-poller.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
 import type { StreamEventSourceModel } from '#local/template/model.ts';
+import { waitFor } from '../helpers/platform.ts';
 import { templateTable } from '../helpers/template-tables.ts';
 
 const run = randomUUID().slice(0, 8);
@@ -116,14 +117,6 @@ async function startPoller(
   pollers.push(poller);
   await poller.start();
   return poller;
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 const itemKeys = (records: DynamoDBRecord[]) => records.map((record) => record.dynamodb?.Keys?.itemKey?.S);
@@ -281,7 +274,8 @@ describe('DynamoDbStreamPoller', () => {
     const poller = await startPoller({ tableName, eventSource: eventSource(), invoker });
 
     await waitFor(() => events.length >= 2, 'the redelivery');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The batch is finished once it counts as delivered: nothing of it is invoked again after that.
+    await waitFor(() => poller.stats.batches === 1, 'the batch finished');
     expect(events.map((event) => itemKeys(event.Records))).toEqual([
       ['a', 'b', 'c', 'd', 'e'],
       ['c', 'd', 'e'],
@@ -308,8 +302,10 @@ describe('DynamoDbStreamPoller', () => {
     });
 
     await waitFor(() => poller.stats.records === 1, 'the checkpoint');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(events).toHaveLength(1);
+    // A later record delivered shows the shard moved past the first batch without a retry of it.
+    await put(tableName, 'later');
+    await waitFor(() => poller.stats.records === 2, 'the later record');
+    expect(events.filter((event) => itemKeys(event.Records).includes('a'))).toHaveLength(1);
   });
 
   it('retries a throwing function, hands the batch to onFailure after maximumRetryAttempts and moves on', async () => {
@@ -371,7 +367,7 @@ describe('DynamoDbStreamPoller', () => {
     const { invoker, events } = recordingInvoker((event) => {
       if (itemKeys(event.Records).includes('bad')) throw new Error('bad record');
     });
-    await startPoller({
+    const poller = await startPoller({
       tableName,
       eventSource: eventSource({ bisectBatchOnFunctionError: true, maximumRetryAttempts: 1 }),
       invoker,
@@ -381,7 +377,8 @@ describe('DynamoDbStreamPoller', () => {
     });
 
     await waitFor(() => events.length >= 6, 'the bisected invocations');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Counted once every half is delivered or discarded: no invocation of the batch follows.
+    await waitFor(() => poller.stats.batches === 1, 'the batch finished');
     expect(events.map((event) => itemKeys(event.Records))).toEqual([
       ['a', 'b', 'bad', 'd'],
       ['a', 'b'],
@@ -403,22 +400,25 @@ describe('DynamoDbStreamPoller', () => {
     const poller = await startPoller({ tableName, eventSource: eventSource(), invoker });
     await put(tableName, 'slow');
     await waitFor(() => events.length === 1, 'the invocation');
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await waitFor(() => poller.stats.lagMs >= 25, 'the batch in flight to age');
     expect(poller.stats.lagMs).toBeGreaterThanOrEqual(25);
 
     let stopped = false;
     const stopping = poller.stop().then(() => {
       stopped = true;
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A write's round trip to DynamoDB Local lets every pending callback of stop() run first: a
+    // stop that did not wait for the invocation would have resolved by then.
+    await put(tableName, 'after-stop');
     expect(stopped).toBe(false);
-    const releasedAt = Date.now();
     release();
     await stopping;
-    expect(Date.now() - releasedAt).toBeLessThan(200);
+    expect(stopped).toBe(true);
 
-    await put(tableName, 'after-stop');
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // A poller started now delivers the record written during stop; the stopped one never does.
+    const witness = recordingInvoker();
+    await startPoller({ tableName, eventSource: eventSource(), invoker: witness.invoker });
+    await waitFor(() => itemKeys(allRecords(witness.events)).includes('after-stop'), 'the witness poller');
     expect(events).toHaveLength(1);
     expect(poller.stats).toMatchObject({ records: 1, activeShards: 0, lagMs: 0 });
   });

@@ -50,9 +50,10 @@ describe('DynamoDB Local stopped and restarted', () => {
     await waitFor(() => itemFrames().some((frame) => frame.data.seq === 3), 'the frames before the outage');
 
     await platform.dynamoDb.stop();
-    const restarted = new Promise<void>((resolve, reject) => {
-      setTimeout(() => platform.dynamoDb.start().then(resolve, reject), 1_000);
-    });
+    // Back up once the outage has been answered with a 503, not after a guessed time.
+    const restarted = waitFor(() => outage.refusals > 0, 'a refusal during the outage', 60_000).then(() =>
+      platform.dynamoDb.start(),
+    );
     const statuses = await Promise.all([4, 5, 6].map((seq) => postWithRetry(reading(seq), outage)));
     await restarted;
     expect(statuses).toEqual([202, 202, 202]);

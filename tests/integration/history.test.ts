@@ -178,7 +178,13 @@ describe('history and gap-free resume', () => {
     await post(key, 'telemetry', Date.now(), { a: 1 });
     await waitFor(() => liveChanges(client).length === 1, 'the frame');
     const live = liveChanges(client)[0] as ItemFrame;
-    await waitFor(async () => (await syncAnswer(client, { key })).seq === live.seq, 'the resume point');
+    let answer: SnapshotFrame | undefined;
+    await waitFor(async () => {
+      answer = await syncAnswer(client, { key });
+      return answer.seq === live.seq;
+    }, 'the resume point');
+    expect(answer?.seq).toBe(live.seq);
+    expect(answer?.items).toMatchObject([{ key, channel: 'telemetry', data: { a: 1 } }]);
   });
 
   it('pages GET /items/{key}/history by event time within from..to, and refuses a bad query with 400', async () => {

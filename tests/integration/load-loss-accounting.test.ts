@@ -126,8 +126,27 @@ describe('load with loss accounting', () => {
     await waitFor(complete, 'every subscriber to hold the final version of its keys', 90_000).catch(
       (error: unknown) => console.log(String(error)),
     );
-    // Late duplicates would still be on their way: give them the time a retry would take.
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // A late duplicate (a retried batch or post) comes before any later change of its key: one more
+    // reading per key, on a channel the accounting ignores, shows every subscriber has had them all.
+    const later = KEYS.map((key) => ({
+      vehicleId: key,
+      channel: 'drained',
+      ts: base + TICKS,
+      data: { drained: true },
+    }));
+    expect((await postJson(platform.endpoints.http, '/readings', { readings: later })).status).toBe(202);
+    await waitFor(
+      () =>
+        subscribers.every(({ client, keys }) =>
+          keys.every((key) =>
+            client.frames.some(
+              (frame) => frame.type === 'item' && frame.key === key && frame.channel === 'drained',
+            ),
+          ),
+        ),
+      'a later reading of every key at every subscriber',
+      30_000,
+    );
     const drainedSeconds = (Date.now() - started) / 1000;
 
     const reports: LossReport[] = [];

@@ -53,7 +53,13 @@ describe('the spine: reading in, RealTimeData, stream, WebSocket frame', () => {
     });
     await alsoThree.next((f) => f.type === 'item', 'the frame of key 3 on the second subscriber');
     await four.next((f) => f.type === 'item', 'the frame of key 4');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The stream is fanned out in order: once a later reading's frame is in, a stray frame of key 3
+    // or 4 would have been posted already.
+    const five = await client('5');
+    expect(
+      (await postJson(platform.endpoints.http, '/readings', { vehicleId: '5', data: { speed: 5 } })).status,
+    ).toBe(202);
+    await five.next((f) => f.type === 'item', 'the frame of the later reading');
     expect(items(three).map((f) => f.key)).toEqual(['3']);
     expect(items(four).map((f) => f.key)).toEqual(['4']);
     for (const c of [three, four, alsoThree]) expect(c.invalid).toEqual([]);
@@ -224,24 +230,25 @@ describe('the spine: reading in, RealTimeData, stream, WebSocket frame', () => {
   });
 
   it('cleans up the rows of a client that drops', async () => {
-    const dropper = await client('50');
-    dropper.socket.terminate();
     const connectionsTable = platform.resources.connectionsTable as string;
+    const subscriptionRows = async () =>
+      (
+        await dynamo.send(
+          new QueryCommand({
+            TableName: connectionsTable,
+            IndexName: 'byItemKey',
+            KeyConditionExpression: 'itemKey = :k',
+            ExpressionAttributeValues: { ':k': { S: '50' } },
+          }),
+        )
+      ).Items ?? [];
+    const dropper = await client('50');
+    await waitFor(async () => (await subscriptionRows()).length === 1, 'the subscription row');
+    dropper.socket.terminate();
     await waitFor(
-      async () =>
-        (
-          (
-            await dynamo.send(
-              new QueryCommand({
-                TableName: connectionsTable,
-                IndexName: 'byItemKey',
-                KeyConditionExpression: 'itemKey = :k',
-                ExpressionAttributeValues: { ':k': { S: '50' } },
-              }),
-            )
-          ).Items ?? []
-        ).length === 0,
+      async () => (await subscriptionRows()).length === 0,
       '$disconnect to remove the subscription',
     );
+    expect(await subscriptionRows()).toEqual([]);
   });
 });

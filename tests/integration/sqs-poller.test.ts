@@ -170,5 +170,8 @@ describe('SqsPoller', () => {
     });
     await waitFor(() => calls === 2, 'the redelivery', 10_000);
     await waitFor(async () => (await queueDepth(sqs, queue.url)) === 0, 'the queue to drain');
+    // Redelivered once (the unknown identifier failed the batch), then deleted on success.
+    expect(calls).toBe(2);
+    expect(await queueDepth(sqs, queue.url)).toBe(0);
   });
 });

@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { WebSocketGateway, type WebSocketRouteEvent } from '#local/gateway/websocket-gateway.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
 import type { WebSocketApiModel } from '#local/template/model.ts';
+import { waitFor } from '../helpers/platform.ts';
 
 /** The local gateway runs a `$connect` REQUEST authorizer the way API Gateway does. */
 type Fn = (event: Record<string, unknown>) => unknown;
@@ -104,10 +105,9 @@ describe('WebSocketGateway with a $connect authorizer', () => {
     const gateway = await start(() => policy('Allow'), calls);
     const socket = (await connect(`${gateway.url}/?token=t&vehicleId=3`)) as WebSocket;
     socket.send('{"action":"x"}');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => calls.some((call) => call.id === 'Default'), 'the $default event');
     socket.close();
-    await new Promise((resolve) => socket.once('close', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor(() => calls.some((call) => call.id === 'Disconnect'), 'the $disconnect event');
 
     const authorizerEvent = calls.find((call) => call.id === 'Authorizer')?.event;
     expect(authorizerEvent).toMatchObject({

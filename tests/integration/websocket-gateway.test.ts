@@ -101,12 +101,23 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs = 5000): Promise
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** The connection id the `$connect` function saw last. */
 function lastConnectionId(functions: FunctionTable): string {
   const events = functions.eventsOf('ConnectFunction');
   return events[events.length - 1]!.requestContext.connectionId;
+}
+
+/**
+ * Opens and drops one more connection and waits for its `$disconnect`: a close the gateway saw
+ * earlier has had its `$disconnect` by then, so one that has not fired is not coming.
+ */
+async function laterDisconnect(gateway: WebSocketGateway, functions: FunctionTable): Promise<void> {
+  const ws = await connect(`${gateway.url}/?vehicleId=3`);
+  const connectionId = lastConnectionId(functions);
+  ws.terminate();
+  await waitFor(() =>
+    functions.eventsOf('DisconnectFunction').some((e) => e.requestContext.connectionId === connectionId),
+  );
 }
 
 afterEach(() => {
@@ -233,7 +244,7 @@ describe('WebSocketGateway', () => {
     it('does not invoke $disconnect for a rejected connection', async () => {
       await expect(connect(gateway.url)).rejects.toMatchObject({ statusCode: 400 });
       const rejectedId = lastConnectionId(functions);
-      await sleep(50);
+      await laterDisconnect(gateway, functions);
       const disconnected = functions.eventsOf('DisconnectFunction').map((e) => e.requestContext.connectionId);
       expect(disconnected).not.toContain(rejectedId);
     });
@@ -338,6 +349,8 @@ describe('WebSocketGateway', () => {
         ws.send('{"service":"chat","meta":{"action":"send"}}');
         ws.send('{"service":"chat"}');
         await waitFor(() => nested.eventsOf('A').length === 1 && nested.eventsOf('B').length === 1);
+        expect(nested.eventsOf('A').map((event) => event.requestContext.routeKey)).toEqual(['chat/send']);
+        expect(nested.eventsOf('B').map((event) => event.body)).toEqual(['{"service":"chat"}']);
       } finally {
         await gatewayWithNested.close();
       }
@@ -361,7 +374,7 @@ describe('WebSocketGateway', () => {
         disconnectStatusCode: 1006,
         connectionId,
       });
-      await sleep(100);
+      await laterDisconnect(gateway, functions);
       expect(disconnects()).toHaveLength(1);
       await expect(
         client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'late' })),
@@ -435,7 +448,8 @@ describe('WebSocketGateway', () => {
       expect(before.Identity).toEqual({ SourceIp: '127.0.0.1', UserAgent: 'dashboard-test/1.0' });
       expect(before.LastActiveAt?.getTime()).toBe(before.ConnectedAt?.getTime());
 
-      await sleep(20);
+      // LastActiveAt has millisecond resolution: act in a later millisecond than the connect.
+      await waitFor(() => Date.now() > before.ConnectedAt!.getTime());
       ws.send('{"action":"subscribe","key":"9"}');
       await waitFor(() =>
         functions.eventsOf('SubscribeFunction').find((e) => e.requestContext.connectionId === connectionId),

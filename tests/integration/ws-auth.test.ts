@@ -51,7 +51,9 @@ describe('$connect with AuthMode=jwt', () => {
     const token = await mintDevToken({ sub: 'alice', keys: ['3', 'room-*'] });
     const client = await connect(`vehicleId=3&token=${token}`);
     client.send({ action: 'ping' });
-    await client.next((frame) => frame.type === 'ack', 'the ping ack');
+    const ack = await client.next((frame) => frame.type === 'ack', 'the ping ack');
+    expect(ack).toMatchObject({ type: 'ack', action: 'ping' });
+    expect(client.frames.filter((frame) => frame.type === 'error')).toEqual([]);
   });
 
   it('answers 401 without a token, as API Gateway does for a missing identity source', async () => {

@@ -91,17 +91,33 @@ describe('admitAction', () => {
   });
 
   it('does not count a connection that has no row', async () => {
-    const gone: ActionCounter = { countAction: async () => undefined };
-    await admitAction(message('{}'), { actionsPerWindow: 1 }, { counter: gone, clock });
+    const asked: string[] = [];
+    const gone: ActionCounter = {
+      countAction: async (connectionId) => {
+        asked.push(connectionId);
+        return undefined;
+      },
+    };
+    // Past the limit of one, and still admitted: no row, no count to hold against it.
+    for (let i = 0; i < 2; i += 1) {
+      await expect(
+        admitAction(message('{}'), { actionsPerWindow: 1 }, { counter: gone, clock }),
+      ).resolves.toBeUndefined();
+    }
+    expect(asked).toEqual(['c-1', 'c-1']);
   });
 });
 
 describe('assertShallowMessage', () => {
   it('accepts nesting up to the limit and ignores brackets inside strings', () => {
     const atLimit = `${'{"a":'.repeat(MAX_MESSAGE_DEPTH - 1)}[1]${'}'.repeat(MAX_MESSAGE_DEPTH - 1)}`;
-    assertShallowMessage(atLimit);
-    assertShallowMessage(JSON.stringify({ action: 'publish', text: '[[[[{{{{'.repeat(100) }));
-    assertShallowMessage(JSON.stringify({ text: '\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[' }));
+    expect(() => assertShallowMessage(atLimit)).not.toThrow();
+    expect(() =>
+      assertShallowMessage(JSON.stringify({ action: 'publish', text: '[[[[{{{{'.repeat(100) })),
+    ).not.toThrow();
+    expect(() =>
+      assertShallowMessage(JSON.stringify({ text: '\\"[[[[[[[[[[[[[[[[[[[[[[[[[[[' })),
+    ).not.toThrow();
   });
 
   it('refuses one level deeper, and more than one frame of text', () => {
