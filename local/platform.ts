@@ -1,9 +1,9 @@
 import type { ServerResponse as GatewayResponse, IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { registerConnectionsRequestHandler } from '#adapters/apigw-management-client.ts';
 import { JoseTokenVerifier } from '#adapters/jose-token-verifier.ts';
 import { LOCAL_API_KEY, LOCAL_JWT_SECRET } from '#local/auth/local-auth.ts';
+import { metricTotalsSnapshot, totalFunctionMetrics } from '#local/diagnostics/metric-totals.ts';
 import { createTables } from '#local/emulators/create-tables.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#local/emulators/dynamodb-local.ts';
 import {
@@ -13,7 +13,7 @@ import {
 import { sendToFailureQueue } from '#local/event-sources/on-failure-queue.ts';
 import { AllowedOrigins } from '#local/gateway/allowed-origins.ts';
 import { HttpApi } from '#local/gateway/http-api.ts';
-import { inProcessConnectionsHandler } from '#local/gateway/in-process-connections.ts';
+import { serveConnectionsInProcess } from '#local/gateway/in-process-connections.ts';
 import { securityHeadersOf } from '#local/gateway/security-headers.ts';
 import { staticFiles } from '#local/gateway/static-files.ts';
 import { WebSocketGateway } from '#local/gateway/websocket-gateway.ts';
@@ -23,7 +23,6 @@ import { localServices } from '#local/services/index.ts';
 import type { LocalService } from '#local/services/local-service.ts';
 import { loadTemplate } from '#local/template/load-template.ts';
 import type { LocalTemplate, StreamEventSourceModel } from '#local/template/model.ts';
-import { metricTotalsSnapshot } from '#runtime/metric-totals.ts';
 
 export const DEFAULT_TEMPLATE = fileURLToPath(new URL('../template.yaml', import.meta.url));
 /** The built web app (`npx vite build web`), served at `/`. */
@@ -231,13 +230,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     });
     await gateway.start();
     stops.push(() => gateway.close());
-    const inProcessConnections = options.inProcessConnections ?? true;
-    if (inProcessConnections) {
-      const unregister = registerConnectionsRequestHandler(
-        gateway.managementEndpoint,
-        inProcessConnectionsHandler(gateway),
-      );
-      stops.push(async () => unregister());
+    if (options.inProcessConnections ?? true) {
+      const stopServing = serveConnectionsInProcess(gateway);
+      stops.push(async () => stopServing());
     }
 
     const stage = baseTemplate.webSocketApi.stageName;
@@ -281,12 +276,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         ...options.functionEnvironment,
       },
     });
-    if (inProcessConnections) {
-      // Only functions that post to @connections get the flag; it is no template variable (AWS never sets it).
-      for (const fn of template.functions) {
-        if (fn.environment.WS_CALLBACK_URL !== undefined) fn.environment.RTP_INPROCESS_CONNECTIONS = '1';
-      }
-    }
+    totalFunctionMetrics();
     functions = await InProcessFunctions.load(template.functions);
 
     const pollers: DynamoDbStreamPoller[] = [];

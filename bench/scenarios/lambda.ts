@@ -332,10 +332,9 @@ function modelOf(platform: Platform, logicalId: string) {
   return model;
 }
 
-/** The function's template environment, without the local runtime's in-process @connections switch. */
+/** The function's template environment, as its bundle gets it on Lambda. */
 function environmentOf(platform: Platform, logicalId: string): Record<string, string> {
-  const { RTP_INPROCESS_CONNECTIONS: _inProcess, ...environment } = modelOf(platform, logicalId).environment;
-  return environment;
+  return modelOf(platform, logicalId).environment;
 }
 
 async function runProbe(

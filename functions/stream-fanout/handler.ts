@@ -23,10 +23,9 @@ const config = loadConfig(
 );
 const tools = powertoolsFor('stream-fanout');
 const connections = new DynamoConnectionStore(createDocumentClient(), config.CONNECTIONS_TABLE);
-const publisher = new ApiGatewayConnectionPublisher(
-  createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
-  { postTimeoutMs: config.FANOUT_POST_TIMEOUT_MS },
-);
+const publisher = new ApiGatewayConnectionPublisher(createManagementApiClient(config.WS_CALLBACK_URL), {
+  postTimeoutMs: config.FANOUT_POST_TIMEOUT_MS,
+});
 // Across invocations of this container: repeated timeouts/throttles of one connection disconnect it.
 const slowConsumers = new SlowConsumerTracker(systemClock);
 const processor = new BatchProcessor(EventType.DynamoDBStreams);

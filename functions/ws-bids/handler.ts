@@ -20,9 +20,7 @@ const documents = createDocumentClient();
 const connections = new DynamoConnectionStore(documents, config.CONNECTIONS_TABLE);
 const items = new DynamoItemStore(documents, config.ITEMS_TABLE);
 const updates = new SqsJsonSender<SalesUpdate>(new SQSClient({}), config.SALES_UPDATES_QUEUE_URL);
-const publisher = new ApiGatewayConnectionPublisher(
-  createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
-);
+const publisher = new ApiGatewayConnectionPublisher(createManagementApiClient(config.WS_CALLBACK_URL));
 
 export const handler = wsActionHandler(
   { tools, publisher, counter: connections, config },

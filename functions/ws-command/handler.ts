@@ -19,9 +19,7 @@ const devices = new IotDataPublisher(
   // Empty: the SDK's own endpoint resolution (AWS_ENDPOINT_URL_IOT_DATA_PLANE locally, else the region's).
   new IoTDataPlaneClient(config.IOT_DATA_ENDPOINT ? { endpoint: config.IOT_DATA_ENDPOINT } : {}),
 );
-const publisher = new ApiGatewayConnectionPublisher(
-  createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
-);
+const publisher = new ApiGatewayConnectionPublisher(createManagementApiClient(config.WS_CALLBACK_URL));
 
 export const handler = wsActionHandler(
   { tools, publisher, counter: connections, config },

@@ -17,9 +17,7 @@ import { powertoolsFor } from '#runtime/powertools.ts';
 const config = loadConfig(BaseEnvSchema.extend(CallbackEnvSchema.shape));
 const tools = powertoolsFor('ws-expiry-sweeper');
 const connections = new DynamoConnectionStore(createDocumentClient(), config.CONNECTIONS_TABLE);
-const publisher = new ApiGatewayConnectionPublisher(
-  createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
-);
+const publisher = new ApiGatewayConnectionPublisher(createManagementApiClient(config.WS_CALLBACK_URL));
 
 export const handler = observedHandler<ScheduledEvent, void>(async () => {
   const { closed, gone } = await closeExpiredConnections({ connections, publisher, clock: systemClock });

@@ -16,9 +16,7 @@ const tools = powertoolsFor('ws-rooms');
 const documents = createDocumentClient();
 const connections = new DynamoConnectionStore(documents, config.CONNECTIONS_TABLE);
 const items = new DynamoItemStore(documents, config.ITEMS_TABLE);
-const publisher = new ApiGatewayConnectionPublisher(
-  createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
-);
+const publisher = new ApiGatewayConnectionPublisher(createManagementApiClient(config.WS_CALLBACK_URL));
 const newId = () => newMessageId(systemClock.now(), randomUUID());
 
 export const handler = wsActionHandler(

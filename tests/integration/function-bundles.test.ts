@@ -28,6 +28,17 @@ const devDependencies = Object.keys(
 );
 /** Project folders that never ship in a function. */
 const LOCAL_ONLY = /^(local|tests|bench|scripts|web)\//;
+/**
+ * What the local runtime's hooks were known by when they lived in the deployed code: the metric-totals
+ * and `@connections` handler registries on `globalThis`, and the in-process transport's switch.
+ */
+const LOCAL_HOOK_TRACES = [
+  'realtime-platform.metric-totals',
+  'realtime-platform.connections-request-handlers',
+  'RTP_INPROCESS_CONNECTIONS',
+  'metricTotalsSnapshot',
+  'serveConnectionsInProcess',
+];
 /** The object S3ObjectsFunction's fixture event names: two good lines and a bad one. */
 const S3_FIXTURE_OBJECT = [
   '{"vehicleId":"9","ts":1763900000000,"data":{"speed":20}}',
@@ -105,6 +116,15 @@ describe('function bundles', () => {
     ).toEqual([]);
   });
 
+  it.each(['StreamFanoutFunction', 'RestReadingsFunction'])(
+    "%s carries none of the local runtime's hooks",
+    (logicalId) => {
+      const bundle = bundles.find((candidate) => candidate.logicalId === logicalId) as FunctionBundle;
+      const code = readFileSync(bundle.bundlePath, 'utf8');
+      expect(LOCAL_HOOK_TRACES.filter((trace) => code.includes(trace))).toEqual([]);
+    },
+  );
+
   it.each(STEPS)(
     '%s bundle answers its fixture like its source, from a fresh Node 22 process',
     (logicalId) => {
@@ -161,8 +181,6 @@ const invokeBundleOf: Invoke = async (platform, logicalId, event) => {
   const bundle = bundles.find((candidate) => candidate.logicalId === logicalId) as FunctionBundle;
   const model = platform.template.functions.find((fn) => fn.logicalId === logicalId);
   if (!model) throw new Error(`no function ${logicalId} on the platform`);
-  // The in-process @connections transport is the local runtime's; a bundle posts over HTTP.
-  const { RTP_INPROCESS_CONNECTIONS: _inProcess, ...environment } = model.environment;
   const sdk = Object.entries(process.env).filter(
     ([name]) =>
       ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'].includes(name) ||
@@ -173,7 +191,7 @@ const invokeBundleOf: Invoke = async (platform, logicalId, event) => {
     bundleFile: bundle.bundlePath.slice(bundle.artifactDir.length + 1),
     exportName: model.exportName,
     functionName: logicalId,
-    env: { ...environment, ...Object.fromEntries(sdk) },
+    env: { ...model.environment, ...Object.fromEntries(sdk) },
     event,
     // Lambda gives the cold start (init) 10 s, then the invocation the function's timeout.
     timeoutMs: 10_000 + model.timeoutSeconds * 1000,
