@@ -22,6 +22,12 @@ import type { LambdaInvoker } from '#local/lambda/invoker.ts';
 import { localServices } from '#local/services/index.ts';
 import type { LocalService } from '#local/services/local-service.ts';
 import { loadTemplate } from '#local/template/load-template.ts';
+import {
+  DEFAULT_STACK_NAME,
+  healthResourceName,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+} from '#local/template/local-identity.ts';
 import type { LocalTemplate, StreamEventSourceModel } from '#local/template/model.ts';
 
 export const DEFAULT_TEMPLATE = fileURLToPath(new URL('../template.yaml', import.meta.url));
@@ -122,7 +128,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const log = options.log ?? ((line: string) => console.error(line));
   const templatePath = options.templatePath ?? DEFAULT_TEMPLATE;
   const templateOptions = {
-    stackName: options.stackName ?? 'rtp-local',
+    stackName: options.stackName ?? DEFAULT_STACK_NAME,
     // Local defaults: open (the dashboard needs no token, REST ingest no key); `AuthMode: 'jwt'`
     // turns the authorizers on with the local HS256 secret and requires the well-known ingest key.
     parameters: {
@@ -167,9 +173,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
     // The functions' SDK clients find DynamoDB Local through the SDK's own environment chain.
     Object.assign(process.env, {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       POWERTOOLS_TRACE_ENABLED: 'false',
       POWERTOOLS_METRICS_DISABLED: 'true',
@@ -315,7 +321,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       stage,
       realTimeItemKey: template.parameters.RealTimeItemKey ?? 'vehicleId',
       ...Object.fromEntries(
-        template.tables.map((table) => [tableResourceName(table.logicalId), table.tableName]),
+        template.tables.map((table) => [healthResourceName(table.logicalId), table.tableName]),
       ),
       ...serviceResources,
     };
@@ -421,11 +427,6 @@ async function hasValidToken(req: IncomingMessage, secret: string): Promise<bool
   } catch {
     return false;
   }
-}
-
-/** `RealTimeDataTable` → `realTimeDataTable`: resource names as /health lists them. */
-function tableResourceName(logicalId: string): string {
-  return logicalId.charAt(0).toLowerCase() + logicalId.slice(1);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -7,6 +7,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
 import type { Platform } from '#local/platform.ts';
 import { readTemplate } from '#local/template/load-template.ts';
+import { localArn } from '#local/template/local-identity.ts';
 import { buildFunctions, DEFAULT_TEMPLATE, esbuildOptionsOf } from '../../scripts/build-functions.ts';
 import { awsClientsFor } from '../../tests/helpers/aws-clients.ts';
 import { lambdaNodeBinary } from '../../tests/helpers/lambda-bundle.ts';
@@ -51,7 +52,7 @@ process.once('message', async (event) => {
   if (mode === 'init') return process.send({ initMs, initCpuMs }, () => process.exit(0));
   const context = {
     callbackWaitsForEmptyEventLoop: false, functionName, functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:' + functionName,
+    invokedFunctionArn: '${localArn('lambda', 'function:')}' + functionName,
     memoryLimitInMB: '256', logGroupName: '/aws/lambda/' + functionName, logStreamName: 'bench',
     getRemainingTimeInMillis: () => 10000,
   };

@@ -10,10 +10,14 @@ import {
   S3Notifier,
 } from '#local/event-sources/s3-notifications.ts';
 import { SqsPoller } from '#local/event-sources/sqs-poller.ts';
+import {
+  healthResourceName,
+  LOCAL_CREDENTIALS,
+  localArn,
+  stackResourceName,
+} from '#local/template/local-identity.ts';
 import type { LocalTemplate, RawResource } from '#local/template/model.ts';
 import type { AttachContext, LocalService, ServiceStarted } from './local-service.ts';
-
-const ACCOUNT_ID = '000000000000';
 
 /** Queue attributes of AWS::SQS::Queue that fauxqs honours (the rest, e.g. SSE, has no local meaning). */
 const QUEUE_ATTRIBUTES = [
@@ -125,7 +129,7 @@ export function fauxqsService(options: FauxqsServiceOptions | number): LocalServ
       const config = {
         endpoint,
         region: template.region,
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        credentials: LOCAL_CREDENTIALS,
       };
       clients = { sqs: new SQSClient(config), sns: new SNSClient(config), s3: new S3Client(config) };
       await createResources(template, clients, log);
@@ -135,9 +139,9 @@ export function fauxqsService(options: FauxqsServiceOptions | number): LocalServ
       return {
         endpoints: { sqs: endpoint, sns: endpoint, s3: endpoint },
         resources: Object.fromEntries([
-          ...[...queues].map(([logicalId, queue]) => [`${resourceName(logicalId)}Url`, queue.url]),
-          ...[...topics].map(([logicalId, topic]) => [`${resourceName(logicalId)}Arn`, topic.arn]),
-          ...[...buckets].map(([logicalId, bucket]) => [resourceName(logicalId), bucket]),
+          ...[...queues].map(([logicalId, queue]) => [`${healthResourceName(logicalId)}Url`, queue.url]),
+          ...[...topics].map(([logicalId, topic]) => [`${healthResourceName(logicalId)}Arn`, topic.arn]),
+          ...[...buckets].map(([logicalId, bucket]) => [healthResourceName(logicalId), bucket]),
         ]),
         // One endpoint serves all three. It is an IP literal, so S3 clients address buckets
         // path-style by themselves (virtual-hosted `bucket.127.0.0.1` cannot resolve).
@@ -243,7 +247,7 @@ export function fauxqsService(options: FauxqsServiceOptions | number): LocalServ
       const fifo = props.FifoQueue === true || props.FifoQueue === 'true';
       const name =
         props.QueueName === undefined
-          ? `${template.stackName}-${logicalId}${fifo ? '.fifo' : ''}`
+          ? `${stackResourceName(template.stackName, logicalId)}${fifo ? '.fifo' : ''}`
           : String(props.QueueName);
       const attributes: Record<string, string> = {};
       for (const attribute of QUEUE_ATTRIBUTES) {
@@ -255,14 +259,16 @@ export function fauxqsService(options: FauxqsServiceOptions | number): LocalServ
       queues.set(logicalId, {
         name,
         url: created.QueueUrl ?? '',
-        arn: `arn:aws:sqs:${template.region}:${ACCOUNT_ID}:${name}`,
+        arn: localArn('sqs', name, template.region),
       });
     }
 
     for (const [logicalId, resource] of ofType('AWS::SNS::Topic')) {
       const props = (resolve(resource.Properties ?? {}) ?? {}) as Record<string, unknown>;
       const name =
-        props.TopicName === undefined ? `${template.stackName}-${logicalId}` : String(props.TopicName);
+        props.TopicName === undefined
+          ? stackResourceName(template.stackName, logicalId)
+          : String(props.TopicName);
       const created = await sdk.sns.send(new CreateTopicCommand({ Name: name }));
       topics.set(logicalId, { name, arn: created.TopicArn ?? '' });
       const inline = (props.Subscription ?? []) as Array<{ Protocol?: unknown; Endpoint?: unknown }>;
@@ -285,7 +291,7 @@ export function fauxqsService(options: FauxqsServiceOptions | number): LocalServ
       const props = (resolve(resource.Properties ?? {}) ?? {}) as Record<string, unknown>;
       const name =
         props.BucketName === undefined
-          ? bucketNameOf(`${template.stackName}-${logicalId}`)
+          ? bucketNameOf(stackResourceName(template.stackName, logicalId))
           : String(props.BucketName);
       await sdk.s3.send(new CreateBucketCommand({ Bucket: name }));
       buckets.set(logicalId, name);
@@ -434,9 +440,4 @@ function bucketNameOf(text: string): string {
     .replace(/[^a-z0-9.-]/g, '-')
     .slice(0, 63)
     .replace(/[-.]+$/, '');
-}
-
-/** `IngestQueue` → `ingestQueue`: resource names as /health lists them. */
-function resourceName(logicalId: string): string {
-  return logicalId.charAt(0).toLowerCase() + logicalId.slice(1);
 }

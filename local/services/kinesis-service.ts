@@ -7,6 +7,7 @@ import {
 import { createLocalKinesisClient, type Kinesalite, startKinesalite } from '#local/emulators/kinesalite.ts';
 import { KinesisPoller } from '#local/event-sources/kinesis-poller.ts';
 import { sendToFailureQueue } from '#local/event-sources/on-failure-queue.ts';
+import { healthResourceName, stackResourceName } from '#local/template/local-identity.ts';
 import type { LocalTemplate } from '#local/template/model.ts';
 import type { AttachContext, LocalService, ServiceStarted } from './local-service.ts';
 
@@ -47,7 +48,7 @@ export function kinesisService(port: number): LocalService {
       return {
         endpoints: { kinesis: kinesalite.endpoint },
         resources: Object.fromEntries(
-          [...streams.values()].map((stream) => [resourceName(stream.logicalId), stream.name]),
+          [...streams.values()].map((stream) => [healthResourceName(stream.logicalId), stream.name]),
         ),
         sdkEnvironment: { AWS_ENDPOINT_URL_KINESIS: kinesalite.endpoint },
         resolveResource: (logicalId, attribute) => {
@@ -118,7 +119,9 @@ async function createStream(
 ): Promise<LocalStream> {
   const props = template.resources[logicalId]?.Properties ?? {};
   const name =
-    props.Name === undefined ? `${template.stackName}-${logicalId}` : String(template.resolve(props.Name));
+    props.Name === undefined
+      ? stackResourceName(template.stackName, logicalId)
+      : String(template.resolve(props.Name));
   const shardCount = props.ShardCount === undefined ? 1 : Number(template.resolve(props.ShardCount));
   if (!Number.isInteger(shardCount) || shardCount < 1) {
     throw new Error(`${logicalId}: ShardCount must be a positive integer, not ${String(shardCount)}`);
@@ -148,9 +151,4 @@ async function waitActive(client: KinesisClient, name: string) {
       throw new Error(`kinesis stream ${name} is not ACTIVE after ${ACTIVE_TIMEOUT_MS} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** `TelemetryStream` → `telemetryStream`: resource names as /health lists them. */
-function resourceName(logicalId: string): string {
-  return logicalId.charAt(0).toLowerCase() + logicalId.slice(1);
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SQLITE_CONTENT_TYPE } from '#adapters/s3-catalogue-store.ts';
 import { loadSqlJs } from '#adapters/sqljs-engine.ts';
 import type { Platform } from '#local/platform.ts';
+import { DEFAULT_STACK_NAME, healthResourceName } from '#local/template/local-identity.ts';
 import { buildFunctions, type FunctionBundle } from '../../scripts/build-functions.ts';
 import { awsClientsFor, queueDepth } from '../helpers/aws-clients.ts';
 import { invokeBundle } from '../helpers/lambda-bundle.ts';
@@ -146,7 +147,7 @@ async function runFixtures(invoke: Invoke): Promise<Record<string, StepOutcome>>
   // The stack name `npm start` uses, so the fixtures' resource names (the S3 event's bucket) hold as written.
   // The history writer runs as its own step only: off the stream, the history table does not
   // depend on how far its batching window got when a step's state is read.
-  const platform = await startTestPlatform({ stackName: 'rtp-local', history: false });
+  const platform = await startTestPlatform({ stackName: DEFAULT_STACK_NAME, history: false });
   const aws = awsClientsFor(platform);
   const documents = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint: platform.endpoints.dynamodb }),
@@ -245,7 +246,7 @@ async function settle(platform: Platform, aws: ReturnType<typeof awsClientsFor>)
 }
 
 function queueUrlOf(platform: Platform, logicalId: string): string {
-  const url = platform.resources[`${logicalId.charAt(0).toLowerCase()}${logicalId.slice(1)}Url`];
+  const url = platform.resources[`${healthResourceName(logicalId)}Url`];
   if (!url) throw new Error(`no local URL for queue ${logicalId}`);
   return url;
 }
