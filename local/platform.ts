@@ -21,6 +21,7 @@ import { InProcessFunctions } from '#local/lambda/in-process-functions.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
 import { localServices } from '#local/services/index.ts';
 import type { AttachContext, LocalService } from '#local/services/local-service.ts';
+import { functionEvents } from '#local/template/function-events.ts';
 import { loadTemplate } from '#local/template/load-template.ts';
 import {
   DEFAULT_STACK_NAME,
@@ -426,12 +427,9 @@ async function startStreamPollers(
     await Promise.all(pollers.map((poller) => poller.stop()));
     streamsClient.destroy();
   });
-  for (const fn of template.functions) {
-    for (const event of fn.events) {
-      if (event.kind !== 'DynamoDB') continue;
-      if (!history && fn.logicalId === HISTORY_WRITER_FUNCTION) continue;
-      pollers.push(await startStreamPoller(template, fn.logicalId, event, invoker, streamsClient, log));
-    }
+  for (const { fn, event } of functionEvents(template, 'DynamoDB')) {
+    if (!history && fn.logicalId === HISTORY_WRITER_FUNCTION) continue;
+    pollers.push(await startStreamPoller(template, fn.logicalId, event, invoker, streamsClient, log));
   }
   return pollers;
 }
