@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_STACK_NAME } from '#local/template/local-identity.ts';
 import { FunctionCpuMeter, startBenchPlatform } from './lib/harness.ts';
 import { LoadClient } from './lib/load-client-handle.ts';
 import { RESULTS_DIR, writeResult } from './lib/report.ts';
@@ -123,7 +124,7 @@ if (only.has('6')) {
 
 if (only.has('7') || only.has('lambda')) {
   // The stack name the function fixtures are written for (S3ObjectsFunction's event names its bucket).
-  const platform = await startBenchPlatform({ stackName: 'rtp-local' });
+  const platform = await startBenchPlatform({ stackName: DEFAULT_STACK_NAME });
   try {
     summary.lambda = await runLambda(platform, {
       coldStarts: quick ? 3 : 7,

@@ -1,9 +1,9 @@
 import type { ServerResponse as GatewayResponse, IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { registerConnectionsRequestHandler } from '#adapters/apigw-management-client.ts';
 import { JoseTokenVerifier } from '#adapters/jose-token-verifier.ts';
 import { LOCAL_API_KEY, LOCAL_JWT_SECRET } from '#local/auth/local-auth.ts';
+import { metricTotalsSnapshot, totalFunctionMetrics } from '#local/diagnostics/metric-totals.ts';
 import { createTables } from '#local/emulators/create-tables.ts';
 import { type DynamoDbLocal, startDynamoDbLocal } from '#local/emulators/dynamodb-local.ts';
 import {
@@ -13,17 +13,23 @@ import {
 import { sendToFailureQueue } from '#local/event-sources/on-failure-queue.ts';
 import { AllowedOrigins } from '#local/gateway/allowed-origins.ts';
 import { HttpApi } from '#local/gateway/http-api.ts';
-import { inProcessConnectionsHandler } from '#local/gateway/in-process-connections.ts';
+import { serveConnectionsInProcess } from '#local/gateway/in-process-connections.ts';
 import { securityHeadersOf } from '#local/gateway/security-headers.ts';
 import { staticFiles } from '#local/gateway/static-files.ts';
 import { WebSocketGateway } from '#local/gateway/websocket-gateway.ts';
 import { InProcessFunctions } from '#local/lambda/in-process-functions.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
 import { localServices } from '#local/services/index.ts';
-import type { LocalService } from '#local/services/local-service.ts';
+import type { AttachContext, LocalService } from '#local/services/local-service.ts';
+import { functionEvents } from '#local/template/function-events.ts';
 import { loadTemplate } from '#local/template/load-template.ts';
+import {
+  DEFAULT_STACK_NAME,
+  healthResourceName,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+} from '#local/template/local-identity.ts';
 import type { LocalTemplate, StreamEventSourceModel } from '#local/template/model.ts';
-import { metricTotalsSnapshot } from '#runtime/metric-totals.ts';
 
 export const DEFAULT_TEMPLATE = fileURLToPath(new URL('../template.yaml', import.meta.url));
 /** The built web app (`npx vite build web`), served at `/`. */
@@ -122,157 +128,45 @@ export interface Platform {
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const log = options.log ?? ((line: string) => console.error(line));
   const templatePath = options.templatePath ?? DEFAULT_TEMPLATE;
-  const templateOptions = {
-    stackName: options.stackName ?? 'rtp-local',
-    // Local defaults: open (the dashboard needs no token, REST ingest no key); `AuthMode: 'jwt'`
-    // turns the authorizers on with the local HS256 secret and requires the well-known ingest key.
-    parameters: {
-      AuthMode: 'none',
-      ...(options.parameters?.AuthMode === 'jwt' ? { IngestApiKeys: LOCAL_API_KEY } : {}),
-      ...options.parameters,
-    },
-  };
+  const templateOptions = localTemplateOptions(options);
   const portOf = (name: string, fallback: number): number =>
     options.freePorts ? 0 : (options.ports?.[name] ?? fallback);
-  const ports = {
-    http: portOf('http', 3000),
-    websocket: portOf('websocket', 3001),
-    dynamodb: portOf('dynamodb', 8000),
-  };
-  const stops: Array<() => Promise<void>> = [];
-  const allowedOrigins = new AllowedOrigins(options.allowedOrigins);
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) {
-      try {
-        await stop();
-      } catch (error) {
-        log(`stop failed: ${(error as Error).message}`);
-      }
-    }
-    stops.length = 0;
-  };
-
+  const stops = new StopList(log);
   try {
-    let dynamo: DynamoDbLocal = await startDynamoDbLocal({
-      port: ports.dynamodb,
-      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-    });
-    stops.push(() => dynamo.stop());
-    const dynamoDb = {
-      stop: () => dynamo.stop(),
-      start: async () => {
-        if (!options.dataDir) throw new Error('restarting DynamoDB Local needs dataDir (on-disk mode)');
-        dynamo = await startDynamoDbLocal({ port: dynamo.port, dataDir: options.dataDir });
-      },
-    };
-
-    // The functions' SDK clients find DynamoDB Local through the SDK's own environment chain.
-    Object.assign(process.env, {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-      POWERTOOLS_TRACE_ENABLED: 'false',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    });
-
+    const dynamo = await startDynamoDb(options.dataDir, portOf('dynamodb', 8000), stops);
+    pointFunctionSdksAt(dynamo.endpoint);
     const baseTemplate = loadTemplate(templatePath, templateOptions);
-
-    // Phase 1 of the other services: emulators up, their resources created, their endpoints known.
     const services = options.services ?? localServices(portOf);
-    const serviceEndpoints: Record<string, string> = {};
-    const serviceResources: Record<string, string> = {};
-    const resolvers: Array<(logicalId: string, attribute?: string) => string | undefined> = [];
-    for (const service of services) {
-      const started = await service.start({ template: baseTemplate, log });
-      stops.push(() => service.stop());
-      Object.assign(serviceEndpoints, started.endpoints);
-      Object.assign(serviceResources, started.resources);
-      Object.assign(process.env, started.sdkEnvironment);
-      if (started.resolveResource) resolvers.push(started.resolveResource);
-    }
-    const resolveResource = (logicalId: string, attribute?: string) => {
-      for (const resolver of resolvers) {
-        const value = resolver(logicalId, attribute);
-        if (value !== undefined) return value;
-      }
-      return undefined;
-    };
-
-    const dynamoClient = new DynamoDBClient({ endpoint: dynamo.endpoint });
-    await createTables(dynamoClient, baseTemplate.tables);
-    stops.push(async () => dynamoClient.destroy());
+    const started = await startServices(services, baseTemplate, log, stops);
+    await createTemplateTables(dynamo.endpoint, baseTemplate, stops);
 
     // Gateways start before the functions load: the functions' env needs the gateways' ports.
-    let functions: InProcessFunctions | undefined;
-    const invoker: LambdaInvoker = {
-      invoke: (logicalId, event) => {
-        if (!functions) throw new Error('functions are not loaded yet');
-        return functions.invoke(logicalId, event);
-      },
-    };
-    if (!baseTemplate.webSocketApi) throw new Error('template.yaml has no WebSocket API');
-    const gatewayRoutes: Array<{
-      prefix: string;
-      handler: (req: IncomingMessage, res: GatewayResponse) => void;
-    }> = [];
-    const gateway = new WebSocketGateway({
-      api: baseTemplate.webSocketApi,
-      invoker,
-      port: ports.websocket,
+    const invoker = new DeferredInvoker();
+    const allowedOrigins = new AllowedOrigins(options.allowedOrigins);
+    const gatewayRoutes: GatewayRoute[] = [];
+    const gateway = await startGateway(baseTemplate, invoker, {
+      port: portOf('websocket', 3001),
       allowedOrigins,
-      fallbackRequestHandler: (req, res) => {
-        const route = gatewayRoutes.find((candidate) => (req.url ?? '').startsWith(candidate.prefix));
-        if (route) return route.handler(req, res);
-        sendJson(res, 403, { message: 'Forbidden' });
-      },
+      routes: gatewayRoutes,
+      stops,
     });
-    await gateway.start();
-    stops.push(() => gateway.close());
-    const inProcessConnections = options.inProcessConnections ?? true;
-    if (inProcessConnections) {
-      const unregister = registerConnectionsRequestHandler(
-        gateway.managementEndpoint,
-        inProcessConnectionsHandler(gateway),
-      );
-      stops.push(async () => unregister());
+    if (options.inProcessConnections ?? true) {
+      const stopServing = serveConnectionsInProcess(gateway);
+      stops.push(async () => stopServing());
     }
-
-    const stage = baseTemplate.webSocketApi.stageName;
     const jwtSecret = options.jwtSecret ?? LOCAL_JWT_SECRET;
-    const httpApi = new HttpApi({
-      functions: baseTemplate.functions,
-      routes: baseTemplate.httpApi?.routes ?? [],
-      // The HTTP API's JWT authorizer, run here with the local HS256 secret (JWKS on AWS).
-      verifyJwt: (authorizer, token) =>
-        JoseTokenVerifier.fromSecret({
-          secret: jwtSecret,
-          issuer: authorizer.issuer,
-          audience: authorizer.audience,
-        }).verifyPayload(token),
-      invoker,
-      port: ports.http,
-      cors: {
-        // Read per request: the platform's own origin is added once the HTTP port is known.
-        get allowOrigins() {
-          return allowedOrigins.list();
-        },
-        allowHeaders: ['content-type', 'authorization', 'x-api-key'],
-      },
-    });
+    const httpApi = createHttpApi(baseTemplate, invoker, portOf('http', 3000), allowedOrigins, jwtSecret);
     const endpoints: PlatformEndpoints = {
       http: '',
       websocket: gateway.url,
       connections: gateway.managementEndpoint,
       dynamodb: dynamo.endpoint,
-      ...serviceEndpoints,
+      ...started.endpoints,
     };
 
     const template = loadTemplate(templatePath, {
       ...templateOptions,
-      resolveResource,
+      resolveResource: started.resolveResource,
       environmentOverrides: {
         WS_CALLBACK_URL: gateway.managementEndpoint,
         WS_URL: gateway.url,
@@ -281,54 +175,27 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         ...options.functionEnvironment,
       },
     });
-    if (inProcessConnections) {
-      // Only functions that post to @connections get the flag; it is no template variable (AWS never sets it).
-      for (const fn of template.functions) {
-        if (fn.environment.WS_CALLBACK_URL !== undefined) fn.environment.RTP_INPROCESS_CONNECTIONS = '1';
-      }
-    }
-    functions = await InProcessFunctions.load(template.functions);
-
-    const pollers: DynamoDbStreamPoller[] = [];
-    const streamsClient = createLocalStreamsClient(dynamo.endpoint);
-    for (const fn of template.functions) {
-      for (const event of fn.events) {
-        if (event.kind !== 'DynamoDB') continue;
-        if (options.history === false && fn.logicalId === HISTORY_WRITER_FUNCTION) continue;
-        pollers.push(await startStreamPoller(template, fn.logicalId, event, invoker, streamsClient, log));
-      }
-    }
-    stops.push(async () => {
-      await Promise.all(pollers.map((poller) => poller.stop()));
-      streamsClient.destroy();
-    });
-
-    // Phase 2: the services' event sources reach the loaded functions.
-    for (const service of services) {
-      const attached = await service.attach?.({
-        template,
-        invoker,
-        gateway,
-        httpApi,
-        addGatewayRoute: (prefix, handler) => gatewayRoutes.push({ prefix, handler }),
-        log,
-      });
-      if (attached) {
-        Object.assign(endpoints, attached.endpoints);
-        Object.assign(serviceResources, attached.resources);
-        Object.assign(process.env, attached.sdkEnvironment);
-      }
-    }
-
-    const resources: Record<string, string> = {
-      stackName: template.stackName,
-      stage,
-      realTimeItemKey: template.parameters.RealTimeItemKey ?? 'vehicleId',
-      ...Object.fromEntries(
-        template.tables.map((table) => [tableResourceName(table.logicalId), table.tableName]),
-      ),
-      ...serviceResources,
+    totalFunctionMetrics();
+    invoker.functions = await InProcessFunctions.load(template.functions);
+    const pollers = await startStreamPollers(
+      template,
+      options.history ?? true,
+      invoker,
+      dynamo.endpoint,
+      log,
+      stops,
+    );
+    const attachContext: AttachContext = {
+      template,
+      invoker,
+      gateway,
+      httpApi,
+      addGatewayRoute: (prefix, handler) => gatewayRoutes.push({ prefix, handler }),
+      log,
     };
+    await attachServices(services, attachContext, endpoints, started.resources);
+
+    const resources = platformResources(template, started.resources);
     const health = () => ({
       status: 'ok',
       endpoints,
@@ -337,33 +204,15 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         gateway: gateway.stats(),
         http: httpApi.stats(),
         streams: Object.fromEntries(pollers.map((poller, index) => [`poller${index}`, poller.stats])),
-        functions: Object.fromEntries(functions?.stats ?? []),
+        functions: Object.fromEntries(invoker.functions?.stats ?? []),
         // What the functions counted (readings ingested per source, frames delivered, rejects,
         // per-stage latency): EMF is off locally, so the running totals stand in for CloudWatch.
         metrics: metricTotalsSnapshot(),
         ...Object.fromEntries(services.map((service) => [service.name, service.stats?.() ?? {}])),
       },
     });
-    httpApi.addLocalRoute('GET', '/health', async (req, res) => {
-      if (template.parameters.AuthMode !== 'jwt' || (await hasValidToken(req, jwtSecret))) {
-        return sendJson(res, 200, health());
-      }
-      // Table names, queue URLs and counters are for the developer (any valid token), not for every
-      // caller: without one, only what a page needs to connect, as items-api answers on AWS.
-      sendJson(res, 200, {
-        status: 'ok',
-        endpoints: { http: endpoints.http, websocket: endpoints.websocket },
-        resources: { realTimeItemKey: resources.realTimeItemKey },
-      });
-    });
-    // The web app (web/dist) on the same origin as the APIs; it finds the WebSocket through /health.
-    const wsPort = new URL(gateway.url).port;
-    const webApp = staticFiles(options.webDir ?? DEFAULT_WEB_DIR, {
-      buildHint: 'npx vite build web',
-      headers: securityHeadersOf(template, [`ws://127.0.0.1:${wsPort}`, `ws://localhost:${wsPort}`]),
-    });
-    httpApi.addLocalRoute('GET', '/', webApp);
-    httpApi.addLocalRoute('GET', '/{proxy+}', webApp);
+    addHealthRoute(httpApi, template, jwtSecret, health, endpoints, resources);
+    addWebApp(httpApi, template, options.webDir ?? DEFAULT_WEB_DIR, gateway.url);
     await httpApi.start();
     endpoints.http = httpApi.url;
     allowedOrigins.addOwn(httpApi.url);
@@ -375,8 +224,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       template,
       health,
       invoke: (id, event) => invoker.invoke(id, event),
-      stop: stopAll,
-      dynamoDb,
+      stop: () => stops.stopAll(),
+      dynamoDb: dynamo.control,
       websocketGateway: {
         stop: () => gateway.close(),
         start: async () => {
@@ -385,9 +234,270 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       },
     };
   } catch (error) {
-    await stopAll();
+    await stops.stopAll();
     throw error;
   }
+}
+
+/** Local defaults: open (the dashboard needs no token, REST ingest no key); `AuthMode: 'jwt'`
+ * turns the authorizers on with the local HS256 secret and requires the well-known ingest key. */
+function localTemplateOptions(options: PlatformOptions): {
+  stackName: string;
+  parameters: Record<string, string>;
+} {
+  return {
+    stackName: options.stackName ?? DEFAULT_STACK_NAME,
+    parameters: {
+      AuthMode: 'none',
+      ...(options.parameters?.AuthMode === 'jwt' ? { IngestApiKeys: LOCAL_API_KEY } : {}),
+      ...options.parameters,
+    },
+  };
+}
+
+/** What the platform started, stopped in reverse order; a stop that fails is logged and the rest go on. */
+class StopList {
+  readonly #stops: Array<() => Promise<void>> = [];
+  readonly #log: (line: string) => void;
+
+  constructor(log: (line: string) => void) {
+    this.#log = log;
+  }
+
+  push(stop: () => Promise<void>): void {
+    this.#stops.push(stop);
+  }
+
+  async stopAll(): Promise<void> {
+    for (const stop of this.#stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        this.#log(`stop failed: ${(error as Error).message}`);
+      }
+    }
+    this.#stops.length = 0;
+  }
+}
+
+/** DynamoDB Local, and the fault-injection control that restarts it on its port (on-disk mode only). */
+async function startDynamoDb(dataDir: string | undefined, port: number, stops: StopList) {
+  let dynamo: DynamoDbLocal = await startDynamoDbLocal({ port, ...(dataDir ? { dataDir } : {}) });
+  stops.push(() => dynamo.stop());
+  return {
+    endpoint: dynamo.endpoint,
+    control: {
+      stop: () => dynamo.stop(),
+      start: async () => {
+        if (!dataDir) throw new Error('restarting DynamoDB Local needs dataDir (on-disk mode)');
+        dynamo = await startDynamoDbLocal({ port: dynamo.port, dataDir });
+      },
+    },
+  };
+}
+
+/** The functions' SDK clients find DynamoDB Local (and sign as the local identity) through the SDK's own environment chain. */
+function pointFunctionSdksAt(dynamoEndpoint: string): void {
+  Object.assign(process.env, {
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamoEndpoint,
+    POWERTOOLS_TRACE_ENABLED: 'false',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  });
+}
+
+/** Phase 1 of the other services: emulators up, their resources created, their endpoints known. */
+async function startServices(
+  services: LocalService[],
+  template: LocalTemplate,
+  log: (line: string) => void,
+  stops: StopList,
+) {
+  const endpoints: Record<string, string> = {};
+  const resources: Record<string, string> = {};
+  const resolvers: Array<(logicalId: string, attribute?: string) => string | undefined> = [];
+  for (const service of services) {
+    const started = await service.start({ template, log });
+    stops.push(() => service.stop());
+    Object.assign(endpoints, started.endpoints);
+    Object.assign(resources, started.resources);
+    Object.assign(process.env, started.sdkEnvironment);
+    if (started.resolveResource) resolvers.push(started.resolveResource);
+  }
+  const resolveResource = (logicalId: string, attribute?: string) => {
+    for (const resolver of resolvers) {
+      const value = resolver(logicalId, attribute);
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  };
+  return { endpoints, resources, resolveResource };
+}
+
+async function createTemplateTables(dynamoEndpoint: string, template: LocalTemplate, stops: StopList) {
+  const client = new DynamoDBClient({ endpoint: dynamoEndpoint });
+  await createTables(client, template.tables);
+  stops.push(async () => client.destroy());
+}
+
+/** The invoker the gateways and pollers get before the functions are loaded (they load last). */
+class DeferredInvoker implements LambdaInvoker {
+  functions: InProcessFunctions | undefined;
+
+  invoke(logicalId: string, event: unknown): Promise<unknown> {
+    if (!this.functions) throw new Error('functions are not loaded yet');
+    return this.functions.invoke(logicalId, event);
+  }
+}
+
+/** An extra HTTP path a service serves on the WebSocket gateway's port. */
+interface GatewayRoute {
+  prefix: string;
+  handler: (req: IncomingMessage, res: GatewayResponse) => void;
+}
+
+/** The WebSocket API with its `@connections` endpoint, and the services' routes on its port. */
+async function startGateway(
+  template: LocalTemplate,
+  invoker: LambdaInvoker,
+  options: { port: number; allowedOrigins: AllowedOrigins; routes: GatewayRoute[]; stops: StopList },
+): Promise<WebSocketGateway> {
+  if (!template.webSocketApi) throw new Error('template.yaml has no WebSocket API');
+  const gateway = new WebSocketGateway({
+    api: template.webSocketApi,
+    invoker,
+    port: options.port,
+    allowedOrigins: options.allowedOrigins,
+    fallbackRequestHandler: (req, res) => {
+      const route = options.routes.find((candidate) => (req.url ?? '').startsWith(candidate.prefix));
+      if (route) return route.handler(req, res);
+      sendJson(res, 403, { message: 'Forbidden' });
+    },
+  });
+  await gateway.start();
+  options.stops.push(() => gateway.close());
+  return gateway;
+}
+
+function createHttpApi(
+  template: LocalTemplate,
+  invoker: LambdaInvoker,
+  port: number,
+  allowedOrigins: AllowedOrigins,
+  jwtSecret: string,
+): HttpApi {
+  return new HttpApi({
+    functions: template.functions,
+    routes: template.httpApi?.routes ?? [],
+    // The HTTP API's JWT authorizer, run here with the local HS256 secret (JWKS on AWS).
+    verifyJwt: (authorizer, token) =>
+      JoseTokenVerifier.fromSecret({
+        secret: jwtSecret,
+        issuer: authorizer.issuer,
+        audience: authorizer.audience,
+      }).verifyPayload(token),
+    invoker,
+    port,
+    cors: {
+      // Read per request: the platform's own origin is added once the HTTP port is known.
+      get allowOrigins() {
+        return allowedOrigins.list();
+      },
+      allowHeaders: ['content-type', 'authorization', 'x-api-key'],
+    },
+  });
+}
+
+/** A poller per DynamoDB event source (the history writer's only with `history`). */
+async function startStreamPollers(
+  template: LocalTemplate,
+  history: boolean,
+  invoker: LambdaInvoker,
+  dynamoEndpoint: string,
+  log: (line: string) => void,
+  stops: StopList,
+): Promise<DynamoDbStreamPoller[]> {
+  const pollers: DynamoDbStreamPoller[] = [];
+  const streamsClient = createLocalStreamsClient(dynamoEndpoint);
+  stops.push(async () => {
+    await Promise.all(pollers.map((poller) => poller.stop()));
+    streamsClient.destroy();
+  });
+  for (const { fn, event } of functionEvents(template, 'DynamoDB')) {
+    if (!history && fn.logicalId === HISTORY_WRITER_FUNCTION) continue;
+    pollers.push(await startStreamPoller(template, fn.logicalId, event, invoker, streamsClient, log));
+  }
+  return pollers;
+}
+
+/** Phase 2: the services' event sources reach the loaded functions; what they add joins /health. */
+async function attachServices(
+  services: LocalService[],
+  context: AttachContext,
+  endpoints: PlatformEndpoints,
+  resources: Record<string, string>,
+): Promise<void> {
+  for (const service of services) {
+    const attached = await service.attach?.(context);
+    if (attached) {
+      Object.assign(endpoints, attached.endpoints);
+      Object.assign(resources, attached.resources);
+      Object.assign(process.env, attached.sdkEnvironment);
+    }
+  }
+}
+
+/** The resources /health names: the stack, stage and item key, the tables, the services' resources. */
+function platformResources(
+  template: LocalTemplate,
+  serviceResources: Record<string, string>,
+): Record<string, string> {
+  return {
+    stackName: template.stackName,
+    stage: template.webSocketApi?.stageName ?? '',
+    realTimeItemKey: template.parameters.RealTimeItemKey ?? 'vehicleId',
+    ...Object.fromEntries(
+      template.tables.map((table) => [healthResourceName(table.logicalId), table.tableName]),
+    ),
+    ...serviceResources,
+  };
+}
+
+function addHealthRoute(
+  httpApi: HttpApi,
+  template: LocalTemplate,
+  jwtSecret: string,
+  health: () => Record<string, unknown>,
+  endpoints: PlatformEndpoints,
+  resources: Record<string, string>,
+): void {
+  httpApi.addLocalRoute('GET', '/health', async (req, res) => {
+    if (template.parameters.AuthMode !== 'jwt' || (await hasValidToken(req, jwtSecret))) {
+      return sendJson(res, 200, health());
+    }
+    // Table names, queue URLs and counters are for the developer (any valid token), not for every
+    // caller: without one, only what a page needs to connect, as items-api answers on AWS.
+    sendJson(res, 200, {
+      status: 'ok',
+      endpoints: { http: endpoints.http, websocket: endpoints.websocket },
+      resources: { realTimeItemKey: resources.realTimeItemKey },
+    });
+  });
+}
+
+/** The web app (web/dist) on the same origin as the APIs; it finds the WebSocket through /health. */
+function addWebApp(httpApi: HttpApi, template: LocalTemplate, webDir: string, websocketUrl: string): void {
+  const wsPort = new URL(websocketUrl).port;
+  const webApp = staticFiles(webDir, {
+    buildHint: 'npx vite build web',
+    headers: securityHeadersOf(template, [`ws://127.0.0.1:${wsPort}`, `ws://localhost:${wsPort}`]),
+  });
+  httpApi.addLocalRoute('GET', '/', webApp);
+  httpApi.addLocalRoute('GET', '/{proxy+}', webApp);
 }
 
 async function startStreamPoller(
@@ -431,11 +541,6 @@ async function hasValidToken(req: IncomingMessage, secret: string): Promise<bool
   } catch {
     return false;
   }
-}
-
-/** `RealTimeDataTable` → `realTimeDataTable`: resource names as /health lists them. */
-function tableResourceName(logicalId: string): string {
-  return logicalId.charAt(0).toLowerCase() + logicalId.slice(1);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -9,6 +9,12 @@
 import { existsSync } from 'node:fs';
 import { InProcessFunctions } from '#local/lambda/in-process-functions.ts';
 import { loadTemplate, readTemplate } from '#local/template/load-template.ts';
+import {
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  localArn,
+  stackResourceName,
+} from '#local/template/local-identity.ts';
 
 /** One function whose module failed to load. */
 export interface FunctionConfigFailure {
@@ -17,8 +23,6 @@ export interface FunctionConfigFailure {
 }
 
 const STACK_NAME = 'rtp-template-check';
-const REGION = 'us-east-1';
-const ACCOUNT_ID = '000000000000';
 
 /**
  * Values shaped like the ones CloudFormation returns, so URL- or ARN-typed variables built from them
@@ -27,14 +31,15 @@ const ACCOUNT_ID = '000000000000';
 function awsShapedResource(resources: Record<string, { Type?: string }>) {
   return (logicalId: string, attribute?: string): string => {
     const type = resources[logicalId]?.Type ?? '';
-    const name = `${STACK_NAME}-${logicalId}`.toLowerCase();
+    const name = stackResourceName(STACK_NAME, logicalId).toLowerCase();
     if (attribute === 'Arn') {
       const service = type.split('::')[1]?.toLowerCase() ?? 'unknown';
-      return `arn:aws:${service}:${REGION}:${ACCOUNT_ID}:${name}`;
+      return localArn(service, name);
     }
     if (attribute !== undefined) return `${name}-${attribute.toLowerCase()}`;
-    if (type === 'AWS::SQS::Queue') return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/${name}`;
-    if (type === 'AWS::SNS::Topic') return `arn:aws:sns:${REGION}:${ACCOUNT_ID}:${name}`;
+    if (type === 'AWS::SQS::Queue')
+      return `https://sqs.${LOCAL_REGION}.amazonaws.com/${LOCAL_ACCOUNT_ID}/${name}`;
+    if (type === 'AWS::SNS::Topic') return localArn('sns', name);
     // Bucket names, API ids, function names: one lowercase DNS label.
     return name;
   };
@@ -47,7 +52,7 @@ async function checkFunctionConfig(
   const { Resources } = readTemplate(templatePath) as { Resources: Record<string, { Type?: string }> };
   const template = loadTemplate(templatePath, {
     stackName: STACK_NAME,
-    region: REGION,
+    region: LOCAL_REGION,
     parameters,
     resolveResource: awsShapedResource(Resources),
   });

@@ -15,6 +15,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readTemplate } from '#local/template/load-template.ts';
+import { LOCAL_REGION } from '#local/template/local-identity.ts';
 import {
   EVENT_TYPES_NOT_RUN_LOCALLY,
   LOCAL_EVENT_TYPES,
@@ -160,8 +161,8 @@ function checkFunctionConfig(
       {
         cwd: path.dirname(CONFIG_CHECK_SCRIPT),
         env: {
-          AWS_REGION: 'us-east-1',
-          AWS_DEFAULT_REGION: 'us-east-1',
+          AWS_REGION: LOCAL_REGION,
+          AWS_DEFAULT_REGION: LOCAL_REGION,
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
           ...(process.env.TMPDIR ? { TMPDIR: process.env.TMPDIR } : {}),
         },

@@ -1,5 +1,6 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { LOCAL_REGION, localArn } from '#local/template/local-identity.ts';
 
 /** One RealTimeData change as a stream record of `MODIFY` (new and old images), as Lambda delivers it. */
 export interface ItemChangeInput {
@@ -34,7 +35,7 @@ export function streamEventOf(changes: readonly ItemChangeInput[], sequenceStart
         eventName: 'MODIFY',
         eventVersion: '1.1',
         eventSource: 'aws:dynamodb',
-        awsRegion: 'us-east-1',
+        awsRegion: LOCAL_REGION,
         dynamodb: {
           Keys: marshall({ itemKey: change.key, channel: change.channel }) as never,
           NewImage: marshall(item(change.version)) as never,
@@ -43,7 +44,7 @@ export function streamEventOf(changes: readonly ItemChangeInput[], sequenceStart
           SizeBytes: 256,
           StreamViewType: 'NEW_AND_OLD_IMAGES',
         },
-        eventSourceARN: 'arn:aws:dynamodb:us-east-1:000000000000:table/RealTimeData/stream/bench',
+        eventSourceARN: localArn('dynamodb', 'table/RealTimeData/stream/bench'),
       };
     }),
   };

@@ -107,9 +107,7 @@ export async function runFanout(
   const queryStart = performance.now();
   const connectionIds = (await store.listSubscribers(KEY)).map((s) => s.connectionId);
   const subscriberQueryMs = round(performance.now() - queryStart, 0);
-  const management = createManagementApiClient(platform.endpoints.connections, {
-    inProcess: options.inProcess,
-  });
+  const management = createManagementApiClient(platform.endpoints.connections);
   const limit = createLimiter(options.concurrency);
   const frameOf = (version: number) =>
     JSON.stringify({
@@ -141,7 +139,7 @@ export async function runFanout(
 
   // --- diagnostic: the core fan-out batch over the same adapters, without the Lambda wrapper
   await client.reset();
-  const core = createManagementApiClient(platform.endpoints.connections, { inProcess: options.inProcess });
+  const core = createManagementApiClient(platform.endpoints.connections);
   cpuSince = process.cpuUsage();
   const batch = startFanoutBatch(
     { connections: store, publisher: new ApiGatewayConnectionPublisher(core) },

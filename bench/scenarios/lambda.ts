@@ -7,6 +7,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
 import type { Platform } from '#local/platform.ts';
 import { readTemplate } from '#local/template/load-template.ts';
+import { localArn } from '#local/template/local-identity.ts';
 import { buildFunctions, DEFAULT_TEMPLATE, esbuildOptionsOf } from '../../scripts/build-functions.ts';
 import { awsClientsFor } from '../../tests/helpers/aws-clients.ts';
 import { lambdaNodeBinary } from '../../tests/helpers/lambda-bundle.ts';
@@ -51,7 +52,7 @@ process.once('message', async (event) => {
   if (mode === 'init') return process.send({ initMs, initCpuMs }, () => process.exit(0));
   const context = {
     callbackWaitsForEmptyEventLoop: false, functionName, functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:' + functionName,
+    invokedFunctionArn: '${localArn('lambda', 'function:')}' + functionName,
     memoryLimitInMB: '256', logGroupName: '/aws/lambda/' + functionName, logStreamName: 'bench',
     getRemainingTimeInMillis: () => 10000,
   };
@@ -332,10 +333,9 @@ function modelOf(platform: Platform, logicalId: string) {
   return model;
 }
 
-/** The function's template environment, without the local runtime's in-process @connections switch. */
+/** The function's template environment, as its bundle gets it on Lambda. */
 function environmentOf(platform: Platform, logicalId: string): Record<string, string> {
-  const { RTP_INPROCESS_CONNECTIONS: _inProcess, ...environment } = modelOf(platform, logicalId).environment;
-  return environment;
+  return modelOf(platform, logicalId).environment;
 }
 
 async function runProbe(

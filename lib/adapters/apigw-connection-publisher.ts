@@ -76,15 +76,12 @@ export class ApiGatewayConnectionPublisher implements ConnectionPublisher {
 }
 
 /**
- * The publisher of a function configured by `CallbackEnvSchema`: its `@connections` endpoint, through
- * the in-process transport when the local runtime asks for it (see apigw-management-client.ts).
+ * The publisher of a function configured by `CallbackEnvSchema`: its `@connections` endpoint (the
+ * local runtime may route it in-process, see apigw-management-client.ts).
  */
 export function connectionPublisherFor(
-  config: { WS_CALLBACK_URL: string; RTP_INPROCESS_CONNECTIONS: boolean },
+  config: { WS_CALLBACK_URL: string },
   options: { postTimeoutMs?: number } = {},
 ): ApiGatewayConnectionPublisher {
-  return new ApiGatewayConnectionPublisher(
-    createManagementApiClient(config.WS_CALLBACK_URL, { inProcess: config.RTP_INPROCESS_CONNECTIONS }),
-    options,
-  );
+  return new ApiGatewayConnectionPublisher(createManagementApiClient(config.WS_CALLBACK_URL), options);
 }

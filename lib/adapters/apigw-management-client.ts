@@ -9,44 +9,26 @@ export type ConnectionsRequestHandler = Extract<
   { handle: unknown }
 >;
 
-/**
- * Request handlers registered by an embedding runtime for `@connections` endpoints it serves itself,
- * by endpoint URL. Kept on `globalThis` under a registered symbol so that every module instance of
- * this file (functions are loaded as separate module instances) sees the same registry.
- */
-const REGISTRY_KEY = Symbol.for('realtime-platform.connections-request-handlers');
+/** The request handler for an `@connections` endpoint, or undefined for the SDK's own HTTPS one. */
+export type ConnectionsRequestHandlerLookup = (endpoint: string) => ConnectionsRequestHandler | undefined;
 
-function registry(): Map<string, ConnectionsRequestHandler> {
-  const holder = globalThis as { [REGISTRY_KEY]?: Map<string, ConnectionsRequestHandler> };
-  holder[REGISTRY_KEY] ??= new Map();
-  return holder[REGISTRY_KEY];
+let requestHandlerFor: ConnectionsRequestHandlerLookup = () => undefined;
+
+/**
+ * Lets a host that serves `@connections` endpoints inside this process (the local runtime's
+ * gateway) hand the clients made after this call its own request handlers. Nothing sets it on Lambda.
+ */
+export function setConnectionsRequestHandlerLookup(lookup: ConnectionsRequestHandlerLookup): void {
+  requestHandlerFor = lookup;
 }
 
 /**
- * Registers the request handler that serves `endpoint` inside this process (the local runtime's
- * gateway); returns the function that removes it.
+ * The `@connections` client of a function. When the host serves `endpoint` itself (see
+ * `setConnectionsRequestHandlerLookup`), requests go through its handler instead of a socket; everything
+ * else — command serialisation, signing, retries, error parsing — is the SDK's own path. Otherwise it is
+ * the plain SDK client over HTTPS (keep-alive is the SDK's default).
  */
-export function registerConnectionsRequestHandler(
-  endpoint: string,
-  handler: ConnectionsRequestHandler,
-): () => void {
-  const handlers = registry();
-  handlers.set(endpoint, handler);
-  return () => {
-    if (handlers.get(endpoint) === handler) handlers.delete(endpoint);
-  };
-}
-
-/**
- * The `@connections` client of a function. With `inProcess` (set only by the local runtime, never on
- * AWS) and a handler registered for `endpoint`, requests go through that handler instead of a socket;
- * everything else — command serialisation, signing, retries, error parsing — is the SDK's own path.
- * Without one, it is the plain SDK client over HTTPS (keep-alive is the SDK's default).
- */
-export function createManagementApiClient(
-  endpoint: string,
-  options: { inProcess?: boolean } = {},
-): ApiGatewayManagementApiClient {
-  const requestHandler = options.inProcess ? registry().get(endpoint) : undefined;
+export function createManagementApiClient(endpoint: string): ApiGatewayManagementApiClient {
+  const requestHandler = requestHandlerFor(endpoint);
   return new ApiGatewayManagementApiClient({ endpoint, ...(requestHandler ? { requestHandler } : {}) });
 }

@@ -40,14 +40,6 @@ export const BaseEnvSchema = z.object({
 /** Where frames are posted: the WebSocket API's `@connections` endpoint (https://…/{stage}). */
 export const CallbackEnvSchema = z.object({
   WS_CALLBACK_URL: z.url(),
-  /**
-   * Local runtime only ("1"): post through the in-process transport the runtime registered for
-   * WS_CALLBACK_URL (lib/adapters/apigw-management-client.ts). Unset on AWS.
-   */
-  RTP_INPROCESS_CONNECTIONS: z
-    .enum(['0', '1'])
-    .default('0')
-    .transform((value) => value === '1'),
 });
 
 /** The source's reject queue (contracts/rejects.ts): inputs that can never apply, with their bytes. */

@@ -1,7 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
-import { recordMetricTotal } from './metric-totals.ts';
 import { createTracer } from './tracing.ts';
 
 export interface Powertools {
@@ -11,8 +10,21 @@ export interface Powertools {
   tracer: Tracer | undefined;
 }
 
-/** Powertools metrics that also keep running totals in the process (see metric-totals.ts). */
-class TotallingMetrics extends Metrics {
+/** Sees every metric value a function adds, beside its EMF output. */
+export type MetricObserver = (service: string, name: string, unit: string, value: number) => void;
+
+let metricObserver: MetricObserver | undefined;
+
+/**
+ * Shows every metric the functions of this process add to `observer` as well (the local runtime
+ * totals them for /health, where EMF is off). Nothing sets one on Lambda.
+ */
+export function observeMetrics(observer: MetricObserver | undefined): void {
+  metricObserver = observer;
+}
+
+/** Powertools metrics that also show each value to the process's observer, if any. */
+class ObservedMetrics extends Metrics {
   readonly #service: string;
 
   constructor(options: ConstructorParameters<typeof Metrics>[0] & { serviceName: string }) {
@@ -22,7 +34,7 @@ class TotallingMetrics extends Metrics {
 
   override addMetric(...args: Parameters<Metrics['addMetric']>): this {
     const [name, unit, value] = args;
-    recordMetricTotal(this.#service, name, unit, value);
+    metricObserver?.(this.#service, name, unit, value);
     return super.addMetric(...args);
   }
 }
@@ -40,7 +52,7 @@ export function powertoolsFor(serviceName: string): Powertools {
     const logger = new Logger({ serviceName });
     tools = {
       logger,
-      metrics: new TotallingMetrics({
+      metrics: new ObservedMetrics({
         serviceName,
         namespace: 'RealtimePlatform',
         // An invocation that counted nothing (a ping, a health check) is normal, not a warning.

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { LOCAL_JWT_SECRET } from '#local/auth/local-auth.ts';
+import { DEFAULT_STACK_NAME } from '#local/template/local-identity.ts';
 import { CommaListSchema } from '#runtime/config.ts';
 
 /** The local runtime's settings, from the environment; every one has a default that works on a fresh machine. */
@@ -22,7 +23,7 @@ export const LocalEnvSchema = z.object({
   RTP_STACK_NAME: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9-]{0,100}$/)
-    .default('rtp-local'),
+    .default(DEFAULT_STACK_NAME),
   /** `none` (default): the WebSocket API is open locally; `jwt`: `$connect` needs a token (`rtp token`). */
   RTP_AUTH_MODE: z.enum(['none', 'jwt']).default('none'),
   /** The HS256 secret of local tokens (`rtp start` verifies with it, `rtp token` signs with it). */

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/template/local-identity.ts';
 
 /** Options of {@link startKinesalite}. */
 export interface KinesaliteOptions {
@@ -68,11 +69,11 @@ export async function startKinesalite(options: KinesaliteOptions = {}): Promise<
  * A Kinesis client for kinesalite. The SDK's Kinesis client speaks HTTP/2 by default (for
  * SubscribeToShard), which kinesalite's HTTP/1.1 server answers with a protocol error.
  */
-export function createLocalKinesisClient(endpoint: string, region = 'us-east-1'): KinesisClient {
+export function createLocalKinesisClient(endpoint: string, region = LOCAL_REGION): KinesisClient {
   return new KinesisClient({
     endpoint,
     region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: LOCAL_CREDENTIALS,
     requestHandler: new NodeHttpHandler(),
   });
 }

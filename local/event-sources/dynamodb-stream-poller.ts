@@ -12,6 +12,7 @@ import {
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord, AttributeValue as LambdaAttributeValue, StreamRecord } from 'aws-lambda';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/template/local-identity.ts';
 import {
   type batchFailureEnvelope,
   type ShardBatchFailureDetails,
@@ -63,11 +64,11 @@ export interface DynamoDbStreamPollerOptions
 }
 
 /** A DynamoDB Streams client for DynamoDB Local: fixed region and credentials (with -sharedDb any work). */
-export function createLocalStreamsClient(endpoint: string, region = 'us-east-1'): DynamoDBStreamsClient {
+export function createLocalStreamsClient(endpoint: string, region = LOCAL_REGION): DynamoDBStreamsClient {
   return new DynamoDBStreamsClient({
     endpoint,
     region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    credentials: LOCAL_CREDENTIALS,
   });
 }
 

@@ -9,6 +9,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamRecord } from 'aws-lambda';
+import { LOCAL_ACCOUNT_ID } from '#local/template/local-identity.ts';
 import {
   type batchFailureEnvelope,
   type ShardBatchFailureDetails,
@@ -74,7 +75,7 @@ export class KinesisPoller extends StreamMapping<KinesisRecord, KinesisStreamRec
       shardId,
       streamArn: this.streamArn ?? '',
       region: this.region,
-      invokeIdentityArn: `arn:aws:iam::${this.accountId}:role/${this.#options.functionLogicalId}Role`,
+      invokeIdentityArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/${this.#options.functionLogicalId}Role`,
     };
     return records.map((record) => toLambdaRecord(record, context));
   }

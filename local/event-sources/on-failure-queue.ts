@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { localArn } from '#local/template/local-identity.ts';
 import type { LocalTemplate } from '#local/template/model.ts';
 
 /**
@@ -46,7 +47,7 @@ export function asyncInvocationFailure(options: {
     timestamp: new Date().toISOString(),
     requestContext: {
       requestId: randomUUID(),
-      functionArn: `arn:aws:lambda:${options.region}:000000000000:function:${options.functionLogicalId}:$LATEST`,
+      functionArn: localArn('lambda', `function:${options.functionLogicalId}:$LATEST`, options.region),
       condition: 'RetriesExhausted',
       approximateInvokeCount: options.attempts,
     },

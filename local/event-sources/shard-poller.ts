@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
+import { LOCAL_REGION, localArn } from '#local/template/local-identity.ts';
 import type { StreamEventSourceModel } from '#local/template/model.ts';
 import { abortableSleep, exponentialDelay } from './backoff.ts';
 
@@ -641,9 +642,8 @@ export interface StreamMappingOptions<F, T> {
   shardDiscoveryIntervalMs?: number;
   /** Delay before the first retry of a failed batch, doubled per retry up to 5 s. Default 100. */
   retryDelayMs?: number;
-  /** Region and account of the ARNs in events and failure messages. Defaults us-east-1 / 000000000000. */
+  /** Region of the ARNs in events and failure messages. Default `LOCAL_REGION`. */
   region?: string;
-  accountId?: string;
 }
 
 /**
@@ -733,11 +733,7 @@ export abstract class StreamMapping<R, T, F> {
   }
 
   protected get region(): string {
-    return this.#options.region ?? 'us-east-1';
-  }
-
-  protected get accountId(): string {
-    return this.#options.accountId ?? '000000000000';
+    return this.#options.region ?? LOCAL_REGION;
   }
 
   /** The ARN of the stream read, called once by `start()` with the signal `stop()` aborts. */
@@ -771,7 +767,7 @@ export abstract class StreamMapping<R, T, F> {
     };
     const envelope = batchFailureEnvelope(
       batch,
-      `arn:aws:lambda:${this.region}:${this.accountId}:function:${this.#options.functionLogicalId}`,
+      localArn('lambda', `function:${this.#options.functionLogicalId}`, this.region),
     );
     const failure = this.failureMessage(envelope, {
       shardId: batch.shardId,

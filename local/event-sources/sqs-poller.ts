@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '#local/template/local-identity.ts';
 import type { SqsEventSourceModel } from '#local/template/model.ts';
 import { abortableSleep } from './backoff.ts';
 
@@ -172,14 +173,14 @@ export class SqsPoller {
       attributes: {
         ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
         SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
-        SenderId: attributes.SenderId ?? '000000000000',
+        SenderId: attributes.SenderId ?? LOCAL_ACCOUNT_ID,
         ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
       },
       messageAttributes: toLambdaAttributes(message.MessageAttributes ?? {}),
       md5OfBody: message.MD5OfBody ?? '',
       eventSource: 'aws:sqs',
       eventSourceARN: this.#options.queueArn,
-      awsRegion: this.#options.region ?? 'us-east-1',
+      awsRegion: this.#options.region ?? LOCAL_REGION,
     };
   }
 

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { ErrorBody } from '#contracts/error-body.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
+import { LOCAL_ACCOUNT_ID } from '#local/template/local-identity.ts';
 import type { FunctionModel, HttpJwtAuthorizerModel, HttpRouteModel } from '#local/template/model.ts';
 import {
   consoleGatewayLogger,
@@ -429,7 +430,7 @@ export class HttpApi {
       rawQueryString: request.rawQueryString,
       headers,
       requestContext: {
-        accountId: '123456789012',
+        accountId: LOCAL_ACCOUNT_ID,
         apiId: this.#apiId,
         domainName,
         domainPrefix: domainName.split('.')[0] ?? domainName,

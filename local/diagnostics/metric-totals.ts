@@ -1,10 +1,11 @@
+import { observeMetrics } from '#runtime/powertools.ts';
+
 /**
- * Running totals of every metric the functions emit, per service, kept in the process beside the
- * EMF output. On Lambda they are a few numbers per container; the local runtime (where EMF is off)
- * shows them in /health. Kept on `globalThis` under a registered symbol so every module instance
- * (each function is loaded as its own) adds to the same totals.
+ * Running totals of every metric the in-process functions emit, per service: EMF is off locally, so
+ * /health and the bench show these instead of CloudWatch. One set per process, as the functions'
+ * Powertools instances are (every platform started in the process adds to and shows the same totals).
  */
-export interface MetricTotal {
+interface MetricTotal {
   unit: string;
   /** How many values were recorded. */
   count: number;
@@ -12,25 +13,24 @@ export interface MetricTotal {
   max: number;
 }
 
-const TOTALS_KEY = Symbol.for('realtime-platform.metric-totals');
+const totals = new Map<string, Map<string, MetricTotal>>();
 
-function totals(): Map<string, Map<string, MetricTotal>> {
-  const holder = globalThis as { [TOTALS_KEY]?: Map<string, Map<string, MetricTotal>> };
-  holder[TOTALS_KEY] ??= new Map();
-  return holder[TOTALS_KEY];
-}
-
-export function recordMetricTotal(service: string, name: string, unit: string, value: number): void {
-  let byName = totals().get(service);
+function recordMetricTotal(service: string, name: string, unit: string, value: number): void {
+  let byName = totals.get(service);
   if (!byName) {
     byName = new Map();
-    totals().set(service, byName);
+    totals.set(service, byName);
   }
   const total = byName.get(name) ?? { unit, count: 0, sum: 0, max: Number.NEGATIVE_INFINITY };
   total.count += 1;
   total.sum += value;
   total.max = Math.max(total.max, value);
   byName.set(name, total);
+}
+
+/** Starts totalling what the functions count; call before they load. Idempotent. */
+export function totalFunctionMetrics(): void {
+  observeMetrics(recordMetricTotal);
 }
 
 /**
@@ -41,7 +41,7 @@ export function metricTotalsSnapshot(): Record<
   Record<string, number | { count: number; mean: number; max: number }>
 > {
   const snapshot: Record<string, Record<string, number | { count: number; mean: number; max: number }>> = {};
-  for (const [service, byName] of totals()) {
+  for (const [service, byName] of totals) {
     snapshot[service] = {};
     for (const [name, total] of byName) {
       snapshot[service][name] =
