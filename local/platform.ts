@@ -175,7 +175,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         ...options.functionEnvironment,
       },
     });
-    totalFunctionMetrics();
+    await totalFunctionMetrics();
     invoker.functions = await InProcessFunctions.load(template.functions);
     const pollers = await startStreamPollers(
       template,

@@ -1,5 +1,3 @@
-import { observeMetrics } from '#runtime/powertools.ts';
-
 /**
  * Running totals of every metric the in-process functions emit, per service: EMF is off locally, so
  * /health and the bench show these instead of CloudWatch. One set per process, as the functions'
@@ -28,8 +26,13 @@ function recordMetricTotal(service: string, name: string, unit: string, value: n
   byName.set(name, total);
 }
 
-/** Starts totalling what the functions count; call before they load. Idempotent. */
-export function totalFunctionMetrics(): void {
+/**
+ * Starts totalling what the functions count; call before they load, once their environment is set.
+ * Idempotent. The functions' Powertools module is imported here, not at this file's load: it decides
+ * when loaded whether to load the tracer (POWERTOOLS_TRACE_ENABLED, which the platform turns off).
+ */
+export async function totalFunctionMetrics(): Promise<void> {
+  const { observeMetrics } = await import('#runtime/powertools.ts');
   observeMetrics(recordMetricTotal);
 }
 

@@ -1,0 +1,47 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/platform.ts';
+
+const rtp = fileURLToPath(new URL('../../local/cli/rtp.mjs', import.meta.url));
+
+/**
+ * `npm start` as a newcomer runs it: the CLI in its own process, with none of the variables the test
+ * runner sets for in-process platforms (vitest.config.ts turns tracing off for every test process).
+ */
+function startCli(): { child: ChildProcess; output: () => string } {
+  const {
+    POWERTOOLS_TRACE_ENABLED: _trace,
+    POWERTOOLS_METRICS_DISABLED: _metrics,
+    AWS_XRAY_CONTEXT_MISSING: _xray,
+    ...environment
+  } = process.env;
+  const ports = ['HTTP', 'WS', 'DYNAMODB', 'KINESIS', 'MQTT', 'SQS'].map((name) => [`RTP_${name}_PORT`, '0']);
+  const child = spawn(process.execPath, [rtp, 'start'], {
+    env: { ...environment, ...Object.fromEntries(ports), RTP_STACK_NAME: 'cli-start' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += String(chunk)));
+  child.stderr?.on('data', (chunk) => (output += String(chunk)));
+  return { child, output: () => output };
+}
+
+let started: ReturnType<typeof startCli> | undefined;
+
+afterAll(() => {
+  if (started?.child.exitCode === null) started.child.kill('SIGKILL');
+});
+
+describe('rtp start (what npm start runs)', () => {
+  it('comes up in a fresh process without the test environment, and stops on SIGINT', async () => {
+    started = startCli();
+    const { child, output } = started;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    await waitFor(() => /ready in/.test(output()) || child.exitCode !== null, 'the ready line', 90_000);
+    expect(output()).toMatch(/Realtime Platform ready in/);
+    expect(output()).not.toMatch(/^rtp: /m);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  }, 120_000);
+});
