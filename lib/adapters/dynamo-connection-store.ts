@@ -1,5 +1,4 @@
 import {
-  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -12,6 +11,7 @@ import type { ExpiringConnectionStore } from '#core/expired-connections.ts';
 import type { Subscriber } from '#core/plan-fanout.ts';
 import type { ConnectionStore } from '#core/ports.ts';
 import type { ConnectionIdentityStore } from '#core/room-messages.ts';
+import { batchWriteAll } from './batch-write.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
 import { queryItems } from './paged-query.ts';
 
@@ -39,7 +39,6 @@ const subscriptionRow = (input: {
 const BY_ITEM_KEY_INDEX = 'byItemKey';
 /** GSI over connection rows with a token `exp` only, by the minute it falls in. */
 const BY_EXPIRY_INDEX = 'byExpiry';
-const BATCH_WRITE_LIMIT = 25;
 /** Attempts of the rate counter when another invocation starts the same window at the same time. */
 const COUNTER_ATTEMPTS = 3;
 
@@ -50,7 +49,6 @@ function cancellationCodes(error: unknown): Array<string | undefined> {
 }
 const isConditionFailure = (error: unknown) =>
   (error as { name?: string } | undefined)?.name === 'ConditionalCheckFailedException';
-const UNPROCESSED_RETRIES = 5;
 
 /**
  * WebSocketConnectionManager in DynamoDB: one `conn` row per connection and one `sub#<key>` row per
@@ -301,29 +299,11 @@ export class DynamoConnectionStore
         ProjectionExpression: 'connectionId, sk',
       });
       for await (const row of rows) keys.push({ connectionId, sk: String(row.sk) });
-      for (let i = 0; i < keys.length; i += BATCH_WRITE_LIMIT) {
-        await this.deleteAll(keys.slice(i, i + BATCH_WRITE_LIMIT));
-      }
+      const deletes = keys.map((key) => ({ DeleteRequest: { Key: key } }));
+      await batchWriteAll(this.client, this.tableName, deletes, 'connection rows');
     } catch (error) {
       if (error instanceof DependencyError) throw error;
       throw fromDynamoError(error, `remove connection ${connectionId}`);
-    }
-  }
-
-  /** BatchWrite deletes, retrying UnprocessedItems with backoff; leftovers throw (never dropped). */
-  private async deleteAll(keys: Array<{ connectionId: string; sk: string }>) {
-    let requests = keys.map((key) => ({ DeleteRequest: { Key: key } }));
-    for (let attempt = 0; requests.length > 0; attempt += 1) {
-      if (attempt > UNPROCESSED_RETRIES) {
-        throw new DependencyError(
-          `${requests.length} connection rows left unprocessed after ${UNPROCESSED_RETRIES} retries`,
-        );
-      }
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-      const result = await this.client.send(
-        new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-      );
-      requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
     }
   }
 

@@ -1,18 +1,12 @@
-import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Seq } from '#contracts/ws-protocol.ts';
 import { DependencyError } from '#core/errors.ts';
 import { channelTimeKey, type HistoryRow, type HistoryStore, padSeq, unpadSeq } from '#core/history.ts';
 import type { Clock } from '#core/ports.ts';
+import { batchWriteAll } from './batch-write.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
 import { queryUpTo } from './paged-query.ts';
 
-const BATCH_WRITE_LIMIT = 25;
-const UNPROCESSED_RETRIES = 5;
 /** The table's local secondary index: one channel of a key by event time (see channelTimeKey). */
 const BY_CHANNEL_TIME_INDEX = 'byChannelTime';
 /** Sorts after every digit: the upper end of a channel's (or a ts's) range of channel-time keys. */
@@ -34,29 +28,11 @@ export class DynamoHistoryStore implements HistoryStore {
     // One request may not name a key twice; a batch holding one record twice writes the same row.
     const unique = [...new Map(rows.map((row) => [`${row.key}\n${row.seq}`, row])).values()];
     try {
-      for (let i = 0; i < unique.length; i += BATCH_WRITE_LIMIT) {
-        await this.writeAll(unique.slice(i, i + BATCH_WRITE_LIMIT).map(toStored));
-      }
+      const puts = unique.map((row) => ({ PutRequest: { Item: toStored(row) } }));
+      await batchWriteAll(this.client, this.tableName, puts, 'history rows');
     } catch (error) {
       if (error instanceof DependencyError) throw error;
       throw fromDynamoError(error, `write ${unique.length} history rows`);
-    }
-  }
-
-  /** BatchWrite puts, retrying UnprocessedItems with backoff; leftovers throw (never dropped). */
-  private async writeAll(items: Record<string, unknown>[]): Promise<void> {
-    let requests = items.map((Item) => ({ PutRequest: { Item } }));
-    for (let attempt = 0; requests.length > 0; attempt += 1) {
-      if (attempt > UNPROCESSED_RETRIES) {
-        throw new DependencyError(
-          `${requests.length} history rows left unprocessed after ${UNPROCESSED_RETRIES} retries`,
-        );
-      }
-      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-      const result = await this.client.send(
-        new BatchWriteCommand({ RequestItems: { [this.tableName]: requests } }),
-      );
-      requests = (result.UnprocessedItems?.[this.tableName] ?? []) as typeof requests;
     }
   }
 
