@@ -30,18 +30,14 @@ const BASELINES = [
 /** The functions the issue sets targets for (cold init ≤ 1.3×, warm CPU ≤ 1.2× the minimal handler). */
 const TARGETED = ['RestReadingsFunction', 'StreamFanoutFunction', 'WsConnectFunction'];
 
-// Runs in a fresh Node 22 process: import the bundle (its cold init, timed), then either exit
-// ('init') or invoke the handler on the fixture event `warmUp` times, then `count` times inside
-// process.cpuUsage ('warm'), counting the HTTP requests it makes (its AWS calls: the SDK's
-// NodeHttpHandler goes through node:http). Handler output (logs, EMF metrics) goes to stdout, ignored.
+// Runs in a fresh Node 22 process: import the bundle (its cold init, timed; nothing loaded before it
+// but what Node loads for the probe itself, so the builtins a bundle pulls in, node:http and the
+// rest, count as its init), then either exit ('init') or invoke the handler on the fixture event
+// `warmUp` times, then `count` times inside process.cpuUsage ('warm'), counting the HTTP requests it
+// makes (its AWS calls: the SDK's NodeHttpHandler goes through node:http, whose ESM bindings
+// syncBuiltinESMExports updates). Handler output (logs, EMF metrics) goes to stdout, ignored.
 const PROBE = `
-import http from 'node:http';
-import { syncBuiltinESMExports } from 'node:module';
 const [bundleUrl, exportName, functionName, mode, warmUp, count] = process.argv.slice(1);
-let requests = 0;
-const request = http.request;
-http.request = (...args) => { requests += 1; return request(...args); };
-syncBuiltinESMExports();
 process.once('message', async (event) => {
   const started = performance.now();
   const initCpu = process.cpuUsage();
@@ -50,6 +46,12 @@ process.once('message', async (event) => {
   const usedAtInit = process.cpuUsage(initCpu);
   const initCpuMs = (usedAtInit.user + usedAtInit.system) / 1000;
   if (mode === 'init') return process.send({ initMs, initCpuMs }, () => process.exit(0));
+  const { default: http } = await import('node:http');
+  const { syncBuiltinESMExports } = await import('node:module');
+  let requests = 0;
+  const request = http.request;
+  http.request = (...args) => { requests += 1; return request(...args); };
+  syncBuiltinESMExports();
   const context = {
     callbackWaitsForEmptyEventLoop: false, functionName, functionVersion: '$LATEST',
     invokedFunctionArn: '${localArn('lambda', 'function:')}' + functionName,
@@ -166,18 +168,24 @@ export async function runLambda(platform: Platform, options: LambdaOptions): Pro
       platform,
       targets.find((target) => target.logicalId === 'S3ObjectsFunction')?.event,
     );
-    const envOf = (target: (typeof targets)[number]) => ({
-      // Tracing as the template deploys it (XRayTracing): POWERTOOLS_TRACE_ENABLED is unset with Full,
-      // where Powertools' own default on Lambda is on; no X-Ray daemon needed.
-      POWERTOOLS_TRACE_ENABLED: 'true',
-      ...target.environment,
-      ...sdk,
-      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
-      AWS_LAMBDA_FUNCTION_NAME: target.logicalId,
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
-      ...options.envOverrides,
-    });
+    const envOf = (target: (typeof targets)[number]) => {
+      const env: Record<string, string> = {
+        // Tracing as the template deploys it (XRayTracing): POWERTOOLS_TRACE_ENABLED is unset with Full,
+        // where Powertools' own default on Lambda is on; no X-Ray daemon needed.
+        POWERTOOLS_TRACE_ENABLED: 'true',
+        ...target.environment,
+        ...sdk,
+        AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+        AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+        AWS_LAMBDA_FUNCTION_NAME: target.logicalId,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+        ...options.envOverrides,
+      };
+      // With the tracer on, the bundles load it from the Powertools layer (template XRayTracing=Full),
+      // which Lambda puts on NODE_PATH; the project's node_modules stands in for it.
+      if (env.POWERTOOLS_TRACE_ENABLED === 'true') env.NODE_PATH = join(projectRoot, 'node_modules');
+      return env;
+    };
     const probe = (target: (typeof targets)[number], mode: 'init' | 'warm') =>
       runProbe(
         target.bundlePath,

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TEMPLATE } from '#local/platform.ts';
-import { loadTemplate } from '#local/template/load-template.ts';
+import { loadTemplate, readTemplate } from '#local/template/load-template.ts';
 import { buildFunctions, type FunctionBundle } from '../../scripts/build-functions.ts';
 import { lambdaNodeBinary } from '../helpers/lambda-bundle.ts';
 
@@ -13,8 +13,11 @@ import { lambdaNodeBinary } from '../helpers/lambda-bundle.ts';
  * Template parameter XRayTracing against what a function's bundle loads at its cold start: the
  * Powertools Tracer (and the X-Ray SDK's async hook and UDP emitter) only with `Full`. The bundle is
  * imported in a fresh Node 22 process with the function's template environment; the X-Ray SDK is the
- * bundle's only user of `node:dgram`, so that builtin being loaded says the tracer was.
+ * bundle's only user of `node:dgram`, so that builtin being loaded says the tracer was. The bundle
+ * leaves the tracer out: with `Full` it comes from the Powertools layer, whose /opt/nodejs/node_modules
+ * Lambda puts on NODE_PATH; here the project's node_modules stands in for it.
  */
+const projectModules = fileURLToPath(new URL('../../node_modules', import.meta.url));
 
 const FUNCTION = 'RestReadingsFunction';
 // Imports the bundle and invokes it once with a body it refuses before any AWS call (through the
@@ -40,6 +43,7 @@ afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
 /** Imports the bundle with the function's environment under `parameters`; what it loaded. */
 async function coldStart(
   parameters: Record<string, string>,
+  layer?: { NODE_PATH: string },
 ): Promise<{ statusCode: number; dgram: boolean; env: string }> {
   const model = loadTemplate(DEFAULT_TEMPLATE, {
     parameters: { AuthMode: 'none', ...parameters },
@@ -51,6 +55,7 @@ async function coldStart(
     AWS_LAMBDA_FUNCTION_NAME: FUNCTION,
     AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
     AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+    ...layer,
   };
   const child = spawn(
     lambdaNodeBinary(),
@@ -83,11 +88,31 @@ describe('XRayTracing (template parameter) and the tracer in a bundle', { timeou
     expect(await coldStart({ XRayTracing: 'None' })).toEqual({ statusCode: 400, dgram: false, env: 'false' });
   });
 
-  it("Full: the variable is left to Powertools' default (on in Lambda) and the tracer loads", async () => {
-    expect(await coldStart({ XRayTracing: 'Full' })).toEqual({
+  it("Full: the variable is left to Powertools' default (on in Lambda) and the tracer loads from the layer", async () => {
+    expect(await coldStart({ XRayTracing: 'Full' }, { NODE_PATH: projectModules })).toEqual({
       statusCode: 400,
       dgram: true,
       env: 'undefined',
     });
+  });
+
+  it('Full without the layer: the cold start fails naming the layer parameter', async () => {
+    await expect(coldStart({ XRayTracing: 'Full' })).rejects.toThrow(
+      /with XRayTracing=Full the template attaches the Powertools layer \(parameter PowertoolsLayer\)/,
+    );
+  });
+
+  it('the bundle carries no tracer code, and the layer the template names is the version the code is built against', async () => {
+    const inputs = Object.keys(bundle.metafile.inputs);
+    expect(inputs.filter((input) => /aws-xray-sdk|powertools\/tracer/.test(input))).toEqual([]);
+    const template = readTemplate(DEFAULT_TEMPLATE) as {
+      Parameters: { PowertoolsLayer: { Default: string } };
+    };
+    const installed = JSON.parse(
+      readFileSync(join(projectModules, '@aws-lambda-powertools', 'tracer', 'package.json'), 'utf8'),
+    ) as { version: string };
+    expect(template.Parameters.PowertoolsLayer.Default).toBe(
+      `/aws/service/powertools/typescript/generic/all/${installed.version}`,
+    );
   });
 });
