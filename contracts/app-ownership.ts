@@ -1,8 +1,8 @@
-import * as z from 'zod';
 import { JOB_KEY_PREFIX } from './jobs.ts';
 import { ROOM_KEY_PREFIX } from './room-messages.ts';
 import { PRODUCT_KEY_PREFIX } from './sales.ts';
 import { WIDGET_CHANNEL_PREFIX } from './widget-request.ts';
+import * as z from './zod.ts';
 
 /**
  * Which items belong to which app. An app-owned item is written only by that app's own writer (a
@@ -18,15 +18,17 @@ import { WIDGET_CHANNEL_PREFIX } from './widget-request.ts';
  */
 export const AppOwnershipRuleSchema = z
   .strictObject({
-    app: z.string().min(1),
-    keyPattern: z.string().min(1).optional(),
-    channelPattern: z.string().min(1).optional(),
+    app: z.string().check(z.minLength(1)),
+    keyPattern: z.optional(z.string().check(z.minLength(1))),
+    channelPattern: z.optional(z.string().check(z.minLength(1))),
     /** What writes these items, for the reason a refused reading is given. */
-    writtenBy: z.string().min(1),
+    writtenBy: z.string().check(z.minLength(1)),
   })
-  .refine((rule) => rule.keyPattern !== undefined || rule.channelPattern !== undefined, {
-    message: 'a rule needs a key pattern, a channel pattern or both',
-  });
+  .check(
+    z.refine((rule) => rule.keyPattern !== undefined || rule.channelPattern !== undefined, {
+      message: 'a rule needs a key pattern, a channel pattern or both',
+    }),
+  );
 export type AppOwnershipRule = z.output<typeof AppOwnershipRuleSchema>;
 
 /** The platform's app-owned items; the one place they are declared. */

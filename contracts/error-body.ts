@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.ts';
 
 /** One problem with an input: where it is (`path`, dotted) and what is wrong. */
 export const IssueSchema = z.strictObject({
@@ -12,7 +12,7 @@ export const ErrorBodySchema = z.strictObject({
   error: z.strictObject({
     code: z.string(),
     message: z.string(),
-    issues: z.array(IssueSchema).optional(),
+    issues: z.optional(z.array(IssueSchema)),
   }),
 });
 export type ErrorBody = z.output<typeof ErrorBodySchema>;

@@ -1,9 +1,9 @@
-import * as z from 'zod';
 import { ChannelSchema, DEFAULT_CHANNEL } from './item-key.ts';
 import { PageCursorSchema, PageLimitSchema } from './item-page.ts';
 import { ItemDataSchema } from './real-time-item.ts';
 import { TimestampSchema } from './timestamp.ts';
 import { SeqSchema } from './ws-protocol.ts';
+import * as z from './zod.ts';
 
 /**
  * History: every applied change of every key, kept for a retention (template parameter
@@ -20,16 +20,18 @@ export const DEFAULT_HISTORY_RETENTION_HOURS = 24;
  */
 export const HistoryQuerySchema = z
   .strictObject({
-    channel: ChannelSchema.default(DEFAULT_CHANNEL),
-    from: z.preprocess(numericText, TimestampSchema).optional(),
-    to: z.preprocess(numericText, TimestampSchema).optional(),
-    limit: z.coerce.number('must be a number').pipe(PageLimitSchema).optional(),
-    cursor: PageCursorSchema.optional(),
+    channel: z._default(ChannelSchema, DEFAULT_CHANNEL),
+    from: z.optional(z.pipe(z.transform(numericText), TimestampSchema)),
+    to: z.optional(z.pipe(z.transform(numericText), TimestampSchema)),
+    limit: z.optional(z.pipe(z.coerce.number('must be a number'), PageLimitSchema)),
+    cursor: z.optional(PageCursorSchema),
   })
-  .refine((query) => query.from === undefined || query.to === undefined || query.from <= query.to, {
-    message: '`from` must not be after `to`',
-    path: ['from'],
-  });
+  .check(
+    z.refine((query) => query.from === undefined || query.to === undefined || query.from <= query.to, {
+      message: '`from` must not be after `to`',
+      path: ['from'],
+    }),
+  );
 export type HistoryQuery = z.output<typeof HistoryQuerySchema>;
 
 /** A query-string value of digits only is epoch ms; anything else is left for the ISO form. */
@@ -40,15 +42,15 @@ function numericText(value: unknown): unknown {
 /** One applied change of one (key, channel): its new state, or its removal. */
 export const HistoryEntrySchema = z.union([
   z.strictObject({
-    version: z.number().int().positive(),
+    version: z.int().check(z.positive()),
     seq: SeqSchema,
-    ts: z.number().int().nonnegative(),
+    ts: z.int().check(z.nonnegative()),
     data: ItemDataSchema,
   }),
   z.strictObject({
-    version: z.number().int().positive(),
+    version: z.int().check(z.positive()),
     seq: SeqSchema,
-    ts: z.number().int().nonnegative(),
+    ts: z.int().check(z.nonnegative()),
     removed: z.literal(true),
   }),
 ]);
@@ -59,6 +61,6 @@ export const HistoryPageSchema = z.strictObject({
   key: z.string(),
   channel: ChannelSchema,
   items: z.array(HistoryEntrySchema),
-  next: PageCursorSchema.nullable(),
+  next: z.nullable(PageCursorSchema),
 });
 export type HistoryPage = z.output<typeof HistoryPageSchema>;

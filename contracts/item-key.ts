@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.ts';
 
 /** Default name of the attribute that carries an item's key (template parameter `RealTimeItemKey`). */
 export const DEFAULT_ITEM_KEY_ATTRIBUTE = 'vehicleId';
@@ -7,19 +7,22 @@ export const DEFAULT_ITEM_KEY_ATTRIBUTE = 'vehicleId';
  * An item key: what dashboards subscribe to. Numbers are accepted and kept as their decimal text,
  * so `3` and `"3"` name the same key (DynamoDB stores it as the string partition key `itemKey`).
  */
-export const ItemKeySchema = z
-  .union([z.string(), z.number().int().nonnegative()], {
-    error: (issue) =>
-      issue.input === undefined ? 'is required' : 'must be a string or a non-negative integer',
-  })
-  .transform((value) => String(value).trim())
-  .pipe(
-    z
-      .string()
-      .min(1, 'must not be empty')
-      .max(128, 'must be at most 128 characters')
-      .regex(/^[A-Za-z0-9_.:@-]+$/, 'may contain only letters, digits and _ . : @ -'),
-  );
+export const ItemKeySchema = z.pipe(
+  z.pipe(
+    z.union([z.string(), z.int().check(z.nonnegative())], {
+      error: (issue) =>
+        issue.input === undefined ? 'is required' : 'must be a string or a non-negative integer',
+    }),
+    z.transform((value) => String(value).trim()),
+  ),
+  z
+    .string()
+    .check(
+      z.minLength(1, 'must not be empty'),
+      z.maxLength(128, 'must be at most 128 characters'),
+      z.regex(/^[A-Za-z0-9_.:@-]+$/, 'may contain only letters, digits and _ . : @ -'),
+    ),
+);
 export type ItemKey = z.output<typeof ItemKeySchema>;
 
 /**
@@ -28,11 +31,13 @@ export type ItemKey = z.output<typeof ItemKeySchema>;
  */
 export const ChannelSchema = z
   .string()
-  .min(1)
-  .max(160)
-  .regex(
-    /^[a-z][a-z0-9_-]{0,31}(#[A-Za-z0-9_.:@-]{1,127})?$/,
-    'must look like "telemetry" or "message#<id>"',
+  .check(
+    z.minLength(1),
+    z.maxLength(160),
+    z.regex(
+      /^[a-z][a-z0-9_-]{0,31}(#[A-Za-z0-9_.:@-]{1,127})?$/,
+      'must look like "telemetry" or "message#<id>"',
+    ),
   );
 export type Channel = z.output<typeof ChannelSchema>;
 

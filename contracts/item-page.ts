@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.ts';
 
 /**
  * Paged reads of a key's items (`GET /items/{key}`, the WebSocket `sync`, job statistics): one read
@@ -13,20 +13,24 @@ export const MAX_PAGE_LIMIT = 100;
 /** How many items one page may hold. */
 export const PageLimitSchema = z
   .number()
-  .int('must be an integer')
-  .min(1, 'must be at least 1')
-  .max(MAX_PAGE_LIMIT, `must be at most ${MAX_PAGE_LIMIT}`);
+  .check(
+    z.int('must be an integer'),
+    z.gte(1, 'must be at least 1'),
+    z.lte(MAX_PAGE_LIMIT, `must be at most ${MAX_PAGE_LIMIT}`),
+  );
 
 /** An opaque continuation token: pass back `next` unchanged. */
 export const PageCursorSchema = z
   .string()
-  .min(1, 'must not be empty')
-  .max(512, 'must be at most 512 characters')
-  .regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor returned as `next`');
+  .check(
+    z.minLength(1, 'must not be empty'),
+    z.maxLength(512, 'must be at most 512 characters'),
+    z.regex(/^[A-Za-z0-9_-]+$/, 'must be a cursor returned as `next`'),
+  );
 
 /** The query string of `GET /items/{key}`: `?limit=<1..100>&cursor=<next>`, both optional. */
 export const ItemPageQuerySchema = z.strictObject({
-  limit: z.coerce.number('must be a number').pipe(PageLimitSchema).optional(),
-  cursor: PageCursorSchema.optional(),
+  limit: z.optional(z.pipe(z.coerce.number('must be a number'), PageLimitSchema)),
+  cursor: z.optional(PageCursorSchema),
 });
 export type ItemPageQuery = z.output<typeof ItemPageQuerySchema>;

@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { ItemKeySchema } from './item-key.ts';
+import * as z from './zod.ts';
 
 /**
  * Async jobs: `POST /jobs` queues one on JobsQueue and answers 202 with its id; the jobs worker runs
@@ -14,15 +14,15 @@ export const JobIdSchema = z.uuid();
  * Optional on every request: a client-chosen id, so a page can subscribe to `job-<jobId>` before it
  * posts and see every status from `queued` on. Omitted: the server picks one.
  */
-const clientJobId = { jobId: JobIdSchema.optional() };
+const clientJobId = { jobId: z.optional(JobIdSchema) };
 
 /** Waits `seconds` in `steps` steps, reporting progress after each (a stand-in for real work). */
 export const SleepJobSchema = z.strictObject({
   type: z.literal('sleep'),
   ...clientJobId,
   input: z.strictObject({
-    seconds: z.number().min(0).max(30),
-    steps: z.number().int().min(1).max(20).default(5),
+    seconds: z.number().check(z.gte(0), z.lte(30)),
+    steps: z._default(z.int().check(z.gte(1), z.lte(20)), 5),
   }),
 });
 
@@ -37,7 +37,9 @@ export const StatsJobSchema = z.strictObject({
 export const FailJobSchema = z.strictObject({
   type: z.literal('fail'),
   ...clientJobId,
-  input: z.strictObject({ reason: z.string().trim().min(1).max(200).default('failed on purpose') }),
+  input: z.strictObject({
+    reason: z._default(z.string().check(z.trim(), z.minLength(1), z.maxLength(200)), 'failed on purpose'),
+  }),
 });
 
 /** The body of `POST /jobs`. */
@@ -50,8 +52,8 @@ export const JobMessageSchema = z.intersection(
   JobRequestSchema,
   z.object({
     jobId: JobIdSchema,
-    queuedAt: z.number().int().nonnegative(),
-    caller: z.string().min(1).optional(),
+    queuedAt: z.int().check(z.nonnegative()),
+    caller: z.optional(z.string().check(z.minLength(1))),
   }),
 );
 export type JobMessage = z.output<typeof JobMessageSchema>;
@@ -79,11 +81,11 @@ export const JobStatusDataSchema = z.object({
   type: z.string(),
   status: JobStatusSchema,
   /** 0–1 while running. */
-  progress: z.number().min(0).max(1).optional(),
+  progress: z.optional(z.number().check(z.gte(0), z.lte(1))),
   /** What a `done` job produced. */
-  result: z.record(z.string(), z.json()).optional(),
+  result: z.optional(z.record(z.string(), z.json())),
   /** Why a `failed` job failed. */
-  reason: z.string().optional(),
-  updatedAt: z.number().int().nonnegative(),
+  reason: z.optional(z.string()),
+  updatedAt: z.int().check(z.nonnegative()),
 });
 export type JobStatusData = z.output<typeof JobStatusDataSchema>;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.ts';
 
 /**
  * What `GET /health` tells clients (the web app) about the platform: where its APIs are and the
@@ -7,6 +7,6 @@ import * as z from 'zod';
 export const PlatformInfoSchema = z.looseObject({
   status: z.string(),
   endpoints: z.looseObject({ http: z.string(), websocket: z.string() }),
-  resources: z.looseObject({ realTimeItemKey: z.string().optional() }).optional(),
+  resources: z.optional(z.looseObject({ realTimeItemKey: z.optional(z.string()) })),
 });
 export type PlatformInfo = z.output<typeof PlatformInfoSchema>;

@@ -1,8 +1,8 @@
-import * as z from 'zod';
 import { ChannelSchema, DEFAULT_ITEM_KEY_ATTRIBUTE, ItemKeySchema } from './item-key.ts';
 import { ItemDataSchema } from './real-time-item.ts';
 import { TimestampSchema } from './timestamp.ts';
 import { type VehicleTelemetry, VehicleTelemetrySchema } from './vehicle-telemetry.ts';
+import * as z from './zod.ts';
 
 /** Most readings one request or message may carry. */
 export const MAX_READINGS_PER_BATCH = 500;
@@ -14,16 +14,16 @@ export const MAX_READINGS_PER_BATCH = 500;
  * own time for the message (see README, "Order without ts").
  */
 export function readingSchemaFor(keyAttribute: string) {
-  const schema = ReadingFieldsSchema.extend({ [keyAttribute]: ItemKeySchema });
+  const schema = z.extend(ReadingFieldsSchema, { [keyAttribute]: ItemKeySchema });
   // A computed key widens every property's type to the union of all of them; state the real output.
-  return schema as unknown as z.ZodType<ReadingFields & Record<string, unknown>> &
+  return schema as unknown as z.ZodMiniType<ReadingFields & Record<string, unknown>> &
     Pick<typeof schema, 'shape'>;
 }
 
 /** The fields of a reading besides its key. */
 export const ReadingFieldsSchema = z.strictObject({
-  channel: ChannelSchema.optional(),
-  ts: TimestampSchema.optional(),
+  channel: z.optional(ChannelSchema),
+  ts: z.optional(TimestampSchema),
   data: ItemDataSchema,
 });
 export type ReadingFields = z.output<typeof ReadingFieldsSchema>;
@@ -34,13 +34,13 @@ export type ReadingFields = z.output<typeof ReadingFieldsSchema>;
  * the key and `ts` is a measurement (contracts/vehicle-telemetry.ts bounds the known ones).
  */
 export function flatTelemetrySchemaFor(keyAttribute: string) {
-  const schema = VehicleTelemetrySchema.extend({
+  const schema = z.extend(VehicleTelemetrySchema, {
     [keyAttribute]: ItemKeySchema,
-    channel: z
-      .never({ error: 'flat telemetry is always channel telemetry; send {channel, data} for another' })
-      .optional(),
+    channel: z.optional(
+      z.never({ error: 'flat telemetry is always channel telemetry; send {channel, data} for another' }),
+    ),
   });
-  return schema as unknown as z.ZodType<VehicleTelemetry & Record<string, unknown>> &
+  return schema as unknown as z.ZodMiniType<VehicleTelemetry & Record<string, unknown>> &
     Pick<typeof schema, 'shape'>;
 }
 
@@ -59,7 +59,7 @@ export function isFlatTelemetry(raw: unknown): raw is Record<string, unknown> {
  */
 export function readingsBodySchemaFor(keyAttribute: string) {
   const one = z.union([readingSchemaFor(keyAttribute), flatTelemetrySchemaFor(keyAttribute)]);
-  const list = z.array(one).min(1).max(MAX_READINGS_PER_BATCH);
+  const list = z.array(one).check(z.minLength(1), z.maxLength(MAX_READINGS_PER_BATCH));
   return z.union([z.strictObject({ readings: list }), list, one]);
 }
 
@@ -71,7 +71,7 @@ export const ReadingsBodySchema = readingsBodySchemaFor(DEFAULT_ITEM_KEY_ATTRIBU
 
 /** What POST /readings answers with 202. `stale` counts readings not later than the stored state (same or older `ts` and position). */
 export const ReadingsAcceptedSchema = z.strictObject({
-  accepted: z.number().int().nonnegative(),
-  stale: z.number().int().nonnegative(),
+  accepted: z.int().check(z.nonnegative()),
+  stale: z.int().check(z.nonnegative()),
 });
 export type ReadingsAccepted = z.output<typeof ReadingsAcceptedSchema>;

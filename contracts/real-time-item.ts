@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { ChannelSchema } from './item-key.ts';
+import * as z from './zod.ts';
 
 /** JSON object carried by an item: the reading's payload. */
 export const ItemDataSchema = z.record(z.string(), z.json());
@@ -11,22 +11,22 @@ export type ItemData = z.output<typeof ItemDataSchema>;
  * naturally in the console; it is not part of this schema because its name is configuration.
  */
 export const RealTimeItemSchema = z.looseObject({
-  itemKey: z.string().min(1),
+  itemKey: z.string().check(z.minLength(1)),
   channel: ChannelSchema,
   /** Event time at the source, epoch milliseconds. Writes earlier in (`ts`, `position`) are refused. */
-  ts: z.number().int().nonnegative(),
+  ts: z.int().check(z.nonnegative()),
   /**
    * Place of the stored reading in its source at its `ts` (fixed-width digits: the source's order, e.g.
    * a Kinesis sequence number, then the index in its request, message or object); breaks ties of `ts`.
    */
-  position: z.string().optional(),
+  position: z.optional(z.string()),
   /** Monotonic per item: 1 on first write, +1 on each applied write. */
-  version: z.number().int().positive(),
-  source: z.string().min(1),
+  version: z.int().check(z.positive()),
+  source: z.string().check(z.minLength(1)),
   data: ItemDataSchema,
   /** When the platform stored it, epoch milliseconds. */
-  receivedAt: z.number().int().nonnegative(),
+  receivedAt: z.int().check(z.nonnegative()),
   /** TTL, epoch seconds (DynamoDB's TTL unit). */
-  expiresAt: z.number().int().positive().optional(),
+  expiresAt: z.optional(z.int().check(z.positive())),
 });
 export type RealTimeItem = z.output<typeof RealTimeItemSchema>;

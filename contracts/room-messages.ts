@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.ts';
 
 /**
  * Chat rooms on the real-time path. A room is the item key `room-<name>`; each message is the item
@@ -10,34 +10,38 @@ import * as z from 'zod';
 /** A room's name; the room lives under the item key `room-<name>`. */
 export const RoomNameSchema = z
   .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(48, 'must be at most 48 characters')
-  .regex(/^[A-Za-z0-9_-]+$/, 'may contain only letters, digits, _ and -');
+  .check(
+    z.trim(),
+    z.minLength(1, 'must not be empty'),
+    z.maxLength(48, 'must be at most 48 characters'),
+    z.regex(/^[A-Za-z0-9_-]+$/, 'may contain only letters, digits, _ and -'),
+  );
 export type RoomName = z.output<typeof RoomNameSchema>;
 
 /** A user name, recorded on the connection at $connect (`?user=<name>`). */
 export const UserNameSchema = z
   .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(32, 'must be at most 32 characters')
-  .regex(/^[\p{L}\p{N}_.-]+$/u, 'may contain only letters, digits, _ . and -');
+  .check(
+    z.trim(),
+    z.minLength(1, 'must not be empty'),
+    z.maxLength(32, 'must be at most 32 characters'),
+    z.regex(/^[\p{L}\p{N}_.-]+$/u, 'may contain only letters, digits, _ . and -'),
+  );
 export type UserName = z.output<typeof UserNameSchema>;
 
 /** The id of a message (the part after `message#` in its channel). */
 export const MessageIdSchema = z
   .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9_-]+$/, 'must be a message id');
+  .check(z.minLength(1), z.maxLength(64), z.regex(/^[A-Za-z0-9_-]+$/, 'must be a message id'));
 
 export const MAX_MESSAGE_TEXT_LENGTH = 2000;
 export const MessageTextSchema = z
   .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(MAX_MESSAGE_TEXT_LENGTH, `must be at most ${MAX_MESSAGE_TEXT_LENGTH} characters`);
+  .check(
+    z.trim(),
+    z.minLength(1, 'must not be empty'),
+    z.maxLength(MAX_MESSAGE_TEXT_LENGTH, `must be at most ${MAX_MESSAGE_TEXT_LENGTH} characters`),
+  );
 
 /** Prefix of the item key of a room. */
 export const ROOM_KEY_PREFIX = 'room-';
@@ -99,10 +103,10 @@ export type RoomActionName = RoomAction['action'];
  */
 export const RoomMessageDataSchema = z.object({
   author: UserNameSchema,
-  text: z.string().optional(),
-  postedAt: z.number().int().nonnegative(),
-  editedAt: z.number().int().nonnegative().optional(),
-  deleted: z.boolean().optional(),
-  deletedAt: z.number().int().nonnegative().optional(),
+  text: z.optional(z.string()),
+  postedAt: z.int().check(z.nonnegative()),
+  editedAt: z.optional(z.int().check(z.nonnegative())),
+  deleted: z.optional(z.boolean()),
+  deletedAt: z.optional(z.int().check(z.nonnegative())),
 });
 export type RoomMessageData = z.output<typeof RoomMessageDataSchema>;

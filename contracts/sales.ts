@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { UserNameSchema } from './room-messages.ts';
+import * as z from './zod.ts';
 
 /**
  * The sales demo: a catalogue of products (a SQLite database, `sales.db`, in S3, read by the page
@@ -9,15 +9,15 @@ import { UserNameSchema } from './room-messages.ts';
  */
 
 /** A product's id in the catalogue (`products.id`). */
-export const ProductIdSchema = z.number().int().positive().max(1_000_000);
+export const ProductIdSchema = z.int().check(z.positive(), z.lte(1_000_000));
 export type ProductId = z.output<typeof ProductIdSchema>;
 
 /** Money in the catalogue's currency: positive, at most two decimals. */
-export const AmountSchema = z
-  .number()
-  .positive('must be above 0')
-  .max(1_000_000_000, 'must be at most 1000000000')
-  .refine((value) => Math.abs(value * 100 - Math.round(value * 100)) < 1e-6, 'must have at most 2 decimals');
+export const AmountSchema = z.number().check(
+  z.positive('must be above 0'),
+  z.lte(1_000_000_000, 'must be at most 1000000000'),
+  z.refine((value) => Math.abs(value * 100 - Math.round(value * 100)) < 1e-6, 'must have at most 2 decimals'),
+);
 
 /** Prefix of a product's item key. */
 export const PRODUCT_KEY_PREFIX = 'product-';
@@ -40,7 +40,7 @@ export const BidActionSchema = z.strictObject({
   action: z.literal('bid'),
   productId: ProductIdSchema,
   amount: AmountSchema,
-  bidder: UserNameSchema.optional(),
+  bidder: z.optional(UserNameSchema),
 });
 export type BidAction = z.output<typeof BidActionSchema>;
 
@@ -54,7 +54,7 @@ export const BidDataSchema = z.object({
   productId: ProductIdSchema,
   amount: AmountSchema,
   bidder: UserNameSchema,
-  placedAt: z.number().int().nonnegative(),
+  placedAt: z.int().check(z.nonnegative()),
 });
 export type BidData = z.output<typeof BidDataSchema>;
 
@@ -68,8 +68,8 @@ export const SalesUpdateSchema = z.strictObject({
   amount: AmountSchema,
   bidder: UserNameSchema,
   /** Accepted bids so far (the bid item's version). */
-  bidCount: z.number().int().positive(),
-  placedAt: z.number().int().nonnegative(),
+  bidCount: z.int().check(z.positive()),
+  placedAt: z.int().check(z.nonnegative()),
 });
 export type SalesUpdate = z.output<typeof SalesUpdateSchema>;
 
@@ -80,10 +80,10 @@ export const ProductRowSchema = z.object({
   price: z.number(),
   /** A `data:` URI (an SVG drawn by the build script; no network). */
   image: z.string(),
-  current_bid: z.number().nullable(),
-  top_bidder: z.string().nullable(),
-  bid_count: z.number().int().nonnegative(),
+  current_bid: z.nullable(z.number()),
+  top_bidder: z.nullable(z.string()),
+  bid_count: z.int().check(z.nonnegative()),
   /** Epoch ms of the last change. */
-  updated_at: z.number().int().nonnegative(),
+  updated_at: z.int().check(z.nonnegative()),
 });
 export type ProductRow = z.output<typeof ProductRowSchema>;

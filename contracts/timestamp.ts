@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod.ts';
 
 /** How far ahead of the platform's clock a `ts` may be by default (`MAX_CLOCK_SKEW_MS`): 5 minutes. */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000;
@@ -12,11 +12,14 @@ const TIMESTAMP_MESSAGE = 'must be epoch milliseconds or an ISO 8601 date-time w
  */
 export const TimestampSchema = z.union(
   [
-    z.number().int().nonnegative(),
-    z.iso
-      .datetime({ offset: true, error: TIMESTAMP_MESSAGE })
-      .transform((text) => Date.parse(text))
-      .pipe(z.number().int().nonnegative(TIMESTAMP_MESSAGE)),
+    z.int().check(z.nonnegative()),
+    z.pipe(
+      z.pipe(
+        z.iso.datetime({ offset: true, error: TIMESTAMP_MESSAGE }),
+        z.transform((text) => Date.parse(text)),
+      ),
+      z.int().check(z.nonnegative(TIMESTAMP_MESSAGE)),
+    ),
   ],
   { error: TIMESTAMP_MESSAGE },
 );

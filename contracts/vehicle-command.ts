@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { ItemKeySchema } from './item-key.ts';
+import * as z from './zod.ts';
 
 /** Largest `args` of one command, serialised: commands are small control messages, not payloads. */
 export const MAX_COMMAND_ARGS_BYTES = 8 * 1024;
@@ -14,8 +14,8 @@ export const VehicleCommandActionSchema = z.strictObject({
   vehicleId: ItemKeySchema,
   command: z
     .string()
-    .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'must be a name like "honk" or "set-speed-limit"'),
-  args: z.record(z.string(), z.json()).optional(),
+    .check(z.regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'must be a name like "honk" or "set-speed-limit"')),
+  args: z.optional(z.record(z.string(), z.json())),
 });
 export type VehicleCommandAction = z.output<typeof VehicleCommandActionSchema>;
 
@@ -26,7 +26,7 @@ export const VehicleCommandMessageSchema = z.strictObject({
   command: z.string(),
   args: z.record(z.string(), z.json()),
   /** When the platform issued it, epoch ms. */
-  issuedAt: z.number().int().nonnegative(),
+  issuedAt: z.int().check(z.nonnegative()),
 });
 export type VehicleCommandMessage = z.output<typeof VehicleCommandMessageSchema>;
 

@@ -1,6 +1,6 @@
-import * as z from 'zod';
 import { ItemKeySchema } from './item-key.ts';
 import { TimestampSchema } from './timestamp.ts';
+import * as z from './zod.ts';
 
 /**
  * What a vehicle publishes (MQTT 3.1.1) to `vehicles/{vehicleId}/telemetry`. Every measurement is
@@ -10,32 +10,33 @@ import { TimestampSchema } from './timestamp.ts';
  * reading's `data` takes them on every source: new firmware adding a sensor must not have its whole
  * stream rejected. Their depth, numbers and size are bounded as `data`'s are (lib/core/storable-data.ts).
  */
-export const VehicleTelemetrySchema = z
-  .object({
+export const VehicleTelemetrySchema = z.catchall(
+  z.object({
     /** Event time at the device (epoch ms or ISO 8601 with offset). Defaults to the time IoT Core received the message. */
-    ts: TimestampSchema.optional(),
-    lat: z.number().min(-90).max(90).optional(),
-    lon: z.number().min(-180).max(180).optional(),
+    ts: z.optional(TimestampSchema),
+    lat: z.optional(z.number().check(z.gte(-90), z.lte(90))),
+    lon: z.optional(z.number().check(z.gte(-180), z.lte(180))),
     /** km/h */
-    speed: z.number().min(0).max(500).optional(),
+    speed: z.optional(z.number().check(z.gte(0), z.lte(500))),
     /** degrees clockwise from north */
-    heading: z.number().min(0).max(360).optional(),
+    heading: z.optional(z.number().check(z.gte(0), z.lte(360))),
     /** fraction of a full tank, 0..1 */
-    fuel: z.number().min(0).max(1).optional(),
+    fuel: z.optional(z.number().check(z.gte(0), z.lte(1))),
     /** °C */
-    engineTemp: z.number().min(-60).max(250).optional(),
-  })
-  .catchall(z.json());
+    engineTemp: z.optional(z.number().check(z.gte(-60), z.lte(250))),
+  }),
+  z.json(),
+);
 export type VehicleTelemetry = z.output<typeof VehicleTelemetrySchema>;
 
 /**
  * What the IoT rule `VehicleTelemetryRule` hands to `ingestors/iot-telemetry`: the device's
  * telemetry plus `topic(2) AS vehicleId` and `timestamp() AS receivedAt`.
  */
-export const VehicleTelemetryEventSchema = VehicleTelemetrySchema.extend({
+export const VehicleTelemetryEventSchema = z.extend(VehicleTelemetrySchema, {
   vehicleId: ItemKeySchema,
   /** When IoT Core received the message, epoch ms (`timestamp()`). */
-  receivedAt: z.number().int().nonnegative(),
+  receivedAt: z.int().check(z.nonnegative()),
 });
 export type VehicleTelemetryEvent = z.output<typeof VehicleTelemetryEventSchema>;
 

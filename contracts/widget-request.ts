@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { ItemKeySchema } from './item-key.ts';
+import * as z from './zod.ts';
 
 /** Prefix of the channel of a widget item (`widget#<widgetId>`, under its owner's key). */
 export const WIDGET_CHANNEL_PREFIX = 'widget#';
@@ -7,42 +7,44 @@ export const WIDGET_CHANNEL_PREFIX = 'widget#';
 /** A widget's id: the part after `widget#` in its channel. */
 export const WidgetIdSchema = z
   .string()
-  .min(1)
-  .max(127)
-  .regex(/^[A-Za-z0-9_.:@-]+$/, 'may contain only letters, digits and _ . : @ -');
+  .check(
+    z.minLength(1),
+    z.maxLength(127),
+    z.regex(/^[A-Za-z0-9_.:@-]+$/, 'may contain only letters, digits and _ . : @ -'),
+  );
 
 /** One free-form attribute of a widget; an update replaces the attribute of the same `name`. */
 export const WidgetAttributeSchema = z.strictObject({
-  name: z.string().min(1).max(128),
-  value: z.string().max(4096),
+  name: z.string().check(z.minLength(1), z.maxLength(128)),
+  value: z.string().check(z.maxLength(4096)),
 });
 export type WidgetAttribute = z.output<typeof WidgetAttributeSchema>;
 
 const requestFields = {
   /** Idempotency key: a request id seen before is not applied again. */
-  requestId: z.string().min(1).max(128),
+  requestId: z.string().check(z.minLength(1), z.maxLength(128)),
   widgetId: WidgetIdSchema,
   /** The item key the widget is stored under (dashboards subscribed to it see the widget). */
   owner: ItemKeySchema,
   /** Event time at the source, epoch ms; defaults to the time it is applied. */
-  ts: z.number().int().nonnegative().optional(),
+  ts: z.optional(z.int().check(z.nonnegative())),
 };
 
 export const WidgetCreateRequestSchema = z.strictObject({
   type: z.literal('create'),
   ...requestFields,
-  label: z.string().min(1).max(256),
-  description: z.string().max(4096).optional(),
-  otherAttributes: z.array(WidgetAttributeSchema).max(100).default([]),
+  label: z.string().check(z.minLength(1), z.maxLength(256)),
+  description: z.optional(z.string().check(z.maxLength(4096))),
+  otherAttributes: z._default(z.array(WidgetAttributeSchema).check(z.maxLength(100)), []),
 });
 
 /** Fields present are merged into the widget; fields absent keep their stored value. */
 export const WidgetUpdateRequestSchema = z.strictObject({
   type: z.literal('update'),
   ...requestFields,
-  label: z.string().min(1).max(256).optional(),
-  description: z.string().max(4096).optional(),
-  otherAttributes: z.array(WidgetAttributeSchema).max(100).optional(),
+  label: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  description: z.optional(z.string().check(z.maxLength(4096))),
+  otherAttributes: z.optional(z.array(WidgetAttributeSchema).check(z.maxLength(100))),
 });
 
 export const WidgetDeleteRequestSchema = z.strictObject({ type: z.literal('delete'), ...requestFields });
@@ -62,7 +64,7 @@ export type WidgetRequest = z.output<typeof WidgetRequestSchema>;
 export const WidgetDataSchema = z.strictObject({
   widgetId: WidgetIdSchema,
   label: z.string(),
-  description: z.string().optional(),
+  description: z.optional(z.string()),
   otherAttributes: z.array(WidgetAttributeSchema),
 });
 export type WidgetData = z.output<typeof WidgetDataSchema>;

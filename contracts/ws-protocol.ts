@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import { IssueSchema } from './error-body.ts';
 import { ChannelSchema, ItemKeySchema } from './item-key.ts';
 import { PageCursorSchema, PageLimitSchema } from './item-page.ts';
@@ -6,6 +5,7 @@ import { ItemDataSchema } from './real-time-item.ts';
 import { RoomActionSchema } from './room-messages.ts';
 import { BidActionSchema } from './sales.ts';
 import { VehicleCommandActionSchema } from './vehicle-command.ts';
+import * as z from './zod.ts';
 
 /**
  * The WebSocket protocol between dashboards and the platform. This file is the source of truth:
@@ -29,7 +29,7 @@ import { VehicleCommandActionSchema } from './vehicle-command.ts';
  */
 export const SeqSchema = z
   .string('must be a seq string from a frame')
-  .regex(/^[1-9][0-9]{0,39}$/, 'must be a seq from a frame (decimal digits)');
+  .check(z.regex(/^[1-9][0-9]{0,39}$/, 'must be a seq from a frame (decimal digits)'));
 export type Seq = z.output<typeof SeqSchema>;
 
 /** Orders two seqs by value: negative when `a` came first, 0 when equal, positive when `a` came later. */
@@ -63,15 +63,17 @@ export const SyncActionSchema = z
   .strictObject({
     action: z.literal('sync'),
     key: ItemKeySchema,
-    since: z.number().int().nonnegative().optional(),
-    after: SeqSchema.optional(),
-    limit: PageLimitSchema.optional(),
-    cursor: PageCursorSchema.optional(),
+    since: z.optional(z.int().check(z.nonnegative())),
+    after: z.optional(SeqSchema),
+    limit: z.optional(PageLimitSchema),
+    cursor: z.optional(PageCursorSchema),
   })
-  .refine((action) => action.since === undefined || action.after === undefined, {
-    message: '`since` and `after` cannot be combined',
-    path: ['after'],
-  });
+  .check(
+    z.refine((action) => action.since === undefined || action.after === undefined, {
+      message: '`since` and `after` cannot be combined',
+      path: ['after'],
+    }),
+  );
 export const PingActionSchema = z.strictObject({ action: z.literal('ping') });
 
 /** Actions answered by the real-time path itself (function `ws-actions`). */
@@ -90,8 +92,8 @@ export type ClientActionName = ClientAction['action'];
  * `command` → `ws-command`, see vehicle-command.ts; `bid` → `ws-bids`, see sales.ts).
  */
 export const ClientMessageSchema = z.discriminatedUnion('action', [
-  ...ClientActionSchema.options,
-  ...RoomActionSchema.options,
+  ...ClientActionSchema.def.options,
+  ...RoomActionSchema.def.options,
   VehicleCommandActionSchema,
   BidActionSchema,
 ]);
@@ -108,9 +110,9 @@ export const ItemFrameSchema = z.strictObject({
   type: z.literal('item'),
   key: z.string(),
   channel: ChannelSchema,
-  version: z.number().int().positive(),
-  seq: SeqSchema.optional(),
-  ts: z.number().int().nonnegative(),
+  version: z.int().check(z.positive()),
+  seq: z.optional(SeqSchema),
+  ts: z.int().check(z.nonnegative()),
   data: ItemDataSchema,
 });
 export type ItemFrame = z.output<typeof ItemFrameSchema>;
@@ -120,8 +122,8 @@ export const RemovedFrameSchema = z.strictObject({
   type: z.literal('removed'),
   key: z.string(),
   channel: ChannelSchema,
-  version: z.number().int().positive(),
-  seq: SeqSchema.optional(),
+  version: z.int().check(z.positive()),
+  seq: z.optional(SeqSchema),
 });
 export type RemovedFrame = z.output<typeof RemovedFrameSchema>;
 
@@ -140,9 +142,9 @@ export const SnapshotFrameSchema = z.strictObject({
   type: z.literal('snapshot'),
   key: z.string(),
   items: z.array(z.discriminatedUnion('type', [ItemFrameSchema, RemovedFrameSchema])),
-  next: PageCursorSchema.optional(),
-  reset: z.literal(true).optional(),
-  seq: SeqSchema.optional(),
+  next: z.optional(PageCursorSchema),
+  reset: z.optional(z.literal(true)),
+  seq: z.optional(SeqSchema),
 });
 export type SnapshotFrame = z.output<typeof SnapshotFrameSchema>;
 
@@ -157,7 +159,7 @@ export type SnapshotFrame = z.output<typeof SnapshotFrameSchema>;
  */
 export const BatchFrameSchema = z.strictObject({
   type: z.literal('batch'),
-  frames: z.array(z.discriminatedUnion('type', [ItemFrameSchema, RemovedFrameSchema])).min(1),
+  frames: z.array(z.discriminatedUnion('type', [ItemFrameSchema, RemovedFrameSchema])).check(z.minLength(1)),
 });
 export type BatchFrame = z.output<typeof BatchFrameSchema>;
 
@@ -167,7 +169,7 @@ export const BATCH_QUERY_PARAMETER = 'batch';
 export const AckFrameSchema = z.strictObject({
   type: z.literal('ack'),
   action: z.string(),
-  key: z.string().optional(),
+  key: z.optional(z.string()),
 });
 export type AckFrame = z.output<typeof AckFrameSchema>;
 
@@ -195,10 +197,10 @@ export const ErrorFrameSchema = z.strictObject({
   type: z.literal('error'),
   code: WsErrorCodeSchema,
   message: z.string(),
-  action: z.string().optional(),
-  issues: z.array(IssueSchema).optional(),
+  action: z.optional(z.string()),
+  issues: z.optional(z.array(IssueSchema)),
   /** The server closes the connection right after this frame. */
-  closing: z.literal(true).optional(),
+  closing: z.optional(z.literal(true)),
 });
 export type ErrorFrame = z.output<typeof ErrorFrameSchema>;
 

@@ -4,8 +4,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as z from 'zod';
 import * as contracts from '#contracts/index.ts';
+import * as z from '#contracts/zod.ts';
 
 const outDir = fileURLToPath(new URL('../contracts/json-schema/', import.meta.url));
 
@@ -14,7 +14,7 @@ export function exportJsonSchemas(dir = outDir): string[] {
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
   for (const [name, value] of Object.entries(contracts)) {
-    if (!name.endsWith('Schema') || !(value instanceof z.ZodType)) continue;
+    if (!name.endsWith('Schema') || !(value instanceof z.core.$ZodType)) continue;
     // Transforms (e.g. numeric keys to text) describe the input a client sends.
     const schema = z.toJSONSchema(value, { io: 'input', unrepresentable: 'any' });
     const file = `${dir}${name.replace(/Schema$/, '')}.schema.json`;

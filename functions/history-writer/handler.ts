@@ -1,10 +1,10 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import * as z from 'zod';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoHistoryStore } from '#adapters/dynamo-history-store.ts';
 import { readStreamRecord } from '#adapters/dynamo-stream-record.ts';
 import { systemClock } from '#adapters/system-clock.ts';
 import { DEFAULT_HISTORY_RETENTION_HOURS } from '#contracts/history.ts';
+import * as z from '#contracts/zod.ts';
 import { recordHistory } from '#core/history.ts';
 import { BaseEnvSchema, HistoryEnvSchema, loadConfig } from '#runtime/config.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
@@ -12,13 +12,12 @@ import { powertoolsFor } from '#runtime/powertools.ts';
 
 /** Reads the RealTimeData stream and writes every applied change to the key's history (BatchWriteItem). */
 const config = loadConfig(
-  BaseEnvSchema.extend(HistoryEnvSchema.shape).extend({
-    HISTORY_RETENTION_HOURS: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(8760)
-      .default(DEFAULT_HISTORY_RETENTION_HOURS),
+  z.extend(BaseEnvSchema, {
+    ...HistoryEnvSchema.shape,
+    HISTORY_RETENTION_HOURS: z._default(
+      z.coerce.number().check(z.int(), z.gte(1), z.lte(8760)),
+      DEFAULT_HISTORY_RETENTION_HOURS,
+    ),
   }),
 );
 const tools = powertoolsFor('history-writer');

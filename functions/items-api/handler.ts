@@ -1,5 +1,4 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import * as z from 'zod';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoHistoryStore } from '#adapters/dynamo-history-store.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
@@ -7,6 +6,7 @@ import { systemClock } from '#adapters/system-clock.ts';
 import { HistoryQuerySchema } from '#contracts/history.ts';
 import { ItemKeySchema } from '#contracts/item-key.ts';
 import { ItemPageQuerySchema } from '#contracts/item-page.ts';
+import * as z from '#contracts/zod.ts';
 import { assertCanRead } from '#core/authorise.ts';
 import { readHistoryPage } from '#core/history.ts';
 import { parseOrThrow } from '#core/issues.ts';
@@ -26,7 +26,7 @@ import { powertoolsFor } from '#runtime/powertools.ts';
  * names, no counters.
  */
 const config = loadConfig(
-  BaseEnvSchema.extend(AuthModeEnvSchema.shape).extend(HistoryEnvSchema.shape).extend({ WS_URL: z.url() }),
+  z.extend(BaseEnvSchema, { ...AuthModeEnvSchema.shape, ...HistoryEnvSchema.shape, WS_URL: z.url() }),
 );
 const tools = powertoolsFor('items-api');
 const documents = createDocumentClient();

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import * as z from 'zod';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { DynamoJobSlotStore } from '#adapters/dynamo-job-slot-store.ts';
 import { SqsJsonSender } from '#adapters/sqs-json-sender.ts';
 import { systemClock } from '#adapters/system-clock.ts';
 import type { JobMessage } from '#contracts/jobs.ts';
+import * as z from '#contracts/zod.ts';
 import { jobCallerOf, submitJob } from '#core/jobs.ts';
 import { AuthModeEnvSchema, BaseEnvSchema, loadConfig } from '#runtime/config.ts';
 import { type HttpCallerEvent, httpCallerClaims } from '#runtime/http-caller.ts';
@@ -21,11 +21,12 @@ import { powertoolsFor } from '#runtime/powertools.ts';
  * reached → 429; a client-chosen id taken → 409.
  */
 const config = loadConfig(
-  BaseEnvSchema.extend(AuthModeEnvSchema.shape).extend({
+  z.extend(BaseEnvSchema, {
+    ...AuthModeEnvSchema.shape,
     JOBS_QUEUE_URL: z.url(),
-    JOB_SLOTS_TABLE: z.string().min(3),
-    JOBS_IN_FLIGHT_PER_CALLER: z.coerce.number().int().min(1).max(100).default(5),
-    JOBS_TTL_SECONDS: z.coerce.number().int().min(300).default(86_400),
+    JOB_SLOTS_TABLE: z.string().check(z.minLength(3)),
+    JOBS_IN_FLIGHT_PER_CALLER: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100)), 5),
+    JOBS_TTL_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(300)), 86_400),
   }),
 );
 const tools = powertoolsFor('jobs-api');

@@ -1,7 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import * as z from 'zod';
 import { S3CatalogueStore, SQLITE_CONTENT_TYPE } from '#adapters/s3-catalogue-store.ts';
+import * as z from '#contracts/zod.ts';
 import { NotFoundError } from '#core/errors.ts';
 import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
 import { httpHandler } from '#runtime/middy-stacks.ts';
@@ -9,7 +9,10 @@ import { powertoolsFor } from '#runtime/powertools.ts';
 
 /** GET /sales/catalogue: the bytes of sales.db (SQLite) from S3, for the page's sql.js. */
 const config = loadConfig(
-  BaseEnvSchema.extend({ SALES_BUCKET: z.string().min(3), SALES_CATALOGUE_KEY: z.string().min(1) }),
+  z.extend(BaseEnvSchema, {
+    SALES_BUCKET: z.string().check(z.minLength(3)),
+    SALES_CATALOGUE_KEY: z.string().check(z.minLength(1)),
+  }),
 );
 const tools = powertoolsFor('sales-catalogue');
 const catalogue = new S3CatalogueStore(new S3Client({}), config.SALES_BUCKET, config.SALES_CATALOGUE_KEY);

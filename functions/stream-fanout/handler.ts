@@ -1,11 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import * as z from 'zod';
 import { connectionPublisherFor } from '#adapters/apigw-connection-publisher.ts';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { readStreamRecord } from '#adapters/dynamo-stream-record.ts';
 import { systemClock } from '#adapters/system-clock.ts';
+import * as z from '#contracts/zod.ts';
 import { startFanoutBatch } from '#core/fanout-batch.ts';
 import { SlowConsumerTracker } from '#core/slow-consumers.ts';
 import { BaseEnvSchema, CallbackEnvSchema, loadConfig } from '#runtime/config.ts';
@@ -15,9 +15,10 @@ import { powertoolsFor } from '#runtime/powertools.ts';
 
 /** Reads the RealTimeData stream and posts every change to the subscribers of its key. */
 const config = loadConfig(
-  BaseEnvSchema.extend(CallbackEnvSchema.shape).extend({
-    FANOUT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(32),
-    FANOUT_POST_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(3000),
+  z.extend(BaseEnvSchema, {
+    ...CallbackEnvSchema.shape,
+    FANOUT_CONCURRENCY: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(256)), 32),
+    FANOUT_POST_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.gte(50), z.lte(30_000)), 3000),
   }),
 );
 const tools = powertoolsFor('stream-fanout');

@@ -4,6 +4,7 @@ import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoHistoryStore } from '#adapters/dynamo-history-store.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { systemClock } from '#adapters/system-clock.ts';
+import * as z from '#contracts/zod.ts';
 import { parseClientAction, runClientAction } from '#core/client-actions.ts';
 import { ConnectionTtlEnvSchema, HistoryEnvSchema, loadConfig, WsActionEnvSchema } from '#runtime/config.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
@@ -11,7 +12,7 @@ import { wsActionHandler } from '#runtime/ws-reply.ts';
 
 /** subscribe / unsubscribe / sync / ping and the $default route; every message gets one reply frame. */
 const config = loadConfig(
-  WsActionEnvSchema.extend(ConnectionTtlEnvSchema.shape).extend(HistoryEnvSchema.shape),
+  z.extend(WsActionEnvSchema, { ...ConnectionTtlEnvSchema.shape, ...HistoryEnvSchema.shape }),
 );
 const tools = powertoolsFor('ws-actions');
 const documents = createDocumentClient();

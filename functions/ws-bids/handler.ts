@@ -1,5 +1,4 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import * as z from 'zod';
 import { connectionPublisherFor } from '#adapters/apigw-connection-publisher.ts';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
@@ -7,13 +6,14 @@ import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { SqsJsonSender } from '#adapters/sqs-json-sender.ts';
 import { systemClock } from '#adapters/system-clock.ts';
 import type { SalesUpdate } from '#contracts/sales.ts';
+import * as z from '#contracts/zod.ts';
 import { parseBidAction, placeBid } from '#core/sales-bids.ts';
 import { loadConfig, WsActionEnvSchema } from '#runtime/config.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 import { wsActionHandler } from '#runtime/ws-reply.ts';
 
 /** Sales bids: the conditional write only a higher amount wins; an ack, or a Conflict error frame. */
-const config = loadConfig(WsActionEnvSchema.extend({ SALES_UPDATES_QUEUE_URL: z.url() }));
+const config = loadConfig(z.extend(WsActionEnvSchema, { SALES_UPDATES_QUEUE_URL: z.url() }));
 const tools = powertoolsFor('ws-bids');
 const documents = createDocumentClient();
 const connections = new DynamoConnectionStore(documents, config.CONNECTIONS_TABLE);

@@ -5,13 +5,14 @@ import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { IotDataPublisher } from '#adapters/iot-data-publisher.ts';
 import { systemClock } from '#adapters/system-clock.ts';
+import * as z from '#contracts/zod.ts';
 import { planVehicleCommand } from '#core/vehicle-command.ts';
 import { IotDataEnvSchema, loadConfig, WsActionEnvSchema } from '#runtime/config.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 import { wsActionHandler } from '#runtime/ws-reply.ts';
 
 /** WS route `command`: publishes a command to `vehicles/{id}/commands` (QoS 1), then acks the sender. */
-const config = loadConfig(WsActionEnvSchema.extend(IotDataEnvSchema.shape));
+const config = loadConfig(z.extend(WsActionEnvSchema, IotDataEnvSchema.shape));
 const tools = powertoolsFor('ws-command');
 const connections = new DynamoConnectionStore(createDocumentClient(), config.CONNECTIONS_TABLE);
 const devices = new IotDataPublisher(

@@ -2,6 +2,7 @@ import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { systemClock } from '#adapters/system-clock.ts';
+import * as z from '#contracts/zod.ts';
 import { openConnection } from '#core/connections.ts';
 import { AuthModeEnvSchema, BaseEnvSchema, ConnectionTtlEnvSchema, loadConfig } from '#runtime/config.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
@@ -13,7 +14,9 @@ import { connectResponse } from '#runtime/ws-connect-response.ts';
  * $connect: records the connection and its first subscription; a missing or bad key answers 400, a key
  * outside the token's claims 403 (the authorizer already answered 401 for a bad token).
  */
-const config = loadConfig(BaseEnvSchema.extend(ConnectionTtlEnvSchema.shape).extend(AuthModeEnvSchema.shape));
+const config = loadConfig(
+  z.extend(BaseEnvSchema, { ...ConnectionTtlEnvSchema.shape, ...AuthModeEnvSchema.shape }),
+);
 const tools = powertoolsFor('ws-connect');
 const connections = new DynamoConnectionStore(createDocumentClient(), config.CONNECTIONS_TABLE);
 

@@ -4,13 +4,14 @@ import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { systemClock } from '#adapters/system-clock.ts';
+import * as z from '#contracts/zod.ts';
 import { newMessageId, parseRoomAction, runRoomAction } from '#core/room-messages.ts';
 import { loadConfig, RoomRetentionEnvSchema, WsActionEnvSchema } from '#runtime/config.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 import { wsActionHandler } from '#runtime/ws-reply.ts';
 
 /** Chat rooms: publish / edit / delete messages as the connection's user; one ack or error frame each. */
-const config = loadConfig(WsActionEnvSchema.extend(RoomRetentionEnvSchema.shape));
+const config = loadConfig(z.extend(WsActionEnvSchema, RoomRetentionEnvSchema.shape));
 const tools = powertoolsFor('ws-rooms');
 const documents = createDocumentClient();
 const connections = new DynamoConnectionStore(documents, config.CONNECTIONS_TABLE);

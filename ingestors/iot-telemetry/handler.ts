@@ -4,6 +4,7 @@ import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
 import { systemClock } from '#adapters/system-clock.ts';
 import { telemetryTopicFor } from '#contracts/vehicle-telemetry.ts';
+import * as z from '#contracts/zod.ts';
 import { ingestReadings } from '#core/ingest-readings.ts';
 import { mapVehicleTelemetry } from '#core/vehicle-telemetry.ts';
 import { BaseEnvSchema, loadConfig, RejectQueueEnvSchema } from '#runtime/config.ts';
@@ -17,7 +18,7 @@ import { powertoolsFor } from '#runtime/powertools.ts';
  * thrown: an async invocation that throws is retried, and retrying cannot fix a permanent error.
  * Write failures, and a reject that cannot be sent, throw, so Lambda retries them.
  */
-const config = loadConfig(BaseEnvSchema.extend(RejectQueueEnvSchema.shape));
+const config = loadConfig(z.extend(BaseEnvSchema, RejectQueueEnvSchema.shape));
 const tools = powertoolsFor('iot-telemetry');
 const items = new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE);
 const rejects = new SqsDeadLetterQueue(new SQSClient({}), config.REJECT_QUEUE_URL);

@@ -1,11 +1,11 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { DynamoJobSlotStore } from '#adapters/dynamo-job-slot-store.ts';
 import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
+import * as z from '#contracts/zod.ts';
 import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
 import { jobRecordHandler } from '#runtime/job-record.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
@@ -16,11 +16,11 @@ import { powertoolsFor } from '#runtime/powertools.ts';
  * conditional writer and freeing its caller's slot; failures as lib/runtime/job-record.ts says.
  */
 const config = loadConfig(
-  BaseEnvSchema.extend({
+  z.extend(BaseEnvSchema, {
     DEAD_LETTER_QUEUE_URL: z.url(),
-    JOB_SLOTS_TABLE: z.string().min(3),
+    JOB_SLOTS_TABLE: z.string().check(z.minLength(3)),
     // The queue's maxReceiveCount (template parameter JobsMaxAttempts).
-    JOBS_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+    JOBS_MAX_ATTEMPTS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(10)), 3),
   }),
 );
 const tools = powertoolsFor('jobs-worker');

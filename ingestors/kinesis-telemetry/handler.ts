@@ -5,6 +5,7 @@ import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
 import { systemClock } from '#adapters/system-clock.ts';
+import * as z from '#contracts/zod.ts';
 import { readKinesisReading } from '#core/kinesis-record.ts';
 import { BaseEnvSchema, loadConfig, RejectQueueEnvSchema } from '#runtime/config.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
@@ -15,7 +16,7 @@ import { readingRecordHandler } from '#runtime/reading-record.ts';
  * Reads telemetry from a Kinesis stream (producers, the IoT rule) and conditionally writes each
  * reading; a record that can never apply goes to the reject queue with its bytes and partition key.
  */
-const config = loadConfig(BaseEnvSchema.extend(RejectQueueEnvSchema.shape));
+const config = loadConfig(z.extend(BaseEnvSchema, RejectQueueEnvSchema.shape));
 const tools = powertoolsFor('kinesis-telemetry');
 const processor = new BatchProcessor(EventType.KinesisDataStreams);
 const handleRecord = readingRecordHandler<KinesisStreamRecord>({

@@ -2,13 +2,13 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import * as z from 'zod';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { DynamoWidgetStore } from '#adapters/dynamo-widget-store.ts';
 import { S3ObjectStore } from '#adapters/s3-object-store.ts';
 import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
 import { systemClock } from '#adapters/system-clock.ts';
+import * as z from '#contracts/zod.ts';
 import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
@@ -16,10 +16,10 @@ import { queueRecordHandler } from '#runtime/queue-record.ts';
 
 /** Reads the ingest queue: readings, widget requests and claim checks, raw or in SNS envelopes. */
 const config = loadConfig(
-  BaseEnvSchema.extend({
-    REQUESTS_TABLE: z.string().min(3),
+  z.extend(BaseEnvSchema, {
+    REQUESTS_TABLE: z.string().check(z.minLength(3)),
     DEAD_LETTER_QUEUE_URL: z.url(),
-    REQUEST_TTL_SECONDS: z.coerce.number().int().min(60).max(2_592_000).default(86_400),
+    REQUEST_TTL_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(60), z.lte(2_592_000)), 86_400),
   }),
 );
 const tools = powertoolsFor('queue-messages');

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { systemClock } from '#adapters/system-clock.ts';
+import * as z from '#contracts/zod.ts';
 import { assertApiKeyCovers } from '#core/authorise.ts';
 import { ingestReadings } from '#core/ingest-readings.ts';
 import { normaliseReadingsBody } from '#core/normalise-reading.ts';
@@ -17,7 +18,7 @@ import { powertoolsFor } from '#runtime/powertools.ts';
  * fields; no accepted `x-api-key` → 401 (with AuthMode=jwt always, with none whenever keys are set);
  * a reading outside the key's patterns → 403, nothing written.
  */
-const config = loadConfig(BaseEnvSchema.extend(ApiKeysEnvSchema.shape).extend(AuthModeEnvSchema.shape));
+const config = loadConfig(z.extend(BaseEnvSchema, { ...ApiKeysEnvSchema.shape, ...AuthModeEnvSchema.shape }));
 const tools = powertoolsFor('rest-readings');
 const items = new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE);
 

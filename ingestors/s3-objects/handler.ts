@@ -4,6 +4,7 @@ import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { S3ObjectStore } from '#adapters/s3-object-store.ts';
 import { systemClock } from '#adapters/system-clock.ts';
+import * as z from '#contracts/zod.ts';
 import { decodeEventKey, ingestObject } from '#core/ingest-object.ts';
 import { BaseEnvSchema, loadConfig, ObjectLimitsEnvSchema } from '#runtime/config.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
@@ -15,7 +16,7 @@ import { powertoolsFor } from '#runtime/powertools.ts';
  * ingested, bad lines (and an object refused or stopped part way) reported in `rejected/<key>.json`.
  * Failures throw, so S3's asynchronous invocation retries the event, then sends it to the on-failure queue.
  */
-const config = loadConfig(BaseEnvSchema.extend(ObjectLimitsEnvSchema.shape));
+const config = loadConfig(z.extend(BaseEnvSchema, ObjectLimitsEnvSchema.shape));
 const tools = powertoolsFor('s3-objects');
 const deps = {
   items: new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE),

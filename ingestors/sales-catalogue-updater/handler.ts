@@ -1,10 +1,10 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
 import { S3CatalogueStore } from '#adapters/s3-catalogue-store.ts';
 import { loadSqlJs } from '#adapters/sqljs-engine.ts';
 import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
+import * as z from '#contracts/zod.ts';
 import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
@@ -15,9 +15,9 @@ import { applySalesUpdatesBatch } from '#runtime/sales-updates-batch.ts';
  * (lib/runtime/sales-updates-batch.ts).
  */
 const config = loadConfig(
-  BaseEnvSchema.extend({
-    SALES_BUCKET: z.string().min(3),
-    SALES_CATALOGUE_KEY: z.string().min(1),
+  z.extend(BaseEnvSchema, {
+    SALES_BUCKET: z.string().check(z.minLength(3)),
+    SALES_CATALOGUE_KEY: z.string().check(z.minLength(1)),
     DEAD_LETTER_QUEUE_URL: z.url(),
   }),
 );

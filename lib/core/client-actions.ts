@@ -30,8 +30,8 @@ export function parseClientAction(body: string | null | undefined): ClientAction
   return parseOrThrow(ClientActionSchema, json, 'body');
 }
 
-const CLIENT_ACTIONS: readonly string[] = ClientActionSchema.options.map(
-  (option) => option.shape.action.value,
+const CLIENT_ACTIONS: readonly string[] = ClientActionSchema.def.options.flatMap(
+  (option) => option.shape.action.def.values,
 );
 
 export interface ActionContext {

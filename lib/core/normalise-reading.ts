@@ -1,4 +1,3 @@
-import * as z from 'zod';
 import type { Issue } from '#contracts/error-body.ts';
 import { DEFAULT_CHANNEL } from '#contracts/item-key.ts';
 import {
@@ -10,6 +9,7 @@ import {
 import type { ItemData } from '#contracts/real-time-item.ts';
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from '#contracts/timestamp.ts';
 import { MAX_FRAME_BYTES } from '#contracts/ws-protocol.ts';
+import * as z from '#contracts/zod.ts';
 import { assertNotAppOwned } from './app-ownership.ts';
 import { ForbiddenError, PayloadTooLargeError, ValidationError } from './errors.ts';
 import { parseOrThrow } from './issues.ts';
@@ -182,5 +182,5 @@ export function normaliseReadingsBody(body: unknown, options: NormaliseOptions):
 }
 
 const BODY_SHAPES = 'must be a reading, flat telemetry, {"readings":[…]} or an array of readings';
-const ReadingsListSchema = z.array(z.unknown()).min(1).max(MAX_READINGS_PER_BATCH);
+const ReadingsListSchema = z.array(z.unknown()).check(z.minLength(1), z.maxLength(MAX_READINGS_PER_BATCH));
 const ReadingsBatchSchema = z.strictObject({ readings: ReadingsListSchema });

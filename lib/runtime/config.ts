@@ -1,5 +1,5 @@
-import * as z from 'zod';
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from '#contracts/timestamp.ts';
+import * as z from '#contracts/zod.ts';
 import { ConfigError } from '#core/errors.ts';
 import type { ApiKeyGrant } from './api-key.ts';
 
@@ -21,20 +21,28 @@ const RESERVED_ITEM_ATTRIBUTES = new Set([
  * variables and parses it once, at cold start, with `loadConfig`.
  */
 export const BaseEnvSchema = z.object({
-  STAGE: z.string().min(1).default('develop'),
-  ITEMS_TABLE: z.string().min(3),
-  CONNECTIONS_TABLE: z.string().min(3),
-  REAL_TIME_ITEM_KEY: z
-    .string()
-    .regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must be an attribute name like "vehicleId"')
-    .refine((name) => !RESERVED_ITEM_ATTRIBUTES.has(name), 'is an attribute RealTimeData items already use')
-    .default('vehicleId'),
-  IS_QUERY_PARAM: z
-    .enum(['true', 'false'])
-    .default('true')
-    .transform((value) => value === 'true'),
+  STAGE: z._default(z.string().check(z.minLength(1)), 'develop'),
+  ITEMS_TABLE: z.string().check(z.minLength(3)),
+  CONNECTIONS_TABLE: z.string().check(z.minLength(3)),
+  REAL_TIME_ITEM_KEY: z._default(
+    z.string().check(
+      z.regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'must be an attribute name like "vehicleId"'),
+      z.refine(
+        (name) => !RESERVED_ITEM_ATTRIBUTES.has(name),
+        'is an attribute RealTimeData items already use',
+      ),
+    ),
+    'vehicleId',
+  ),
+  IS_QUERY_PARAM: z.pipe(
+    z._default(z.enum(['true', 'false']), 'true'),
+    z.transform((value) => value === 'true'),
+  ),
   /** How far ahead of the platform's clock a reading's `ts` may be (template `MaxClockSkewMs`). */
-  MAX_CLOCK_SKEW_MS: z.coerce.number().int().min(0).max(86_400_000).default(DEFAULT_MAX_CLOCK_SKEW_MS),
+  MAX_CLOCK_SKEW_MS: z._default(
+    z.coerce.number().check(z.int(), z.gte(0), z.lte(86_400_000)),
+    DEFAULT_MAX_CLOCK_SKEW_MS,
+  ),
 });
 
 /** Where frames are posted: the WebSocket API's `@connections` endpoint (https://…/{stage}). */
@@ -46,20 +54,20 @@ export const CallbackEnvSchema = z.object({
 export const RejectQueueEnvSchema = z.object({ REJECT_QUEUE_URL: z.url() });
 
 export const ConnectionTtlEnvSchema = z.object({
-  CONNECTION_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(7200),
+  CONNECTION_TTL_SECONDS: z._default(z.coerce.number().check(z.int(), z.gte(60), z.lte(86_400)), 7200),
 });
 
 /** ws-rooms: how long a message lives after it was posted (template parameter RoomMessageRetentionHours). */
 export const RoomRetentionEnvSchema = z.object({
-  ROOM_MESSAGE_RETENTION_HOURS: z.coerce.number().int().min(1).max(8760).default(168),
+  ROOM_MESSAGE_RETENTION_HOURS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(8760)), 168),
 });
 
 /** The history table (ItemHistoryTable): the history writer, items-api and ws-actions. */
-export const HistoryEnvSchema = z.object({ HISTORY_TABLE: z.string().min(3) });
+export const HistoryEnvSchema = z.object({ HISTORY_TABLE: z.string().check(z.minLength(3)) });
 
 /** s3-objects: objects above `OBJECT_MAX_BYTES` (template parameter `MaxObjectBytes`) are refused unread. */
 export const ObjectLimitsEnvSchema = z.object({
-  OBJECT_MAX_BYTES: z.coerce.number().int().positive().default(268_435_456),
+  OBJECT_MAX_BYTES: z._default(z.coerce.number().check(z.int(), z.positive()), 268_435_456),
 });
 
 /**
@@ -68,8 +76,8 @@ export const ObjectLimitsEnvSchema = z.object({
  * client actions it may send per rate window (10 s; twice as many closes it).
  */
 const ConnectionLimitsEnvSchema = z.object({
-  WS_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(100),
-  WS_ACTION_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(100),
+  WS_MAX_SUBSCRIPTIONS: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(10_000)), 100),
+  WS_ACTION_RATE_LIMIT: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(100_000)), 100),
 });
 
 /**
@@ -77,57 +85,66 @@ const ConnectionLimitsEnvSchema = z.object({
  * `iot:Data-ATS` address. Empty means the SDK's own resolution (locally `AWS_ENDPOINT_URL_IOT_DATA_PLANE`).
  */
 export const IotDataEnvSchema = z.object({
-  IOT_DATA_ENDPOINT: z.union([z.literal(''), z.url()]).default(''),
+  IOT_DATA_ENDPOINT: z._default(z.union([z.literal(''), z.url()]), ''),
 });
 
 /**
  * Template parameter `AuthMode` (Globals): `jwt` — `$connect` runs the JWT authorizer and every
  * WebSocket action is checked against the connection's claims; `none` — everyone may do everything.
  */
-export const AuthModeEnvSchema = z.object({ AUTH_MODE: z.enum(['jwt', 'none']).default('jwt') });
+export const AuthModeEnvSchema = z.object({ AUTH_MODE: z._default(z.enum(['jwt', 'none']), 'jwt') });
 
 /** Environment of every WebSocket action route (`wsActionHandler`): each extends it with its own. */
-export const WsActionEnvSchema = BaseEnvSchema.extend(CallbackEnvSchema.shape)
-  .extend(AuthModeEnvSchema.shape)
-  .extend(ConnectionLimitsEnvSchema.shape);
+export const WsActionEnvSchema = z.extend(BaseEnvSchema, {
+  ...CallbackEnvSchema.shape,
+  ...AuthModeEnvSchema.shape,
+  ...ConnectionLimitsEnvSchema.shape,
+});
 
 /** Empty strings count as unset: the template declares these with `''` defaults. */
-const optionalText = z
-  .string()
-  .optional()
-  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+const optionalText = z.pipe(
+  z.optional(z.string()),
+  z.transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim())),
+);
 
 /**
  * The JWT authorizer's settings: on AWS a JWKS with issuer and audience (RS256); locally an HS256
  * secret (the local runtime sets `JWT_SECRET`). With `AUTH_MODE=jwt` one of them must be complete.
  */
-export const JwtEnvSchema = AuthModeEnvSchema.extend({
-  JWKS_URL: optionalText.pipe(z.url().optional()),
-  JWT_ISSUER: optionalText,
-  JWT_AUDIENCE: optionalText,
-  JWT_SECRET: optionalText.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
-}).superRefine((env, ctx) => {
-  if (env.AUTH_MODE !== 'jwt' || env.JWT_SECRET !== undefined) return;
-  for (const name of ['JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE'] as const) {
-    if (env[name] === undefined)
-      ctx.addIssue({
-        code: 'custom',
-        path: [name],
-        message: 'is required with AUTH_MODE=jwt (or set JWT_SECRET locally)',
-      });
-  }
-});
+export const JwtEnvSchema = z
+  .extend(AuthModeEnvSchema, {
+    JWKS_URL: z.pipe(optionalText, z.optional(z.url())),
+    JWT_ISSUER: optionalText,
+    JWT_AUDIENCE: optionalText,
+    JWT_SECRET: z.pipe(
+      optionalText,
+      z.optional(z.string().check(z.minLength(32, 'must be at least 32 characters'))),
+    ),
+  })
+  .check(
+    z.superRefine((env, ctx) => {
+      if (env.AUTH_MODE !== 'jwt' || env.JWT_SECRET !== undefined) return;
+      for (const name of ['JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE'] as const) {
+        if (env[name] === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: [name],
+            message: 'is required with AUTH_MODE=jwt (or set JWT_SECRET locally)',
+          });
+      }
+    }),
+  );
 
 /** A comma separated list in one variable: entries trimmed, empty ones dropped; unset is `[]`. */
-export const CommaListSchema = z
-  .string()
-  .default('')
-  .transform((value) =>
+export const CommaListSchema = z.pipe(
+  z._default(z.string(), ''),
+  z.transform((value) =>
     value
       .split(',')
       .map((entry) => entry.trim())
       .filter((entry) => entry.length > 0),
-  );
+  ),
+);
 
 /** An item key pattern of an API key's limits: the token `keys` syntax (exact, or `*` globs). */
 const KEY_PATTERN = /^[A-Za-z0-9_.:@*-]{1,128}$/;
@@ -138,10 +155,9 @@ const KEY_PATTERN = /^[A-Za-z0-9_.:@*-]{1,128}$/;
  * key). Empty: no keys (every reading refused with AuthMode=jwt, ingest open with none).
  */
 export const ApiKeysEnvSchema = z.object({
-  INGEST_API_KEYS: z
-    .string()
-    .default('')
-    .transform((value, ctx): ApiKeyGrant[] => {
+  INGEST_API_KEYS: z.pipe(
+    z._default(z.string(), ''),
+    z.transform((value, ctx): ApiKeyGrant[] => {
       const grants: ApiKeyGrant[] = [];
       for (const entry of value.split(',').map((text) => text.trim())) {
         if (entry.length === 0) continue;
@@ -156,8 +172,10 @@ export const ApiKeysEnvSchema = z.object({
           .split('|')
           .map((pattern) => pattern.trim());
         if (key.length === 0 || !keyPatterns.every((pattern) => KEY_PATTERN.test(pattern))) {
-          ctx.addIssue({
+          // zod/mini hands a transform the parse payload itself (no `addIssue`): the issue goes on its list.
+          ctx.issues.push({
             code: 'custom',
+            input: value,
             message:
               'each entry is <key> or <key>:<pattern>|<pattern>… (patterns: letters, digits, _.:@-, *)',
           });
@@ -167,17 +185,18 @@ export const ApiKeysEnvSchema = z.object({
       }
       return grants;
     }),
+  ),
 });
 
 /**
  * Parses `env` with `schema`, once.
  * @throws ConfigError naming every missing or bad variable, so a bad deploy fails at once and says why.
  */
-export function loadConfig<S extends z.ZodType>(
+export function loadConfig<S extends z.core.$ZodType>(
   schema: S,
   env: NodeJS.ProcessEnv = process.env,
 ): z.output<S> {
-  const result = schema.safeParse(env);
+  const result = z.safeParse(schema, env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
   throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
@@ -188,8 +207,8 @@ export function loadConfig<S extends z.ZodType>(
  * hook) is only loaded when tracing is on. On Lambda it is on unless set to "false".
  */
 export const TracingEnvSchema = z.object({
-  POWERTOOLS_TRACE_ENABLED: z
-    .enum(['true', 'false', '1', '0'])
-    .default('true')
-    .transform((value) => value === 'true' || value === '1'),
+  POWERTOOLS_TRACE_ENABLED: z.pipe(
+    z._default(z.enum(['true', 'false', '1', '0']), 'true'),
+    z.transform((value) => value === 'true' || value === '1'),
+  ),
 });

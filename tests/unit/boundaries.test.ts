@@ -32,8 +32,9 @@ const probes: Record<string, { refused: string[]; allowed: string[] }> = {
       '@middy/core',
       '../lib/core/errors.ts',
       'node:fs',
+      'zod',
     ],
-    allowed: ['./item-key.ts', 'zod'],
+    allowed: ['./item-key.ts', 'zod/mini', 'zod/v4/locales/en.js'],
   },
   'lib/core/probe.ts': {
     refused: [
@@ -49,8 +50,10 @@ const probes: Record<string, { refused: string[]; allowed: string[] }> = {
       'aws-lambda',
       'sql.js',
       'node:crypto',
+      'zod',
+      'zod/mini',
     ],
-    allowed: ['#contracts/reading.ts', '#core/issues.ts', './errors.ts', 'zod'],
+    allowed: ['#contracts/reading.ts', '#contracts/zod.ts', '#core/issues.ts', './errors.ts'],
   },
   'lib/adapters/probe.ts': {
     refused: [
