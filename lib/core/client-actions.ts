@@ -34,7 +34,7 @@ const CLIENT_ACTIONS: readonly string[] = ClientActionSchema.options.map(
   (option) => option.shape.action.value,
 );
 
-export interface ActionContext {
+interface ActionContext {
   connectionId: string;
   /** The connection's claims when auth is on: `subscribe` and `sync` must stay within them. */
   claims?: AccessClaims;

@@ -10,7 +10,7 @@ import { httpApiUrlOf, httpCallerClaims } from './http-caller.ts';
 import { type HttpResult, jsonResponse } from './http-responses.ts';
 
 /** What items-api answers with: its auth mode, key attribute and the WebSocket API's URL. */
-export interface ItemsApiSettings {
+interface ItemsApiSettings {
   AUTH_MODE: 'jwt' | 'none';
   REAL_TIME_ITEM_KEY: string;
   WS_URL: string;

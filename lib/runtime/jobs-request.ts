@@ -4,7 +4,7 @@ import { type HttpResult, jsonResponse } from './http-responses.ts';
 import type { Powertools } from './powertools.ts';
 
 /** What jobs-api submits with: its auth mode, key attribute and the caller's job limits. */
-export interface JobsApiSettings {
+interface JobsApiSettings {
   AUTH_MODE: 'jwt' | 'none';
   REAL_TIME_ITEM_KEY: string;
   JOBS_IN_FLIGHT_PER_CALLER: number;

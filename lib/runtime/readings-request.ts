@@ -10,7 +10,7 @@ import { countReadings } from './outcomes.ts';
 import type { Powertools } from './powertools.ts';
 
 /** A `POST /readings` request once its API key is checked and its JSON body parsed. */
-export type ReadingsRequest = APIGatewayProxyEventV2 & ApiKeyCaller & { body: unknown };
+type ReadingsRequest = APIGatewayProxyEventV2 & ApiKeyCaller & { body: unknown };
 
 /**
  * The step of rest-readings: the body's readings normalised, checked against the API key's patterns

@@ -9,7 +9,7 @@ import { countReadings, retryOrReject } from './outcomes.ts';
 import type { Powertools } from './powertools.ts';
 
 /** What iot-telemetry returns for one event: the reading written, refused as older, or rejected. */
-export interface TelemetryOutcome {
+interface TelemetryOutcome {
   accepted: number;
   stale: number;
   rejected: number;

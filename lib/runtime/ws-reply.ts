@@ -66,7 +66,7 @@ export async function replyToAction(
 }
 
 /** One message of a WebSocket route, as {@link wsActionHandler} hands it to its work. */
-export interface WsActionMessage {
+interface WsActionMessage {
   connectionId: string;
   body: string | undefined;
   /** The sender's claims from the authorizer; undefined with AUTH_MODE `none`. */

@@ -2,7 +2,7 @@ import { type ConnectionState, LiveConnection, type LiveConnectionOptions } from
 import { type PlatformInfo, sessionToken } from './platform.ts';
 
 /** The frame handlers and extra query of a page; the rest comes from the platform. */
-export type PageConnectionOptions = Omit<
+type PageConnectionOptions = Omit<
   LiveConnectionOptions,
   'websocketUrl' | 'keyAttribute' | 'token' | 'freshToken' | 'onState'
 >;
