@@ -1,9 +1,5 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
-import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
-import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
 import { BaseEnvSchema, loadConfig, RejectQueueEnvSchema } from '#runtime/config.ts';
-import { ingestSettingsOf } from '#runtime/ingest-settings.ts';
+import { ingestSettingsOf, readingTargetsOf } from '#runtime/ingest-settings.ts';
 import { observedHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 import { telemetryEventHandler } from '#runtime/telemetry-event.ts';
@@ -14,13 +10,6 @@ import { telemetryEventHandler } from '#runtime/telemetry-event.ts';
  */
 const config = loadConfig(BaseEnvSchema.extend(RejectQueueEnvSchema.shape));
 const tools = powertoolsFor('iot-telemetry');
-const handleEvent = telemetryEventHandler(
-  {
-    items: new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE),
-    rejects: new SqsDeadLetterQueue(new SQSClient({}), config.REJECT_QUEUE_URL),
-  },
-  tools,
-  ingestSettingsOf(config),
-);
+const handleEvent = telemetryEventHandler(readingTargetsOf(config), tools, ingestSettingsOf(config));
 
 export const handler = observedHandler(handleEvent, tools);

@@ -1,10 +1,6 @@
 import { EventType } from '@aws-lambda-powertools/batch';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
-import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
-import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
 import { BaseEnvSchema, loadConfig, RejectQueueEnvSchema } from '#runtime/config.ts';
-import { ingestSettingsOf } from '#runtime/ingest-settings.ts';
+import { ingestSettingsOf, readingTargetsOf } from '#runtime/ingest-settings.ts';
 import { kinesisRecordHandler } from '#runtime/kinesis-record.ts';
 import { batchHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
@@ -15,14 +11,7 @@ import { powertoolsFor } from '#runtime/powertools.ts';
  */
 const config = loadConfig(BaseEnvSchema.extend(RejectQueueEnvSchema.shape));
 const tools = powertoolsFor('kinesis-telemetry');
-const handleRecord = kinesisRecordHandler(
-  {
-    items: new DynamoItemStore(createDocumentClient(), config.ITEMS_TABLE),
-    rejects: new SqsDeadLetterQueue(new SQSClient({}), config.REJECT_QUEUE_URL),
-  },
-  tools,
-  ingestSettingsOf(config),
-);
+const handleRecord = kinesisRecordHandler(readingTargetsOf(config), tools, ingestSettingsOf(config));
 
 // Records are processed in parallel: readings of one key may be written out of order within a batch,
 // which the conditional writer makes harmless (only a reading later in (ts, position) overwrites).
