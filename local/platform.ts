@@ -33,9 +33,9 @@ import type { LocalTemplate, StreamEventSourceModel } from '#local/template/mode
 
 export const DEFAULT_TEMPLATE = fileURLToPath(new URL('../template.yaml', import.meta.url));
 /** The built web app (`npx vite build web`), served at `/`. */
-export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
+const DEFAULT_WEB_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
 /** The template's consumer of the RealTimeData stream that writes the history (option `history`). */
-export const HISTORY_WRITER_FUNCTION = 'HistoryWriterFunction';
+const HISTORY_WRITER_FUNCTION = 'HistoryWriterFunction';
 
 export interface PlatformOptions {
   templatePath?: string;
@@ -88,7 +88,7 @@ export interface PlatformOptions {
   history?: boolean;
 }
 
-export interface PlatformEndpoints {
+interface PlatformEndpoints {
   http: string;
   websocket: string;
   connections: string;

@@ -12,7 +12,7 @@ import { readTemplate } from '#local/template/load-template.ts';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 export const DEFAULT_TEMPLATE = join(projectRoot, 'template.yaml');
-export const DEFAULT_BUILD_DIR = join(projectRoot, '.aws-sam', 'build');
+const DEFAULT_BUILD_DIR = join(projectRoot, '.aws-sam', 'build');
 
 /** A BuildProperties value or template construct this build cannot do as SAM would. */
 export class BuildPropertiesError extends Error {}
@@ -32,7 +32,7 @@ export interface FunctionBundle {
   metafilePath: string;
 }
 
-export interface BuildFunctionsOptions {
+interface BuildFunctionsOptions {
   templatePath?: string;
   /** Default `.aws-sam/build` of the project. */
   buildDir?: string;

@@ -31,7 +31,7 @@ export type ParameterSet = Readonly<Record<string, string>>;
  * The ways the stack is deployed (samconfig.toml, README "Deploy to AWS"): open (develop, and the local
  * runtime's default) and with JWT auth, given the issuer parameters the template's Rules require.
  */
-export const DEPLOYED_PARAMETER_SETS: Readonly<Record<string, ParameterSet>> = {
+const DEPLOYED_PARAMETER_SETS: Readonly<Record<string, ParameterSet>> = {
   'AuthMode=none': { AuthMode: 'none' },
   'AuthMode=jwt': {
     AuthMode: 'jwt',
@@ -42,12 +42,12 @@ export const DEPLOYED_PARAMETER_SETS: Readonly<Record<string, ParameterSet>> = {
   },
 };
 
-export interface ValidateTemplateOptions {
+interface ValidateTemplateOptions {
   /** Parameter sets each function's environment is checked under, by label. Default DEPLOYED_PARAMETER_SETS. */
   parameterSets?: Readonly<Record<string, ParameterSet>>;
 }
 
-export interface ValidateTemplateResult {
+interface ValidateTemplateResult {
   errors: string[];
 }
 

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { DynamoJobSlotStore } from '#adapters/dynamo-job-slot-store.ts';
@@ -8,10 +7,8 @@ import { SqsJsonSender } from '#adapters/sqs-json-sender.ts';
 import { systemClock } from '#adapters/system-clock.ts';
 import type { JobMessage } from '#contracts/jobs.ts';
 import * as z from '#contracts/zod.ts';
-import { jobCallerOf, submitJob } from '#core/jobs.ts';
 import { AuthModeEnvSchema, BaseEnvSchema, loadConfig } from '#runtime/config.ts';
-import { type HttpCallerEvent, httpCallerClaims } from '#runtime/http-caller.ts';
-import { jsonResponse } from '#runtime/http-responses.ts';
+import { jobsRequestHandler } from '#runtime/jobs-request.ts';
 import { httpHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
@@ -35,27 +32,8 @@ const items = new DynamoItemStore(documents, config.ITEMS_TABLE);
 const slots = new DynamoJobSlotStore(documents, config.JOB_SLOTS_TABLE);
 const queue = new SqsJsonSender<JobMessage>(new SQSClient({}), config.JOBS_QUEUE_URL);
 
-export const handler = httpHandler<HttpCallerEvent, APIGatewayProxyResultV2>(
-  async (event) => {
-    const claims = httpCallerClaims(config.AUTH_MODE, event.requestContext);
-    const accepted = await submitJob(
-      event.body,
-      {
-        claims,
-        keyAttribute: config.REAL_TIME_ITEM_KEY,
-        // Open mode has no caller identity: the source IP stands in for it.
-        caller: jobCallerOf({
-          sub: config.AUTH_MODE === 'jwt' ? claims.subject : undefined,
-          sourceIp: event.requestContext.http.sourceIp,
-        }),
-        inFlightLimit: config.JOBS_IN_FLIGHT_PER_CALLER,
-        ttlSeconds: config.JOBS_TTL_SECONDS,
-      },
-      { items, slots, queue, clock: systemClock, newId: randomUUID },
-    );
-    tools.metrics.addMetric('JobsQueued', 'Count', 1);
-    return jsonResponse(202, accepted);
-  },
+export const handler = httpHandler(
+  jobsRequestHandler(config, { items, slots, queue, clock: systemClock, newId: randomUUID }, tools),
   tools,
   { jsonBody: true },
 );

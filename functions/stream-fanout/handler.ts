@@ -1,5 +1,4 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { EventType } from '@aws-lambda-powertools/batch';
 import { connectionPublisherFor } from '#adapters/apigw-connection-publisher.ts';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
@@ -10,7 +9,7 @@ import { startFanoutBatch } from '#core/fanout-batch.ts';
 import { SlowConsumerTracker } from '#core/slow-consumers.ts';
 import { BaseEnvSchema, CallbackEnvSchema, loadConfig } from '#runtime/config.ts';
 import { fanoutRecordHandler } from '#runtime/fanout-record.ts';
-import { observedHandler } from '#runtime/middy-stacks.ts';
+import { batchHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
 /** Reads the RealTimeData stream and posts every change to the subscribers of its key. */
@@ -26,17 +25,15 @@ const connections = new DynamoConnectionStore(createDocumentClient(), config.CON
 const publisher = connectionPublisherFor(config, { postTimeoutMs: config.FANOUT_POST_TIMEOUT_MS });
 // Across invocations of this container: repeated timeouts/throttles of one connection disconnect it.
 const slowConsumers = new SlowConsumerTracker(systemClock);
-const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
-export const handler = observedHandler<DynamoDBStreamEvent, DynamoDBBatchResponse>(async (event, context) => {
-  // A fresh batch per invocation: one subscriber lookup per key, per-key order, shared post limit.
-  const batch = startFanoutBatch(
-    { connections, publisher },
-    { concurrency: config.FANOUT_CONCURRENCY, slowConsumers },
-  );
-  const handleRecord = fanoutRecordHandler(batch, tools, readStreamRecord);
-  return processPartialResponse(event, (record: DynamoDBRecord) => handleRecord(record), processor, {
-    context,
-    throwOnFullBatchFailure: false,
-  });
-}, tools);
+// A fresh batch per invocation: one subscriber lookup per key, per-key order, shared post limit.
+export const handler = batchHandler(
+  EventType.DynamoDBStreams,
+  () =>
+    fanoutRecordHandler(
+      startFanoutBatch({ connections, publisher }, { concurrency: config.FANOUT_CONCURRENCY, slowConsumers }),
+      tools,
+      readStreamRecord,
+    ),
+  tools,
+);

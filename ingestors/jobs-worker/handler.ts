@@ -1,6 +1,5 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { EventType } from '@aws-lambda-powertools/batch';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { DynamoJobSlotStore } from '#adapters/dynamo-job-slot-store.ts';
@@ -8,7 +7,7 @@ import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
 import * as z from '#contracts/zod.ts';
 import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
 import { jobRecordHandler } from '#runtime/job-record.ts';
-import { observedHandler } from '#runtime/middy-stacks.ts';
+import { batchHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 
 /**
@@ -28,15 +27,10 @@ const documents = createDocumentClient();
 const items = new DynamoItemStore(documents, config.ITEMS_TABLE);
 const slots = new DynamoJobSlotStore(documents, config.JOB_SLOTS_TABLE);
 const deadLetters = new SqsDeadLetterQueue(new SQSClient({}), config.DEAD_LETTER_QUEUE_URL);
-const processor = new BatchProcessor(EventType.SQS);
 
 const handleRecord = jobRecordHandler({ items, slots, deadLetters }, tools, {
   keyAttribute: config.REAL_TIME_ITEM_KEY,
   maxAttempts: config.JOBS_MAX_ATTEMPTS,
 });
 
-export const handler = observedHandler<SQSEvent, SQSBatchResponse>(
-  (event, context) =>
-    processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false }),
-  tools,
-);
+export const handler = batchHandler(EventType.SQS, () => handleRecord, tools);

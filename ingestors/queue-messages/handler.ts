@@ -1,16 +1,15 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { EventType } from '@aws-lambda-powertools/batch';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
 import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { DynamoWidgetStore } from '#adapters/dynamo-widget-store.ts';
 import { S3ObjectStore } from '#adapters/s3-object-store.ts';
 import { SqsDeadLetterQueue } from '#adapters/sqs-dead-letter-queue.ts';
-import { systemClock } from '#adapters/system-clock.ts';
 import * as z from '#contracts/zod.ts';
 import { BaseEnvSchema, loadConfig } from '#runtime/config.ts';
-import { observedHandler } from '#runtime/middy-stacks.ts';
+import { ingestSettingsOf } from '#runtime/ingest-settings.ts';
+import { batchHandler } from '#runtime/middy-stacks.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 import { queueRecordHandler } from '#runtime/queue-record.ts';
 
@@ -36,17 +35,8 @@ const handleRecord = queueRecordHandler(
     deadLetters: new SqsDeadLetterQueue(new SQSClient({}), config.DEAD_LETTER_QUEUE_URL),
   },
   tools,
-  { keyAttribute: config.REAL_TIME_ITEM_KEY, now: systemClock.now, maxClockSkewMs: config.MAX_CLOCK_SKEW_MS },
+  ingestSettingsOf(config),
 );
-const processor = new BatchProcessor(EventType.SQS);
 
-export const handler = observedHandler<SQSEvent, SQSBatchResponse>(
-  (event, context) =>
-    processPartialResponse(event, (record: SQSRecord) => handleRecord(record), processor, {
-      context,
-      throwOnFullBatchFailure: false,
-      // In order: a widget's create and update in one batch must not race (the update would find no widget).
-      processInParallel: false,
-    }),
-  tools,
-);
+// In order: a widget's create and update in one batch must not race (the update would find no widget).
+export const handler = batchHandler(EventType.SQS, () => handleRecord, tools, { inOrder: true });

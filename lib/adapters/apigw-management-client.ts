@@ -10,7 +10,7 @@ export type ConnectionsRequestHandler = Extract<
 >;
 
 /** The request handler for an `@connections` endpoint, or undefined for the SDK's own HTTPS one. */
-export type ConnectionsRequestHandlerLookup = (endpoint: string) => ConnectionsRequestHandler | undefined;
+type ConnectionsRequestHandlerLookup = (endpoint: string) => ConnectionsRequestHandler | undefined;
 
 let requestHandlerFor: ConnectionsRequestHandlerLookup = () => undefined;
 

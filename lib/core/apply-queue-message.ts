@@ -12,7 +12,7 @@ export interface QueueMessageDeps {
 }
 
 /** What applying one message did (for metrics and logs). */
-export type QueueMessageOutcome =
+type QueueMessageOutcome =
   | { kind: 'readings'; accepted: number; stale: number; claimed: boolean }
   | { kind: 'widget'; outcome: WidgetOutcome; requestId: string; claimed: boolean }
   /** The claim check's object is gone: already applied and deleted by an earlier delivery. */

@@ -34,7 +34,7 @@ const CLIENT_ACTIONS: readonly string[] = ClientActionSchema.def.options.flatMap
   (option) => option.shape.action.def.values,
 );
 
-export interface ActionContext {
+interface ActionContext {
   connectionId: string;
   /** The connection's claims when auth is on: `subscribe` and `sync` must stay within them. */
   claims?: AccessClaims;

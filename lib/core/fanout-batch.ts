@@ -12,7 +12,7 @@ import type { ConnectionPublisher, ConnectionStore } from './ports.ts';
 import type { SlowConsumerTracker } from './slow-consumers.ts';
 import type { ItemChange } from './stream-change.ts';
 
-export interface FanoutOptions {
+interface FanoutOptions {
   /** PostToConnection calls in flight at once, across the batch. */
   concurrency: number;
   /** Strikes of slow connections, kept across batches; without it a slow post is a plain failure. */
@@ -30,7 +30,7 @@ export interface FanoutOptions {
  * What delivering one change did, counted in subscribers. `toStale` counts subscribers found gone
  * (their rows are removed); `failed` holds non-retryable post failures (e.g. frame too large).
  */
-export interface DeliveryReport {
+interface DeliveryReport {
   key: string;
   /** Subscribers that received this change's frame (alone or inside a `batch` frame). */
   delivered: number;

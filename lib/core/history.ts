@@ -111,7 +111,7 @@ export function toHistoryRow(change: ItemChange, retentionHours: number): Histor
 const HISTORY_WRITE_BATCH = 25;
 
 /** What {@link recordHistory} did with one batch of stream records. */
-export interface HistoryWriteReport {
+interface HistoryWriteReport {
   written: number;
   /** `appliedAt` of each row written: how far the history lags the live state. */
   appliedAt: number[];
@@ -208,12 +208,12 @@ export async function readHistoryPage(
 }
 
 /** The answer to `sync` with `after`: the changes since, or `reset` when history cannot tell them. */
-export type Replay =
+type Replay =
   | { reset: true }
   | { reset?: undefined; frames: Array<ItemFrame | RemovedFrame>; next?: string; seq: Seq };
 
 /** How long a replay waits for the history writer to catch up with the current state. */
-export interface ReplayOptions {
+interface ReplayOptions {
   /** Give up (answer `reset`) after waiting this long in all. Default 3000. */
   maxWaitMs?: number;
   /** Pause between two looks. Default 100. */

@@ -25,12 +25,12 @@ export function decodeEventKey(key: string): string {
 const BATCH_READINGS = 500;
 const BATCH_CHARS = 1024 * 1024;
 
-export interface ObjectIngestOptions extends NormaliseOptions {
+interface ObjectIngestOptions extends NormaliseOptions {
   /** Objects above this size are refused unread (`MaxObjectBytes`). */
   maxObjectBytes: number;
 }
 
-export interface ObjectCounts {
+interface ObjectCounts {
   /** Lines (or JSON elements) read. */
   lines: number;
   /** Good readings written: applied, or refused as older than the stored state. */
@@ -39,7 +39,7 @@ export interface ObjectCounts {
   rejected: number;
 }
 
-export type ObjectOutcome =
+type ObjectOutcome =
   | ({ kind: 'ingested'; format: ObjectFormat } & ObjectCounts)
   | ({ kind: 'refused'; reason: string } & ObjectCounts)
   | { kind: 'gone' };

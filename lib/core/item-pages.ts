@@ -22,7 +22,7 @@ export interface ItemPageStore {
 }
 
 /** One page of a key's items; `next` (when more remain) asks for the following page. */
-export interface ItemPage {
+interface ItemPage {
   items: RealTimeItem[];
   next?: string;
 }

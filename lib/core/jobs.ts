@@ -57,7 +57,7 @@ export interface JobSlotStore {
 }
 
 /** JobsQueue. */
-export interface JobQueue {
+interface JobQueue {
   send(message: JobMessage): Promise<void>;
 }
 
@@ -193,7 +193,7 @@ export async function submitJob(
   return queueJob(request, context, { ...ports, newId: () => jobId });
 }
 
-export type JobOutcome = 'done' | 'failed' | 'skipped';
+type JobOutcome = 'done' | 'failed' | 'skipped';
 
 /**
  * Runs a queued job and writes `running` (with progress), then `done` with its result or `failed`
@@ -276,7 +276,7 @@ async function executeJob(
 }
 
 /** Count, min, max and mean of every numeric field over a key's items (`channel.field`). */
-export interface NumericStats {
+interface NumericStats {
   items: number;
   fields: Record<string, { count: number; min: number; max: number; mean: number }>;
 }

@@ -1,5 +1,5 @@
 /** Runs the tasks of one key one after another, in call order; tasks of different keys run concurrently. */
-export type KeyedQueue = <T>(key: string, task: () => Promise<T>) => Promise<T>;
+type KeyedQueue = <T>(key: string, task: () => Promise<T>) => Promise<T>;
 
 /**
  * A {@link KeyedQueue}. Readings of one item are written in their order with it, so each applied

@@ -5,12 +5,10 @@ import { type NormalisedReading, type NormaliseOptions, normaliseReading } from 
 export type ObjectFormat = 'json' | 'ndjson' | 'csv';
 
 /** One line (NDJSON, CSV) or array element (JSON) of an object: a good reading or a bad line. */
-export type ObjectEntry =
-  | { line: number; reading: NormalisedReading }
-  | { line: number; rejected: RejectedLine };
+type ObjectEntry = { line: number; reading: NormalisedReading } | { line: number; rejected: RejectedLine };
 
 /** The readings of one object, read as they arrive. */
-export interface ObjectReadings {
+interface ObjectReadings {
   format: ObjectFormat;
   /** In the object's order; pulled one at a time, so memory holds one line, never the object. */
   entries: AsyncIterable<ObjectEntry>;

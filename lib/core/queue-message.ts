@@ -5,7 +5,7 @@ import { parseJsonOrThrow, parseOrThrow } from './issues.ts';
 import { type NormalisedReading, type NormaliseOptions, normaliseReadingsBody } from './normalise-reading.ts';
 
 /** What one queue message asks for, validated. */
-export type QueueCommand =
+type QueueCommand =
   | { kind: 'readings'; readings: NormalisedReading[] }
   | { kind: 'widget'; request: WidgetRequest }
   | { kind: 'claimCheck'; claimCheck: ClaimCheck['s3'] };

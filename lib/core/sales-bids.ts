@@ -31,7 +31,7 @@ export interface BidItemStore {
 }
 
 /** Where accepted bids go to be applied to sales.db (SalesUpdatesQueue). */
-export interface SalesUpdateSender {
+interface SalesUpdateSender {
   send(update: SalesUpdate): Promise<void>;
 }
 
@@ -42,7 +42,7 @@ export interface BidPorts {
   clock: Clock;
 }
 
-export interface BidOutcome {
+interface BidOutcome {
   /** The reply for the bidder. */
   frame: ServerFrame;
   /** The accepted bid's catalogue update, and the error when sending it failed (the bid stands). */

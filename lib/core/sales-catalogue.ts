@@ -7,12 +7,12 @@ import { CATALOGUE_PRODUCTS, type CatalogueProduct, productImage } from './sales
  * The SQLite engine the catalogue is built and updated with (sql.js's `SqlJsStatic` fits it): only
  * what the core calls, so the core names no engine and the adapter (sqljs-engine.ts) loads one.
  */
-export interface SqlEngine {
+interface SqlEngine {
   Database: new (data?: Uint8Array) => SqlDatabase;
 }
 
 /** An open SQLite database of an {@link SqlEngine}. */
-export interface SqlDatabase {
+interface SqlDatabase {
   run(sql: string): unknown;
   prepare(sql: string): SqlStatement;
   /** Rows changed by the last statement run. */
@@ -22,7 +22,7 @@ export interface SqlDatabase {
 }
 
 /** A prepared statement of a {@link SqlDatabase}. */
-export interface SqlStatement {
+interface SqlStatement {
   run(params: Array<number | string | null>): unknown;
   free(): unknown;
 }
@@ -94,7 +94,7 @@ export function applySalesUpdates(db: SqlDatabase, updates: readonly SalesUpdate
   return changed;
 }
 
-export interface CatalogueWriteResult {
+interface CatalogueWriteResult {
   /** Rows changed by the write that stood (0: nothing new, nothing written). */
   changed: number;
   /** Read-apply-put rounds it took (1 without contention). */

@@ -1,6 +1,6 @@
 import type { Clock } from './ports.ts';
 
-export interface SlowConsumerOptions {
+interface SlowConsumerOptions {
   /** Strikes (timeouts or throttles) within `windowMs` that disconnect a connection. Default 3. */
   strikesToDisconnect?: number;
   /** Default 60 s. */

@@ -10,7 +10,7 @@ import { PayloadTooLargeError } from './errors.ts';
 import { parseJsonWith } from './issues.ts';
 
 /** A command ready to publish: where, what, and the frame that confirms it to the sender. */
-export interface PlannedCommand {
+interface PlannedCommand {
   topic: string;
   message: VehicleCommandMessage;
   ack: AckFrame;

@@ -35,7 +35,7 @@ export type WidgetWrite =
     }
   | { kind: 'delete'; itemKey: string; channel: string; expectedVersion: number };
 
-export type WidgetPlan = WidgetWrite | { kind: 'skip'; reason: 'stale' | 'missing' };
+type WidgetPlan = WidgetWrite | { kind: 'skip'; reason: 'stale' | 'missing' };
 
 /**
  * Decides what a widget request does to the stored widget:

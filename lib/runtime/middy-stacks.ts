@@ -1,8 +1,9 @@
+import { BatchProcessor, type EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
-import type { Context } from 'aws-lambda';
+import type { Context, DynamoDBRecord, KinesisStreamRecord, SQSRecord } from 'aws-lambda';
 import { type ApiKeyGrant, requireApiKey } from './api-key.ts';
 import { httpErrorMapper } from './http-responses.ts';
 import type { Powertools } from './powertools.ts';
@@ -33,4 +34,28 @@ export function httpHandler<E, R>(
   if (options.apiKeys) stack.use(requireApiKey(options.apiKeys) as MiddlewareObj<E, R>);
   if (options.jsonBody) stack.use(httpJsonBodyParser());
   return stack.use(httpErrorMapper(tools.logger));
+}
+
+/**
+ * A batch consumer (SQS, Kinesis, DynamoDB Streams) under {@link observedHandler}: Powertools'
+ * BatchProcessor runs `recordHandlerOf()`'s step on each record and reports as batch item failures
+ * only the records it threw for, a batch of which every record failed included (reported, not thrown).
+ * `recordHandlerOf` runs once per invocation (what it returns may hold per-invocation state).
+ * `inOrder` runs the records one after another instead of all at once.
+ */
+export function batchHandler<R extends SQSRecord | KinesisStreamRecord | DynamoDBRecord>(
+  type: (typeof EventType)[keyof typeof EventType],
+  recordHandlerOf: () => (record: R) => Promise<void>,
+  tools: Powertools,
+  options: { inOrder?: boolean } = {},
+): MiddyfiedHandler<{ Records: R[] }, { batchItemFailures: { itemIdentifier: string }[] }> {
+  const processor = new BatchProcessor(type);
+  return observedHandler((event, context) => {
+    const handleRecord = recordHandlerOf();
+    return processPartialResponse(event, (record: R) => handleRecord(record), processor, {
+      context,
+      throwOnFullBatchFailure: false,
+      ...(options.inOrder ? { processInParallel: false } : {}),
+    });
+  }, tools);
 }

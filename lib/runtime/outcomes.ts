@@ -3,7 +3,7 @@ import type { RejectDestination, RejectedInput } from '#core/ingest-ports.ts';
 import type { Powertools } from './powertools.ts';
 
 /** How {@link retryOrReject} reports one input that failed. */
-export interface FailedInput {
+interface FailedInput {
   /** Names the input in the logs: `<what> will be retried`, `<what> rejected`. */
   what: string;
   /** What both log lines carry beside the error: the ids that find the input. */

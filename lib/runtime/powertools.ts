@@ -11,7 +11,7 @@ export interface Powertools {
 }
 
 /** Sees every metric value a function adds, beside its EMF output. */
-export type MetricObserver = (service: string, name: string, unit: string, value: number) => void;
+type MetricObserver = (service: string, name: string, unit: string, value: number) => void;
 
 let metricObserver: MetricObserver | undefined;
 

@@ -1,6 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { applyQueueMessage, type QueueMessageDeps } from '#core/apply-queue-message.ts';
 import type { RejectDestination } from '#core/ingest-ports.ts';
+import type { IngestSettings } from './ingest-settings.ts';
 import { countReadings, queueMessageFailure, retryOrReject } from './outcomes.ts';
 import type { Powertools } from './powertools.ts';
 
@@ -14,7 +15,7 @@ import type { Powertools } from './powertools.ts';
 export function queueRecordHandler(
   deps: QueueMessageDeps & { deadLetters: RejectDestination },
   tools: Powertools,
-  options: { keyAttribute: string; now: () => number; maxClockSkewMs?: number },
+  options: IngestSettings,
 ): (record: SQSRecord) => Promise<void> {
   return async (record) => {
     try {
@@ -24,7 +25,7 @@ export function queueRecordHandler(
         now: options.now(),
         // Readings without ts take the time SQS accepted the message: a redelivery is a duplicate.
         sourceTime: Number(record.attributes?.SentTimestamp),
-        ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
+        maxClockSkewMs: options.maxClockSkewMs,
       });
       if (outcome.kind === 'readings') {
         countReadings(tools, outcome);

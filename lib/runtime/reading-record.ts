@@ -8,7 +8,7 @@ import { countReadings, retryOrReject } from './outcomes.ts';
 import type { Powertools } from './powertools.ts';
 
 /** Options of {@link readingRecordHandler}. */
-export interface ReadingRecordOptions<R> {
+interface ReadingRecordOptions<R> {
   tools: Powertools;
   items: ItemStore;
   /** Decodes and validates one record; throws a permanent error (ValidationError) for bad input. */

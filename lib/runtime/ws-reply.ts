@@ -5,6 +5,7 @@ import type { ServerFrame } from '#contracts/ws-protocol.ts';
 import type { AccessClaims } from '#core/authorise.ts';
 import { type ActionCounter, admitAction, assertShallowMessage } from '#core/connection-limits.ts';
 import { SlowConnectionError, StaleConnectionError, toPlatformError } from '#core/errors.ts';
+import { parseJsonOrThrow } from '#core/issues.ts';
 import type { ConnectionPublisher } from '#core/ports.ts';
 import { splitFrame } from '#core/snapshot-frames.ts';
 import { observedHandler } from './middy-stacks.ts';
@@ -17,7 +18,7 @@ function actionOf(body: string | undefined): string | undefined {
   try {
     // A body refused for its size or depth is not parsed here either.
     assertShallowMessage(body ?? '');
-    const action = (JSON.parse(body ?? '') as { action?: unknown }).action;
+    const action = (parseJsonOrThrow(body ?? '', 'body') as { action?: unknown } | null)?.action;
     return typeof action === 'string' ? action.slice(0, 64) : undefined;
   } catch {
     return undefined;
@@ -65,7 +66,7 @@ export async function replyToAction(
 }
 
 /** One message of a WebSocket route, as {@link wsActionHandler} hands it to its work. */
-export interface WsActionMessage {
+interface WsActionMessage {
   connectionId: string;
   body: string | undefined;
   /** The sender's claims from the authorizer; undefined with AUTH_MODE `none`. */

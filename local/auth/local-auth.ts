@@ -10,7 +10,7 @@ export const LOCAL_JWT_SECRET = 'rtp-local-development-secret-do-not-deploy';
 /** The `x-api-key` POST /readings accepts locally (template parameter `IngestApiKeys`). */
 export const LOCAL_API_KEY = 'rtp-local-api-key';
 
-export interface DevTokenInput {
+interface DevTokenInput {
   secret?: string;
   /** JWT `sub`: who the connection is (rooms author messages by it). */
   sub: string;

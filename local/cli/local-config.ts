@@ -4,7 +4,7 @@ import { DEFAULT_STACK_NAME } from '#local/template/local-identity.ts';
 import { CommaListSchema } from '#runtime/config.ts';
 
 /** The local runtime's settings, from the environment; every one has a default that works on a fresh machine. */
-export const LocalEnvSchema = z.object({
+const LocalEnvSchema = z.object({
   RTP_HTTP_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   RTP_WS_PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
   RTP_DYNAMODB_PORT: z.coerce.number().int().min(0).max(65_535).default(8000),

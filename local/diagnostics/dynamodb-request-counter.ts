@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { LocalService, ServiceStarted } from '#local/services/local-service.ts';
 
 /** What the functions asked DynamoDB for, counted at the wire. */
-export interface DynamoRequestCounts {
+interface DynamoRequestCounts {
   /** Requests by operation (`Query`, `Scan`, `UpdateItem`, `TransactWriteItems`, …), pages included. */
   operations: Record<string, number>;
   /** Query requests on a secondary index, by `<index> <first key value>`; continuation pages included. */

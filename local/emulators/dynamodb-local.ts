@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 /** Options of {@link startDynamoDbLocal}. */
-export interface DynamoDbLocalOptions {
+interface DynamoDbLocalOptions {
   /** TCP port on 127.0.0.1; 0 or undefined lets the OS pick a free one. */
   port?: number;
   /**

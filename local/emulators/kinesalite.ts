@@ -7,7 +7,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#local/template/local-identity.ts';
 
 /** Options of {@link startKinesalite}. */
-export interface KinesaliteOptions {
+interface KinesaliteOptions {
   /** TCP port on 127.0.0.1; 0 or undefined lets the OS pick a free one. */
   port?: number;
   /** How long a new stream stays CREATING (kinesalite's default is 500 ms). Default 0. */

@@ -18,7 +18,6 @@ import {
   type ShardBatchFailureDetails,
   type ShardBatchInfo,
   type ShardDescription,
-  type ShardPollerStats,
   type ShardReader,
   StreamMapping,
   type StreamMappingOptions,
@@ -39,13 +38,6 @@ export interface StreamBatchFailure extends ReturnType<typeof batchFailureEnvelo
 
 /** Local extras handed to `onFailure` next to the destination message. */
 export type StreamBatchFailureDetails = ShardBatchFailureDetails<DynamoDBRecord>;
-
-/**
- * Counters for /health (see {@link ShardPollerStats}). DynamoDB Local truncates
- * `ApproximateCreationDateTime` to the minute, so `iteratorAgeMs` over-reads by up to 60 s locally, and
- * `iteratorResets` counts the iterators it spuriously trims after any transaction.
- */
-export type StreamPollerStats = ShardPollerStats;
 
 /** Options of {@link DynamoDbStreamPoller}. */
 export interface DynamoDbStreamPollerOptions

@@ -32,23 +32,23 @@ export class RuleSqlError extends Error {
   }
 }
 
-export type Literal = string | number | boolean | null;
+type Literal = string | number | boolean | null;
 
-export type Operand =
+type Operand =
   | { kind: 'field'; path: string[] }
   | { kind: 'topic'; level?: number }
   | { kind: 'timestamp' }
   | { kind: 'newuuid' }
   | { kind: 'literal'; value: Literal };
 
-export type ComparisonOperator = '=' | '<>' | '<' | '<=' | '>' | '>=';
+type ComparisonOperator = '=' | '<>' | '<' | '<=' | '>' | '>=';
 
-export type Condition =
+type Condition =
   | { kind: 'compare'; operator: ComparisonOperator; left: Operand; right: Operand }
   | { kind: 'and' | 'or'; left: Condition; right: Condition }
   | { kind: 'not'; operand: Condition };
 
-export type SelectItem = { kind: 'all' } | { kind: 'value'; operand: Operand; name: string };
+type SelectItem = { kind: 'all' } | { kind: 'value'; operand: Operand; name: string };
 
 /** A rule statement ready to evaluate. */
 export interface CompiledRuleSql {

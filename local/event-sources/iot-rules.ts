@@ -42,7 +42,7 @@ export class TopicRuleError extends Error {
   }
 }
 
-export type TopicRuleAction =
+type TopicRuleAction =
   | {
       kind: 'lambda';
       functionLogicalId: string;
@@ -173,7 +173,7 @@ function loadAction(
 }
 
 /** Counters for /health; cumulative since start. */
-export interface IotRuleStats {
+interface IotRuleStats {
   /** Messages that matched a rule's topic filter and WHERE. */
   ruleMatches: number;
   /** Messages a rule could not evaluate (payload not JSON, `SELECT *` over a non-object). */
@@ -192,7 +192,7 @@ export interface IotRuleStats {
   failuresQueued: number;
 }
 
-export interface IotRuleEngineOptions {
+interface IotRuleEngineOptions {
   rules: TopicRuleModel[];
   template: LocalTemplate;
   invoker: LambdaInvoker;

@@ -12,7 +12,6 @@ import type { KinesisStreamRecord } from 'aws-lambda';
 import { LOCAL_ACCOUNT_ID } from '#local/template/local-identity.ts';
 import {
   type batchFailureEnvelope,
-  type ShardBatchFailureDetails,
   type ShardBatchInfo,
   type ShardDescription,
   type ShardPollerStats,
@@ -33,9 +32,6 @@ const MAX_GET_RECORDS_LIMIT = 10_000;
 export interface KinesisBatchFailure extends ReturnType<typeof batchFailureEnvelope> {
   KinesisBatchInfo: ShardBatchInfo;
 }
-
-/** Local extras handed to `onFailure` next to the destination message. */
-export type KinesisBatchFailureDetails = ShardBatchFailureDetails<KinesisStreamRecord>;
 
 /** Counters for /health (see {@link ShardPollerStats}). */
 export type KinesisPollerStats = ShardPollerStats;

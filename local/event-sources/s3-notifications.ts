@@ -29,7 +29,7 @@ export interface S3NotificationTarget {
   onFailureQueueLogicalId?: string;
 }
 
-export interface S3NotifierOptions {
+interface S3NotifierOptions {
   invoker: LambdaInvoker;
   targets: S3NotificationTarget[];
   region: string;
@@ -45,7 +45,7 @@ export interface S3NotifierOptions {
   log: (line: string) => void;
 }
 
-export interface S3NotifierStats {
+interface S3NotifierStats {
   notifications: number;
   invocations: number;
   /** Notifications the function accepted (after retries, if any). */

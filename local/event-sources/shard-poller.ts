@@ -36,7 +36,7 @@ export interface ShardReader<R> {
 }
 
 /** A batch given up on: after its last retry, or (its leading records) for their age. */
-export interface DiscardedBatch<R> {
+interface DiscardedBatch<R> {
   shardId: string;
   records: R[];
   condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
@@ -74,7 +74,7 @@ export interface ShardPollerStats {
 }
 
 /** Options of {@link ShardPoller}. */
-export interface ShardPollerOptions<R> {
+interface ShardPollerOptions<R> {
   reader: ShardReader<R>;
   /** The function's stream event from the template (batch size, window, retries, …). */
   eventSource: StreamEventSourceModel;
@@ -136,7 +136,7 @@ type InvocationOutcome =
  * Polls again at once while records keep coming and backs off to `idleDelayMs` when a shard is quiet.
  * Checkpoints live in memory: a new poller starts from `startingPosition` again.
  */
-export class ShardPoller<R> {
+class ShardPoller<R> {
   readonly #options: ShardPollerOptions<R>;
   readonly #reader: ShardReader<R>;
   readonly #source: StreamEventSourceModel;

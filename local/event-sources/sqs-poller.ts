@@ -17,7 +17,7 @@ const MAX_RECEIVE = 10;
 const LONG_POLL_SECONDS = 20;
 const ERROR_DELAY_MS = 500;
 
-export interface SqsPollerOptions {
+interface SqsPollerOptions {
   client: SQSClient;
   queueUrl: string;
   queueArn: string;
@@ -31,7 +31,7 @@ export interface SqsPollerOptions {
 }
 
 /** Counters for /health, cumulative since `start()`. */
-export interface SqsPollerStats {
+interface SqsPollerStats {
   receives: number;
   messages: number;
   invocations: number;

@@ -23,7 +23,7 @@ import {
 } from './request-context.ts';
 
 /** API Gateway HTTP API payload limit: 10 MB. */
-export const MAX_HTTP_BODY_BYTES = 10 * 1024 * 1024;
+const MAX_HTTP_BODY_BYTES = 10 * 1024 * 1024;
 /** API Gateway HTTP API's maximum integration timeout: 30 s. */
 const DEFAULT_INTEGRATION_TIMEOUT_MS = 30_000;
 
@@ -32,7 +32,7 @@ const TEXT_CONTENT_TYPES = new Set(['application/json', 'application/xml', 'appl
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade']);
 
 /** The template's `CorsConfiguration` of the HTTP API, in SAM's shape (camel-cased). */
-export interface HttpApiCorsConfig {
+interface HttpApiCorsConfig {
   /** `*` or exact origins. */
   allowOrigins: string[];
   /** Default `*`. */
@@ -48,12 +48,12 @@ export interface HttpApiCorsConfig {
  * Verifies a bearer token for a JWT authorizer (signature, `iss`, `aud`, `exp`) and returns its
  * payload; throws for any token the authorizer must refuse.
  */
-export type JwtPayloadVerifier = (
+type JwtPayloadVerifier = (
   authorizer: HttpJwtAuthorizerModel,
   token: string,
 ) => Promise<Record<string, unknown>>;
 
-export interface HttpApiOptions {
+interface HttpApiOptions {
   /** Functions of the template; their `HttpApi` events become routes. */
   functions: FunctionModel[];
   /** Routes declared as ApiGatewayV2 resources (the template's `httpApi.routes`). */
@@ -89,7 +89,7 @@ export type LocalRouteHandler = (
   pathParameters: Record<string, string>,
 ) => void | Promise<void>;
 
-export interface HttpApiStats {
+interface HttpApiStats {
   requests: number;
   invocations: number;
   /** Responses with a 5xx status made by the gateway (integration failures, timeouts). */

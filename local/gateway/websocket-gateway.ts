@@ -24,7 +24,7 @@ import {
 } from './request-context.ts';
 
 /** API Gateway's limit for one PostToConnection payload and one incoming message: 128 KB. */
-export const MAX_MESSAGE_BYTES = 128 * 1024;
+const MAX_MESSAGE_BYTES = 128 * 1024;
 
 const DEFAULT_IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 const DEFAULT_MAX_CONNECTION_DURATION_MS = 2 * 60 * 60 * 1000;
@@ -32,7 +32,7 @@ const DEFAULT_MAX_CONNECTION_DURATION_MS = 2 * 60 * 60 * 1000;
 const SHUTDOWN_GRACE_MS = 1000;
 const WEBSOCKET_KEY = /^[+/0-9A-Za-z]{22}==$/;
 
-export interface WebSocketGatewayOptions {
+interface WebSocketGatewayOptions {
   /** Routes, route selection expression and stage, from the template. */
   api: WebSocketApiModel;
   invoker: LambdaInvoker;
@@ -58,7 +58,7 @@ export interface WebSocketGatewayOptions {
 }
 
 /** `requestContext` of the events API Gateway sends to WebSocket route integrations. */
-export interface WebSocketRequestContext {
+interface WebSocketRequestContext {
   routeKey: string;
   eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT';
   /** MESSAGE events only. */
@@ -97,14 +97,14 @@ export interface WebSocketRouteEvent {
 }
 
 /** What an `@connections` call answers, whether it came over HTTP or in-process. */
-export interface ManagementResponse {
+interface ManagementResponse {
   statusCode: number;
   headers: Record<string, string>;
   body: string;
 }
 
 /** Counters for `/health`. */
-export interface WebSocketGatewayStats {
+interface WebSocketGatewayStats {
   openConnections: number;
   connectionsAccepted: number;
   connectionsRejected: number;
@@ -885,7 +885,7 @@ function randomHex(bytes: number): string {
  * nothing (then `$default`).
  * @throws Error for any other expression, naming it.
  */
-export function compileRouteSelectionExpression(expression: string): RouteSelector {
+function compileRouteSelectionExpression(expression: string): RouteSelector {
   const plain = /^\$request\.body\.([A-Za-z0-9_$-]+(?:\.[A-Za-z0-9_$-]+)*)$/.exec(expression);
   if (plain) {
     const path = plain[1]!.split('.');

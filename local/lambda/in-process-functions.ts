@@ -6,7 +6,7 @@ import type { FunctionModel } from '#local/template/model.ts';
 import type { LambdaInvoker } from './invoker.ts';
 
 /** The function ran past its configured timeout (Lambda reports `Task timed out after N seconds`). */
-export class FunctionTimeoutError extends Error {
+class FunctionTimeoutError extends Error {
   constructor(logicalId: string, timeoutSeconds: number) {
     super(`${logicalId}: Task timed out after ${timeoutSeconds.toFixed(2)} seconds`);
     this.name = 'FunctionTimeoutError';
@@ -18,7 +18,7 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
 /** Counts loads, so each platform started in one process gets module instances of its own. */
 let loads = 0;
 
-export interface FunctionStats {
+interface FunctionStats {
   invocations: number;
   errors: number;
   timeouts: number;

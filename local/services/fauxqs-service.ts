@@ -49,7 +49,7 @@ interface FauxqsS3Store {
 
 type FauxqsStores = NonNullable<NonNullable<Parameters<typeof buildApp>[0]>['stores']>;
 
-export interface FauxqsServiceOptions {
+interface FauxqsServiceOptions {
   port: number;
   /** Delay before the first retry of a failed S3 notification. Default 200 ms. */
   s3RetryDelayMs?: number;

@@ -20,4 +20,4 @@ export function localServices(portOf: PortOf): LocalService[] {
 }
 
 /** The port a service listens on: its name's setting, or `fallback`; 0 = a free port. */
-export type PortOf = (name: string, fallback: number) => number;
+type PortOf = (name: string, fallback: number) => number;

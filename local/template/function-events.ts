@@ -1,7 +1,7 @@
 import type { EventSourceModel, FunctionModel, LocalTemplate } from './model.ts';
 
 /** An event source of one kind, with the function it invokes. */
-export interface FunctionEvent<K extends EventSourceModel['kind']> {
+interface FunctionEvent<K extends EventSourceModel['kind']> {
   fn: FunctionModel;
   event: EventSourceModel & { kind: K };
 }

@@ -25,7 +25,7 @@ import type {
 type Json = unknown;
 type Resource = { Type: string; Properties?: Record<string, Json>; Metadata?: Record<string, Json> };
 
-export interface LoadTemplateOptions {
+interface LoadTemplateOptions {
   /** Stack name; tables are named from it (`<stack>-RealTimeData`), so tests use a unique one per run. */
   stackName?: string;
   region?: string;
@@ -66,7 +66,7 @@ function expandMergeKeys(value: Json): Json {
 }
 
 /** A template construct the local runtime cannot run: named, with where it is. */
-export class TemplateError extends Error {}
+class TemplateError extends Error {}
 
 /** The parts of template.yaml the loader reads. */
 interface TemplateDocument {

@@ -3,17 +3,17 @@
  * Produced by `loadTemplate` (load-template.ts); every other part of local/ reads this, never the YAML.
  */
 
-export interface AttributeDefinition {
+interface AttributeDefinition {
   AttributeName: string;
   AttributeType: 'S' | 'N' | 'B';
 }
 
-export interface KeySchemaElement {
+interface KeySchemaElement {
   AttributeName: string;
   KeyType: 'HASH' | 'RANGE';
 }
 
-export interface GlobalSecondaryIndexModel {
+interface GlobalSecondaryIndexModel {
   IndexName: string;
   KeySchema: KeySchemaElement[];
   Projection: { ProjectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] };
@@ -51,7 +51,7 @@ export interface StreamEventSourceModel {
   onFailureQueueLogicalId?: string;
 }
 
-export interface HttpApiEventModel {
+interface HttpApiEventModel {
   kind: 'HttpApi';
   name: string;
   method: string;
@@ -107,7 +107,7 @@ export interface FunctionModel {
 }
 
 /** A route of the WebSocket API (AWS::ApiGatewayV2::Route) and the function its integration invokes. */
-export interface WebSocketRouteModel {
+interface WebSocketRouteModel {
   routeKey: string;
   functionLogicalId: string;
   /** The route's Lambda REQUEST authorizer (`AuthorizationType: CUSTOM`), run before the integration. */

@@ -4,12 +4,8 @@ import { HistoryPageSchema } from '#contracts/history.ts';
 import { LOCAL_API_KEY } from '#local/auth/local-auth.ts';
 import type { Platform } from '#local/platform.ts';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
+import { type PageSocket, watchSocket } from '../helpers/page-socket.ts';
 import { postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';
-
-/** What the page exposes for tests (web/src/live-connection.ts `exposeForTests`). */
-interface PageHandle {
-  rtp: { live: { drop(holdMs: number): void; opens: number; seqOf(key: string): string | undefined } };
-}
 
 const KEY = 'fleet-1';
 
@@ -23,8 +19,8 @@ describe('dashboard history and fleet map, in chromium', () => {
   let browser: TestBrowser;
   let keyAttribute: string;
   let page: Page;
-  /** Every client message the page sent over its WebSocket, parsed. */
-  const sent: Record<string, unknown>[] = [];
+  /** The page's WebSocket, watched from outside the page. */
+  let socket: PageSocket;
 
   beforeAll(async () => {
     [platform, browser] = await Promise.all([startTestPlatform(), launchBrowser()]);
@@ -76,11 +72,7 @@ describe('dashboard history and fleet map, in chromium', () => {
     await waitFor(async () => (await historyLength()) === 3, 'three history entries', 10_000);
 
     page = await browser.newPage();
-    page.on('websocket', (socket) =>
-      socket.on('framesent', ({ payload }) =>
-        sent.push(JSON.parse(String(payload)) as Record<string, unknown>),
-      ),
-    );
+    socket = await watchSocket(page);
     await page.goto(`${platform.endpoints.http}/#/dashboard?keys=${KEY}`);
     await page.locator('.conn-state[data-state="open"]').waitFor();
 
@@ -101,19 +93,20 @@ describe('dashboard history and fleet map, in chromium', () => {
   });
 
   it('resumes after a dropped connection with sync after the seq it held, missing nothing', async () => {
-    const held = await page.evaluate((key) => (window as unknown as PageHandle).rtp.live.seqOf(key), KEY);
+    const held = socket.seqOf(KEY);
     expect(held).toMatch(/^[1-9][0-9]*$/);
-    await page.evaluate(() => (window as unknown as PageHandle).rtp.live.drop(1_500));
+    await socket.drop();
     await page.locator('.conn-state[data-state="reconnecting"]').waitFor();
     await postPosition();
     await postPosition();
+    socket.release();
 
     await page.locator('.conn-state[data-state="open"]').waitFor({ timeout: 10_000 });
     await speedChart(6).waitFor({ timeout: 5_000 });
     await trail(6).waitFor();
     expect(await marker().getAttribute('data-position')).toBe(`${lat(6)},${lon(6)}`);
-    expect(sent).toContainEqual({ action: 'sync', key: KEY, after: held });
-    expect(await page.evaluate(() => (window as unknown as PageHandle).rtp.live.opens)).toBe(2);
+    expect(socket.sent).toContainEqual({ action: 'sync', key: KEY, after: held });
+    expect(socket.opens).toBe(2);
     const cell = page.locator(`.key-panel[data-key="${KEY}"] .value[data-field="speed"] dd`);
     expect(await cell.textContent()).toBe(String(40 + step));
   });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_API_KEY } from '#local/auth/local-auth.ts';
 import type { Platform } from '#local/platform.ts';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.ts';
+import { type PageSocket, watchSocket } from '../helpers/page-socket.ts';
 import { postJson, startTestPlatform } from '../helpers/platform.ts';
 
 /**
@@ -10,18 +11,6 @@ import { postJson, startTestPlatform } from '../helpers/platform.ts';
  * bound of ingest to dashboard, which the latency bench measures (`bench/scenarios/latency.ts`).
  */
 const SHOW_TIMEOUT_MS = 10_000;
-
-/** What the page exposes for tests (web/src/live-connection.ts `exposeForTests`). */
-interface PageHandle {
-  rtp: {
-    live: {
-      drop(holdMs: number): void;
-      opens: number;
-      send(message: unknown): boolean;
-      seqOf(key: string): string | undefined;
-    };
-  };
-}
 
 describe('web app in chromium', () => {
   let platform: Platform;
@@ -48,8 +37,17 @@ describe('web app in chromium', () => {
     expect(response.status).toBe(202);
   }
 
+  /** Each opened page's WebSocket, watched from outside the page. */
+  const sockets = new Map<Page, PageSocket>();
+  const socketOf = (page: Page): PageSocket => {
+    const socket = sockets.get(page);
+    if (!socket) throw new Error('the page was not opened with openPage');
+    return socket;
+  };
+
   async function openPage(route: string): Promise<Page> {
     const page = await browser.newPage();
+    sockets.set(page, await watchSocket(page));
     await page.goto(`${platform.endpoints.http}/#/${route}`);
     await page.locator('.conn-state[data-state="open"]').waitFor();
     return page;
@@ -84,14 +82,15 @@ describe('web app in chromium', () => {
     });
 
     it('catches up after a dropped connection: the reading posted meanwhile appears after reconnect', async () => {
-      await page.evaluate(() => (window as unknown as PageHandle).rtp.live.drop(1_500));
+      await socketOf(page).drop();
       await page.locator('.conn-state[data-state="reconnecting"]').waitFor();
       await postReading('e2e-1', { speed: 77.7, fuel: 0.78, gear: 'D' });
       await browser.screenshot(page, 'dashboard-reconnecting');
+      socketOf(page).release();
 
       await page.locator('.conn-state[data-state="open"]').waitFor({ timeout: 10_000 });
       await valueCell(page, 'e2e-1', 'speed', '77.7').waitFor({ timeout: 5_000 });
-      expect(await page.evaluate(() => (window as unknown as PageHandle).rtp.live.opens)).toBe(2);
+      expect(socketOf(page).opens).toBe(2);
     });
 
     it('watches another key from the input', async () => {
@@ -134,16 +133,12 @@ describe('web app in chromium', () => {
       expect(messageId).toBeTruthy();
       expect(await message(bob, 'alice').locator('.actions').count()).toBe(0);
 
-      const sent = await bob.evaluate(
-        (id) =>
-          (window as unknown as PageHandle).rtp.live.send({
-            action: 'edit',
-            room: 'e2e',
-            messageId: id,
-            text: 'edited by bob',
-          }),
+      const sent = socketOf(bob).send({
+        action: 'edit',
+        room: 'e2e',
         messageId,
-      );
+        text: 'edited by bob',
+      });
       expect(sent).toBe(true);
       const error = bob.locator('.alert[data-code="Forbidden"]');
       await error.waitFor();
@@ -179,26 +174,22 @@ describe('web app in chromium', () => {
 
     it('resumes a room after a dropped connection with sync after, getting the message posted meanwhile', async () => {
       const dave = await browser.newPage();
-      const sent: Record<string, unknown>[] = [];
-      dave.on('websocket', (socket) =>
-        socket.on('framesent', ({ payload }) =>
-          sent.push(JSON.parse(String(payload)) as Record<string, unknown>),
-        ),
-      );
+      const socket = await watchSocket(dave);
       await dave.goto(`${platform.endpoints.http}/#/rooms?room=e2e&user=dave`);
       await message(dave, 'alice').filter({ hasText: 'hello, edited' }).waitFor();
-      const held = await dave.evaluate(() => (window as unknown as PageHandle).rtp.live.seqOf('room-e2e'));
+      const held = socket.seqOf('room-e2e');
       expect(held).toMatch(/^[1-9][0-9]*$/);
 
-      await dave.evaluate(() => (window as unknown as PageHandle).rtp.live.drop(1_500));
+      await socket.drop();
       await dave.locator('.conn-state[data-state="reconnecting"]').waitFor();
       await alice.bringToFront();
       await alice.locator('.composer input[name="text"]').fill('while dave was away');
       await alice.locator('.composer input[name="text"]').press('Enter');
       await message(alice, 'alice').filter({ hasText: 'while dave was away' }).waitFor();
+      socket.release();
 
       await message(dave, 'alice').filter({ hasText: 'while dave was away' }).waitFor({ timeout: 10_000 });
-      expect(sent).toContainEqual({ action: 'sync', key: 'room-e2e', after: held });
+      expect(socket.sent).toContainEqual({ action: 'sync', key: 'room-e2e', after: held });
       expect(await message(dave, 'alice').filter({ hasText: 'hello, edited' }).count()).toBe(1);
     });
   });

@@ -19,6 +19,7 @@ import {
   type StreamBatchFailureDetails,
 } from '#local/event-sources/dynamodb-stream-poller.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
+import { localArn } from '#local/template/local-identity.ts';
 import type { StreamEventSourceModel } from '#local/template/model.ts';
 import { waitFor } from '../helpers/platform.ts';
 import { templateTable } from '../helpers/template-tables.ts';
@@ -344,7 +345,7 @@ describe('DynamoDbStreamPoller', () => {
       requestContext: {
         condition: 'RetryAttemptsExhausted',
         approximateInvokeCount: 3,
-        functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:StreamFanoutFunction',
+        functionArn: localArn('lambda', 'function:StreamFanoutFunction'),
       },
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       DDBStreamBatchInfo: {

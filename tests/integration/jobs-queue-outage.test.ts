@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Platform } from '#local/platform.ts';
+import { LOCAL_ACCOUNT_ID } from '#local/template/local-identity.ts';
 import { postJson, startTestPlatform } from '../helpers/platform.ts';
 
 // A file of its own: functions load once per test process, so their environment is per file.
@@ -12,7 +13,7 @@ describe('a job whose message cannot be queued', () => {
     // A queue that does not exist: every SendMessage fails as in an SQS outage.
     broken = await startTestPlatform({
       parameters: { JobsInFlightPerCaller: '1' },
-      functionEnvironment: { JOBS_QUEUE_URL: 'http://127.0.0.1:1/000000000000/no-such-queue' },
+      functionEnvironment: { JOBS_QUEUE_URL: `http://127.0.0.1:1/${LOCAL_ACCOUNT_ID}/no-such-queue` },
     });
   });
 

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBodySchema } from '#contracts/error-body.ts';
 import { createLocalKinesisClient } from '#local/emulators/kinesalite.ts';
 import type { Platform } from '#local/platform.ts';
+import { LOCAL_ACCOUNT_ID, localArn } from '#local/template/local-identity.ts';
 import { awsClientsFor, connectDevice, queueDepth } from '../helpers/aws-clients.ts';
 import { postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';
 import { subscriberPool, type TestClient } from '../helpers/ws-client.ts';
@@ -219,7 +220,7 @@ describe('order without ts', () => {
           messageAttributes: {},
           md5OfBody: '',
           eventSource: 'aws:sqs',
-          eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:ingest',
+          eventSourceARN: localArn('sqs', 'ingest'),
           awsRegion: 'us-east-1',
         },
       ],
@@ -274,9 +275,9 @@ describe('order without ts', () => {
           eventVersion: '1.0',
           eventID: `${sent.ShardId}:${record?.SequenceNumber}`,
           eventName: 'aws:kinesis:record',
-          invokeIdentityArn: 'arn:aws:iam::000000000000:role/local',
+          invokeIdentityArn: `arn:aws:iam::${LOCAL_ACCOUNT_ID}:role/local`,
           awsRegion: 'us-east-1',
-          eventSourceARN: 'arn:aws:kinesis:us-east-1:000000000000:stream/telemetry',
+          eventSourceARN: localArn('kinesis', 'stream/telemetry'),
         },
       ],
     };

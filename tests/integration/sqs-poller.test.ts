@@ -4,6 +4,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { buildApp } from 'fauxqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqsPoller } from '#local/event-sources/sqs-poller.ts';
+import { localArn } from '#local/template/local-identity.ts';
 import type { SqsEventSourceModel } from '#local/template/model.ts';
 import { drainQueue, queueDepth } from '../helpers/aws-clients.ts';
 import { waitFor } from '../helpers/platform.ts';
@@ -37,7 +38,7 @@ async function createQueue(attributes: Record<string, string> = {}) {
   const { QueueUrl: url } = await sqs.send(
     new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
   );
-  return { url: url as string, arn: `arn:aws:sqs:us-east-1:000000000000:${name}` };
+  return { url: url as string, arn: localArn('sqs', name) };
 }
 
 async function sendAll(url: string, bodies: string[]) {

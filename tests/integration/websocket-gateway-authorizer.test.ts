@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { WebSocketGateway, type WebSocketRouteEvent } from '#local/gateway/websocket-gateway.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
+import { localArn } from '#local/template/local-identity.ts';
 import type { WebSocketApiModel } from '#local/template/model.ts';
 import { waitFor } from '../helpers/platform.ts';
 
@@ -93,7 +94,7 @@ describe('WebSocketGateway with a $connect authorizer', () => {
     expect(await connect(`${gateway.url}/?token=t`)).toBe(500);
     behaviour = () => policy('Deny');
     expect(await connect(`${gateway.url}/?token=t`)).toBe(403);
-    behaviour = () => policy('Allow', 'arn:aws:execute-api:us-east-1:000000000000:other/develop/$connect');
+    behaviour = () => policy('Allow', localArn('execute-api', 'other/develop/$connect'));
     expect(await connect(`${gateway.url}/?token=t`)).toBe(403);
     behaviour = () => ({ nonsense: true });
     expect(await connect(`${gateway.url}/?token=t`)).toBe(500);
@@ -112,7 +113,7 @@ describe('WebSocketGateway with a $connect authorizer', () => {
     const authorizerEvent = calls.find((call) => call.id === 'Authorizer')?.event;
     expect(authorizerEvent).toMatchObject({
       type: 'REQUEST',
-      methodArn: 'arn:aws:execute-api:us-east-1:000000000000:local/develop/$connect',
+      methodArn: localArn('execute-api', 'local/develop/$connect'),
       queryStringParameters: { token: 't', vehicleId: '3' },
     });
     const context = { principalId: 'alice', keys: '3', n: 1 };

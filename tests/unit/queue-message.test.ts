@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { positionOf } from '#core/normalise-reading.ts';
 import { parseClaimedPayload, parseQueueMessage, unwrapSnsEnvelope } from '#core/queue-message.ts';
+import { localArn } from '#local/template/local-identity.ts';
 import { validationIssues } from '../helpers/validation.ts';
 
 const options = { keyAttribute: 'vehicleId', source: 'queue', now: 1_700_000_000_000 };
@@ -8,7 +9,7 @@ const envelope = (message: unknown) =>
   JSON.stringify({
     Type: 'Notification',
     MessageId: 'm-1',
-    TopicArn: 'arn:aws:sns:us-east-1:000000000000:ingest',
+    TopicArn: localArn('sns', 'ingest'),
     Message: typeof message === 'string' ? message : JSON.stringify(message),
     Timestamp: '2026-01-01T00:00:00.000Z',
     SignatureVersion: '1',

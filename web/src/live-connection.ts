@@ -80,12 +80,11 @@ export class LiveConnection {
   #attempt = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #keepAlive: ReturnType<typeof setInterval> | undefined;
-  #holdUntil = 0;
   #stopped = false;
   #token: string | undefined;
   #tokenExpired = false;
   /** How many times the socket opened (the first time included). */
-  opens = 0;
+  #opens = 0;
 
   constructor(options: LiveConnectionOptions) {
     this.#options = options;
@@ -134,12 +133,8 @@ export class LiveConnection {
     return true;
   }
 
-  /**
-   * Drops the socket as a network failure would; the usual backoff reconnects it, not before
-   * `holdMs` (tests use it to post readings the connection must catch up on).
-   */
-  drop(holdMs = 0): void {
-    this.#holdUntil = Date.now() + holdMs;
+  /** Drops the socket as a network failure would; the usual backoff reconnects it. */
+  drop(): void {
     this.#socket?.close(4000, 'dropped');
   }
 
@@ -155,7 +150,7 @@ export class LiveConnection {
   #connect(): void {
     const [firstKey] = this.#keys;
     if (this.#stopped || firstKey === undefined) return;
-    this.#setState(this.opens === 0 && this.#attempt === 0 ? 'connecting' : 'reconnecting');
+    this.#setState(this.#opens === 0 && this.#attempt === 0 ? 'connecting' : 'reconnecting');
     const url = new URL(this.#options.websocketUrl);
     url.searchParams.set(this.#options.keyAttribute, firstKey);
     for (const [name, value] of Object.entries(this.#options.query ?? {})) url.searchParams.set(name, value);
@@ -164,7 +159,7 @@ export class LiveConnection {
     this.#socket = socket;
     socket.onopen = () => {
       this.#attempt = 0;
-      this.opens += 1;
+      this.#opens += 1;
       this.#setState('open');
       for (const key of this.#keys) this.#follow(key);
       clearInterval(this.#keepAlive);
@@ -189,10 +184,9 @@ export class LiveConnection {
     this.#setState('reconnecting');
     const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** this.#attempt);
     const jittered = ceiling * (0.5 + Math.random() / 2);
-    const delay = Math.max(jittered, this.#holdUntil - Date.now());
     this.#attempt += 1;
     clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = setTimeout(() => this.#connect(), delay);
+    this.#reconnectTimer = setTimeout(() => this.#connect(), jittered);
   }
 
   /**
@@ -308,9 +302,4 @@ export class LiveConnection {
     this.#state = state;
     this.#options.onState?.(state);
   }
-}
-
-/** The page's live connection, reachable from browser tests as `window.rtp.live`. */
-export function exposeForTests(live: LiveConnection): void {
-  (window as unknown as { rtp: { live: LiveConnection } }).rtp = { live };
 }

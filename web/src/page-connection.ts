@@ -1,28 +1,22 @@
-import {
-  type ConnectionState,
-  exposeForTests,
-  LiveConnection,
-  type LiveConnectionOptions,
-} from './live-connection.ts';
+import { type ConnectionState, LiveConnection, type LiveConnectionOptions } from './live-connection.ts';
 import { type PlatformInfo, sessionToken } from './platform.ts';
 
 /** The frame handlers and extra query of a page; the rest comes from the platform. */
-export type PageConnectionOptions = Omit<
+type PageConnectionOptions = Omit<
   LiveConnectionOptions,
   'websocketUrl' | 'keyAttribute' | 'token' | 'freshToken' | 'onState'
 >;
 
 /**
  * The page's live connection to `platform` (its WebSocket URL, key attribute and token), with its
- * state shown on `badge` and the connection exposed to browser tests as `window.rtp.live`.
- * Like every LiveConnection it connects on the first subscribe.
+ * state shown on `badge`. Like every LiveConnection it connects on the first subscribe.
  */
 export function pageConnection(
   platform: PlatformInfo,
   badge: { set(state: ConnectionState): void },
   options: PageConnectionOptions,
 ): LiveConnection {
-  const live = new LiveConnection({
+  return new LiveConnection({
     ...options,
     websocketUrl: platform.websocketUrl,
     keyAttribute: platform.keyAttribute,
@@ -31,6 +25,4 @@ export function pageConnection(
     freshToken: sessionToken,
     onState: (state) => badge.set(state),
   });
-  exposeForTests(live);
-  return live;
 }

@@ -7,7 +7,7 @@ const MAX_ENTRIES_PER_CALL = 500;
 const MAX_ATTEMPTS = 8;
 
 /** Sends readings to the platform's telemetry stream; `close()` releases the client. */
-export interface KinesisProducer {
+interface KinesisProducer {
   /** Puts every reading (partition key = its item key, so one key stays in order on one shard). */
   send(readings: Array<Record<string, unknown>>): Promise<void>;
   close(): void;
@@ -45,7 +45,7 @@ export function kinesisProducer(health: Health, keyAttribute: string): KinesisPr
  * order, until all are in; never drops one silently.
  * @throws Error when entries still fail after the last attempt.
  */
-export async function putAll(
+async function putAll(
   client: KinesisClient,
   streamName: string,
   entries: PutRecordsRequestEntry[],

@@ -3,7 +3,7 @@ import { telemetryTopicFor } from '#contracts/vehicle-telemetry.ts';
 import type { Health } from './platform-client.ts';
 
 /** Publishes readings as vehicle telemetry over MQTT; `close()` disconnects. */
-export interface MqttProducer {
+interface MqttProducer {
   /**
    * Publishes each reading to `vehicles/{key}/telemetry` (QoS 1: resolves once the broker has
    * acknowledged every one) as the flat device payload `{ts, lat, lon, speed, …}`.

@@ -35,7 +35,7 @@ export interface RejectEntry {
 }
 
 /** What a replay of one source did. */
-export interface ReplayOutcome {
+interface ReplayOutcome {
   source: RejectSource;
   replayed: number;
   applied: number;
@@ -137,7 +137,7 @@ function awsClients(health: Health): AwsClients {
 }
 
 /** The rejects of one source, newest first. Queue messages are received and released again (visible). */
-export async function listRejects(
+async function listRejects(
   clients: AwsClients,
   health: Health,
   source: RejectSource,
@@ -165,7 +165,7 @@ export async function listRejects(
  * deleting each from the reject queue once it is sent (so a failed send leaves it there), then waits
  * until the ingestor has counted every one. Those rejected again are back in the reject queue.
  */
-export async function replayRejects(
+async function replayRejects(
   clients: AwsClients,
   health: Health,
   env: LocalEnv,

@@ -3,7 +3,7 @@ import { kinesisProducer } from './kinesis-producer.ts';
 import { mqttProducer } from './mqtt-producer.ts';
 import { fetchHealth, postReadings } from './platform-client.ts';
 
-export interface SimulateOptions {
+interface SimulateOptions {
   vehicles: number;
   /** Readings per second, all vehicles together. */
   rate: number;

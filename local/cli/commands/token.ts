@@ -1,7 +1,7 @@
 import { mintDevToken } from '#local/auth/local-auth.ts';
 import type { LocalEnv } from '../local-config.ts';
 
-export interface TokenOptions {
+interface TokenOptions {
   sub: string;
   /** Comma separated key patterns, e.g. `3,4,room-*`. */
   keys: string;

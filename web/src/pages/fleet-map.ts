@@ -42,7 +42,7 @@ interface Vehicle {
 }
 
 /** The dashboard's map: one marker per key at its latest position, with its trail behind it. */
-export interface FleetMap {
+interface FleetMap {
   element: HTMLElement;
   /** Draws `key` at the last of `trail` (oldest first) with the trail behind it; none hides it. */
   show(key: string, trail: Position[]): void;
