@@ -12,23 +12,25 @@ import { lambdaNodeBinary } from '../helpers/lambda-bundle.ts';
 /**
  * Template parameter XRayTracing against what a function's bundle loads at its cold start: the
  * Powertools Tracer (and the X-Ray SDK's async hook and UDP emitter) only with `Full`. The bundle is
- * imported in a fresh Node 22 process with the function's template environment; the X-Ray SDK is the
- * bundle's only user of `node:dgram`, so that builtin being loaded says the tracer was. The bundle
- * leaves the tracer out: with `Full` it comes from the Powertools layer, whose /opt/nodejs/node_modules
- * Lambda puts on NODE_PATH; here the project's node_modules stands in for it.
+ * imported in a fresh Node 22 process with the function's template environment. The bundle leaves the
+ * tracer out: with `Full` it comes from the Powertools layer, whose /opt/nodejs/node_modules Lambda
+ * puts on NODE_PATH (here the project's node_modules stands in for it), so `aws-xray-sdk-core` in
+ * `require`'s module cache says the tracer was loaded.
  */
 const projectModules = fileURLToPath(new URL('../../node_modules', import.meta.url));
 
 const FUNCTION = 'RestReadingsFunction';
 // Imports the bundle and invokes it once with a body it refuses before any AWS call (through the
-// whole middleware stack, the tracer's when on), then answers the status and whether the X-Ray SDK's
-// emitter module was loaded.
+// whole middleware stack, the tracer's when on), then answers the status and whether the X-Ray SDK
+// was loaded.
 const PROBE = `
+import { createRequire } from 'node:module';
 const { handler } = await import(process.argv[1]);
 const context = { functionName: 'fn', awsRequestId: 'r-1', getRemainingTimeInMillis: () => 10000 };
 const event = { headers: { 'content-type': 'application/json' }, body: '{', isBase64Encoded: false };
 const { statusCode } = await handler(event, context);
-console.log(JSON.stringify({ statusCode, dgram: process.moduleLoadList.includes('NativeModule dgram') }));`;
+const loaded = Object.keys(createRequire(process.argv[1]).cache);
+console.log(JSON.stringify({ statusCode, xray: loaded.some((path) => path.includes('/aws-xray-sdk-core/')) }));`;
 
 let buildDir: string;
 let bundle: FunctionBundle;
@@ -44,7 +46,7 @@ afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
 async function coldStart(
   parameters: Record<string, string>,
   layer?: { NODE_PATH: string },
-): Promise<{ statusCode: number; dgram: boolean; env: string }> {
+): Promise<{ statusCode: number; xray: boolean; env: string }> {
   const model = loadTemplate(DEFAULT_TEMPLATE, {
     parameters: { AuthMode: 'none', ...parameters },
   }).functions.find((fn) => fn.logicalId === FUNCTION);
@@ -74,24 +76,24 @@ async function coldStart(
   if (code !== 0) throw new Error(`${FUNCTION} bundle exited ${code}: ${stderr.slice(-1500)}`);
   const last = stdout.trim().split('\n').at(-1) ?? '';
   return {
-    ...(JSON.parse(last) as { statusCode: number; dgram: boolean }),
+    ...(JSON.parse(last) as { statusCode: number; xray: boolean }),
     env: String(model.environment.POWERTOOLS_TRACE_ENABLED),
   };
 }
 
 describe('XRayTracing (template parameter) and the tracer in a bundle', { timeout: 60_000 }, () => {
   it('Lambda (the default): the function is told tracing is off and never loads the tracer', async () => {
-    expect(await coldStart({})).toEqual({ statusCode: 400, dgram: false, env: 'false' });
+    expect(await coldStart({})).toEqual({ statusCode: 400, xray: false, env: 'false' });
   });
 
   it('None: the same, without X-Ray segments', async () => {
-    expect(await coldStart({ XRayTracing: 'None' })).toEqual({ statusCode: 400, dgram: false, env: 'false' });
+    expect(await coldStart({ XRayTracing: 'None' })).toEqual({ statusCode: 400, xray: false, env: 'false' });
   });
 
   it("Full: the variable is left to Powertools' default (on in Lambda) and the tracer loads from the layer", async () => {
     expect(await coldStart({ XRayTracing: 'Full' }, { NODE_PATH: projectModules })).toEqual({
       statusCode: 400,
-      dgram: true,
+      xray: true,
       env: 'undefined',
     });
   });
