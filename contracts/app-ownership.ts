@@ -1,7 +1,4 @@
-import { JOB_KEY_PREFIX } from './jobs.ts';
-import { ROOM_KEY_PREFIX } from './room-messages.ts';
-import { PRODUCT_KEY_PREFIX } from './sales.ts';
-import { WIDGET_CHANNEL_PREFIX } from './widget-request.ts';
+import { JOB_KEY_PREFIX, PRODUCT_KEY_PREFIX, ROOM_KEY_PREFIX, WIDGET_CHANNEL_PREFIX } from './app-keys.ts';
 import * as z from './zod.ts';
 
 /**

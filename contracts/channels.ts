@@ -1,7 +1,9 @@
-import { JOB_STATUS_CHANNEL } from './jobs.ts';
-import { MESSAGE_CHANNEL_PREFIX } from './room-messages.ts';
-import { BID_CHANNEL } from './sales.ts';
-import { WIDGET_CHANNEL_PREFIX } from './widget-request.ts';
+import {
+  BID_CHANNEL,
+  JOB_STATUS_CHANNEL,
+  MESSAGE_CHANNEL_PREFIX,
+  WIDGET_CHANNEL_PREFIX,
+} from './app-keys.ts';
 
 /**
  * How much each channel's frames matter to a subscriber that falls behind. Declared once, here: the

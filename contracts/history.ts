@@ -1,8 +1,8 @@
 import { ChannelSchema, DEFAULT_CHANNEL } from './item-key.ts';
 import { PageCursorSchema, PageLimitSchema } from './item-page.ts';
 import { ItemDataSchema } from './real-time-item.ts';
+import { SeqSchema } from './seq.ts';
 import { TimestampSchema } from './timestamp.ts';
-import { SeqSchema } from './ws-protocol.ts';
 import * as z from './zod.ts';
 
 /**

@@ -1,4 +1,5 @@
 /** Every schema that crosses a boundary. Web and other-language clients use these (or their JSON Schema export). */
+export * from './app-keys.ts';
 export * from './app-ownership.ts';
 export * from './channels.ts';
 export * from './error-body.ts';
@@ -12,8 +13,11 @@ export * from './real-time-item.ts';
 export * from './rejects.ts';
 export * from './room-messages.ts';
 export * from './sales.ts';
+export * from './seq.ts';
 export * from './timestamp.ts';
+export * from './user-name.ts';
 export * from './vehicle-command.ts';
 export * from './vehicle-telemetry.ts';
 export * from './widget-request.ts';
+export * from './ws-limits.ts';
 export * from './ws-protocol.ts';

@@ -62,16 +62,6 @@ export type JobMessage = z.output<typeof JobMessageSchema>;
 export const JobAcceptedSchema = z.strictObject({ jobId: JobIdSchema, key: z.string() });
 export type JobAccepted = z.output<typeof JobAcceptedSchema>;
 
-/** Prefix of a job's item key. */
-export const JOB_KEY_PREFIX = 'job-';
-/** Channel of a job's status item. */
-export const JOB_STATUS_CHANNEL = 'status';
-
-/** `<uuid>` → `job-<uuid>`. */
-export function jobKey(jobId: string): string {
-  return `${JOB_KEY_PREFIX}${jobId}`;
-}
-
 export const JobStatusSchema = z.enum(['queued', 'running', 'done', 'failed']);
 export type JobStatus = z.output<typeof JobStatusSchema>;
 

@@ -1,3 +1,5 @@
+import { MESSAGE_CHANNEL_PREFIX, ROOM_KEY_PREFIX } from './app-keys.ts';
+import { UserNameSchema } from './user-name.ts';
 import * as z from './zod.ts';
 
 /**
@@ -18,17 +20,6 @@ export const RoomNameSchema = z
   );
 export type RoomName = z.output<typeof RoomNameSchema>;
 
-/** A user name, recorded on the connection at $connect (`?user=<name>`). */
-export const UserNameSchema = z
-  .string()
-  .check(
-    z.trim(),
-    z.minLength(1, 'must not be empty'),
-    z.maxLength(32, 'must be at most 32 characters'),
-    z.regex(/^[\p{L}\p{N}_.-]+$/u, 'may contain only letters, digits, _ . and -'),
-  );
-export type UserName = z.output<typeof UserNameSchema>;
-
 /** The id of a message (the part after `message#` in its channel). */
 export const MessageIdSchema = z
   .string()
@@ -42,11 +33,6 @@ export const MessageTextSchema = z
     z.minLength(1, 'must not be empty'),
     z.maxLength(MAX_MESSAGE_TEXT_LENGTH, `must be at most ${MAX_MESSAGE_TEXT_LENGTH} characters`),
   );
-
-/** Prefix of the item key of a room. */
-export const ROOM_KEY_PREFIX = 'room-';
-/** Prefix of the channel of a message item. */
-export const MESSAGE_CHANNEL_PREFIX = 'message#';
 
 /**
  * How many messages a room's `sync` returns: its newest, on one page (older ones are not offered;

@@ -1,4 +1,5 @@
-import { UserNameSchema } from './room-messages.ts';
+import { PRODUCT_KEY_PREFIX } from './app-keys.ts';
+import { UserNameSchema } from './user-name.ts';
 import * as z from './zod.ts';
 
 /**
@@ -18,11 +19,6 @@ export const AmountSchema = z.number().check(
   z.lte(1_000_000_000, 'must be at most 1000000000'),
   z.refine((value) => Math.abs(value * 100 - Math.round(value * 100)) < 1e-6, 'must have at most 2 decimals'),
 );
-
-/** Prefix of a product's item key. */
-export const PRODUCT_KEY_PREFIX = 'product-';
-/** Channel of a product's current bid. */
-export const BID_CHANNEL = 'bid';
 
 /** `7` → `product-7`. */
 export function productKey(productId: ProductId): string {

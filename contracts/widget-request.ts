@@ -1,9 +1,6 @@
 import { ItemKeySchema } from './item-key.ts';
 import * as z from './zod.ts';
 
-/** Prefix of the channel of a widget item (`widget#<widgetId>`, under its owner's key). */
-export const WIDGET_CHANNEL_PREFIX = 'widget#';
-
 /** A widget's id: the part after `widget#` in its channel. */
 export const WidgetIdSchema = z
   .string()

@@ -4,6 +4,7 @@ import { PageCursorSchema, PageLimitSchema } from './item-page.ts';
 import { ItemDataSchema } from './real-time-item.ts';
 import { RoomActionSchema } from './room-messages.ts';
 import { BidActionSchema } from './sales.ts';
+import { SeqSchema } from './seq.ts';
 import { VehicleCommandActionSchema } from './vehicle-command.ts';
 import * as z from './zod.ts';
 
@@ -11,32 +12,6 @@ import * as z from './zod.ts';
  * The WebSocket protocol between dashboards and the platform. This file is the source of truth:
  * the gateway routes on `action`, handlers parse with these schemas, tests assert frames against them.
  */
-
-// ---------------------------------------------------------------- positions
-
-/**
- * `seq`: a change's position in its key's stream, the same on every channel of the key. It is the
- * DynamoDB Streams sequence number of the change's stream record (decimal digits, no leading zeros;
- * a string because it outgrows a JSON number's 2^53). Why it increases per key in apply order:
- * - every item of a key shares the partition key `itemKey`, so all of a key's changes are recorded in
- *   the shard of that partition, and a shard keeps them in the order they were applied;
- * - when a partition splits, its shard closes and a child continues it: the stream consumers
- *   (Lambda's event source mapping, locally the shard poller) finish a parent before its children,
- *   and a child's sequence numbers start above its parent's range;
- * - the numbers belong to the stream, not to a process: a restarted consumer, or locally a restarted
- *   platform with `RTP_DATA_DIR` (DynamoDB Local keeps its stream in the data dir), continues them.
- * Compare two with `compareSeq` (by value), never as plain strings.
- */
-export const SeqSchema = z
-  .string('must be a seq string from a frame')
-  .check(z.regex(/^[1-9][0-9]{0,39}$/, 'must be a seq from a frame (decimal digits)'));
-export type Seq = z.output<typeof SeqSchema>;
-
-/** Orders two seqs by value: negative when `a` came first, 0 when equal, positive when `a` came later. */
-export function compareSeq(a: Seq, b: Seq): number {
-  if (a.length !== b.length) return a.length - b.length;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 // ---------------------------------------------------------------- client -> server
 
@@ -163,9 +138,6 @@ export const BatchFrameSchema = z.strictObject({
 });
 export type BatchFrame = z.output<typeof BatchFrameSchema>;
 
-/** Query parameter of `$connect`: `batch=false` asks for one change per frame (no `batch` frames). */
-export const BATCH_QUERY_PARAMETER = 'batch';
-
 export const AckFrameSchema = z.strictObject({
   type: z.literal('ack'),
   action: z.string(),
@@ -213,21 +185,3 @@ export const ServerFrameSchema = z.discriminatedUnion('type', [
   ErrorFrameSchema,
 ]);
 export type ServerFrame = z.output<typeof ServerFrameSchema>;
-
-/** API Gateway's limit for one WebSocket frame; larger frames are refused at ingest. */
-export const MAX_FRAME_BYTES = 32 * 1024;
-
-/**
- * Deepest nesting of objects and arrays a client message may have; deeper messages are refused
- * before they are parsed. Room for item `data` nested to its own limit (16) inside an action.
- */
-export const MAX_MESSAGE_DEPTH = 20;
-
-/**
- * Close code of a connection whose token's `exp` passed (4000–4999 are the application's own): the
- * client reconnects with a fresh token. The local gateway closes with it at `exp`. API Gateway's
- * DeleteConnection cannot choose a close code, so wherever the platform closes a connection itself
- * (expired token on AWS, a connection that keeps exceeding its rate limit) it first posts an error
- * frame with `closing` (`TokenExpired`, `RateLimited`): that frame is the signal on every path.
- */
-export const TOKEN_EXPIRED_CLOSE_CODE = 4001;

@@ -1,4 +1,4 @@
-import { BATCH_QUERY_PARAMETER } from '#contracts/ws-protocol.ts';
+import { BATCH_QUERY_PARAMETER } from '#contracts/ws-limits.ts';
 import type { Platform } from '#local/platform.ts';
 import { type FunctionCpuMeter, ingestApiKey, postsSoFar, sleep } from '../lib/harness.ts';
 import type { LoadClient } from '../lib/load-client-handle.ts';

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { Seq } from '#contracts/ws-protocol.ts';
+import type { Seq } from '#contracts/seq.ts';
 import { DependencyError } from '#core/errors.ts';
 import { channelTimeKey, type HistoryRow, type HistoryStore, padSeq, unpadSeq } from '#core/history.ts';
 import type { Clock } from '#core/ports.ts';

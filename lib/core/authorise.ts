@@ -1,4 +1,5 @@
-import { type JobRequest, jobKey } from '#contracts/jobs.ts';
+import { jobKey } from '#contracts/app-keys.ts';
+import type { JobRequest } from '#contracts/jobs.ts';
 import { displayNameOf, isUsableName } from './display-name.ts';
 import { ForbiddenError, UnauthorizedError } from './errors.ts';
 

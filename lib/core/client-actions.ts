@@ -1,4 +1,5 @@
-import { ROOM_KEY_PREFIX, ROOM_SYNC_MESSAGES } from '#contracts/room-messages.ts';
+import { ROOM_KEY_PREFIX } from '#contracts/app-keys.ts';
+import { ROOM_SYNC_MESSAGES } from '#contracts/room-messages.ts';
 import {
   type ClientAction,
   ClientActionSchema,

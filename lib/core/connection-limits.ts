@@ -1,4 +1,4 @@
-import { MAX_FRAME_BYTES, MAX_MESSAGE_DEPTH } from '#contracts/ws-protocol.ts';
+import { MAX_FRAME_BYTES, MAX_MESSAGE_DEPTH } from '#contracts/ws-limits.ts';
 import type { AccessClaims } from './authorise.ts';
 import { PayloadTooLargeError, RateLimitedError, TokenExpiredError, ValidationError } from './errors.ts';
 import type { Clock } from './ports.ts';

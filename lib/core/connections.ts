@@ -1,5 +1,5 @@
-import { UserNameSchema } from '#contracts/room-messages.ts';
-import { BATCH_QUERY_PARAMETER } from '#contracts/ws-protocol.ts';
+import { UserNameSchema } from '#contracts/user-name.ts';
+import { BATCH_QUERY_PARAMETER } from '#contracts/ws-limits.ts';
 import { type AccessClaims, assertCanSubscribe } from './authorise.ts';
 import { type ConnectKeyOptions, type ConnectRequest, resolveConnectKey } from './connection-key.ts';
 import { connectionExpiry } from './connection-limits.ts';

@@ -1,4 +1,4 @@
-import { type UserName, UserNameSchema } from '#contracts/room-messages.ts';
+import { type UserName, UserNameSchema } from '#contracts/user-name.ts';
 
 /** A UUID with or without dashes (Cognito's `sub`, and its `cognito:username` in e-mail sign-in pools). */
 const GENERATED_ID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;

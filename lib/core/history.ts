@@ -1,13 +1,8 @@
 import type { HistoryEntry, HistoryPage, HistoryQuery } from '#contracts/history.ts';
 import { DEFAULT_PAGE_LIMIT } from '#contracts/item-page.ts';
 import type { ItemData } from '#contracts/real-time-item.ts';
-import {
-  compareSeq,
-  type ItemFrame,
-  type RemovedFrame,
-  type Seq,
-  SeqSchema,
-} from '#contracts/ws-protocol.ts';
+import { compareSeq, type Seq, SeqSchema } from '#contracts/seq.ts';
+import type { ItemFrame, RemovedFrame } from '#contracts/ws-protocol.ts';
 import { ValidationError } from './errors.ts';
 import { forEachItemPage, type ItemPageStore } from './item-pages.ts';
 import { type ItemChange, type StreamRecordInput, toItemChange } from './stream-change.ts';

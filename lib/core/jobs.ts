@@ -1,5 +1,5 @@
+import { JOB_STATUS_CHANNEL, jobKey } from '#contracts/app-keys.ts';
 import {
-  JOB_STATUS_CHANNEL,
   type JobAccepted,
   type JobMessage,
   JobMessageSchema,
@@ -7,7 +7,6 @@ import {
   JobRequestSchema,
   type JobStatusData,
   JobStatusDataSchema,
-  jobKey,
 } from '#contracts/jobs.ts';
 import type { RealTimeItem } from '#contracts/real-time-item.ts';
 import { type AccessClaims, assertCanQueueJob } from './authorise.ts';

@@ -8,7 +8,7 @@ import {
 } from '#contracts/reading.ts';
 import type { ItemData } from '#contracts/real-time-item.ts';
 import { DEFAULT_MAX_CLOCK_SKEW_MS } from '#contracts/timestamp.ts';
-import { MAX_FRAME_BYTES } from '#contracts/ws-protocol.ts';
+import { MAX_FRAME_BYTES } from '#contracts/ws-limits.ts';
 import * as z from '#contracts/zod.ts';
 import { assertNotAppOwned } from './app-ownership.ts';
 import { ForbiddenError, PayloadTooLargeError, ValidationError } from './errors.ts';

@@ -1,5 +1,6 @@
 import { isLatestValueChannel } from '#contracts/channels.ts';
-import { MAX_FRAME_BYTES, type ServerFrame } from '#contracts/ws-protocol.ts';
+import { MAX_FRAME_BYTES } from '#contracts/ws-limits.ts';
+import type { ServerFrame } from '#contracts/ws-protocol.ts';
 import type { ItemChange } from './stream-change.ts';
 
 /** A connection subscribed to a key, with the framing it asked for at `$connect`. */

@@ -1,6 +1,6 @@
+import { BID_CHANNEL } from '#contracts/app-keys.ts';
 import type { RealTimeItem } from '#contracts/real-time-item.ts';
 import {
-  BID_CHANNEL,
   type BidAction,
   BidActionSchema,
   type BidData,

@@ -1,4 +1,5 @@
-import { MAX_FRAME_BYTES, type ServerFrame, type SnapshotFrame } from '#contracts/ws-protocol.ts';
+import { MAX_FRAME_BYTES } from '#contracts/ws-limits.ts';
+import type { ServerFrame, SnapshotFrame } from '#contracts/ws-protocol.ts';
 
 const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 

@@ -1,5 +1,6 @@
 import { RealTimeItemSchema } from '#contracts/real-time-item.ts';
-import { type ItemFrame, type RemovedFrame, type Seq, SeqSchema } from '#contracts/ws-protocol.ts';
+import { type Seq, SeqSchema } from '#contracts/seq.ts';
+import type { ItemFrame, RemovedFrame } from '#contracts/ws-protocol.ts';
 import { parseOrThrow } from './issues.ts';
 
 /** A DynamoDB stream record after unmarshalling its images (the adapter does that). */

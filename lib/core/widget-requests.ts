@@ -1,10 +1,6 @@
-import {
-  WIDGET_CHANNEL_PREFIX,
-  type WidgetAttribute,
-  type WidgetData,
-  type WidgetRequest,
-} from '#contracts/widget-request.ts';
-import { MAX_FRAME_BYTES } from '#contracts/ws-protocol.ts';
+import { WIDGET_CHANNEL_PREFIX } from '#contracts/app-keys.ts';
+import type { WidgetAttribute, WidgetData, WidgetRequest } from '#contracts/widget-request.ts';
+import { MAX_FRAME_BYTES } from '#contracts/ws-limits.ts';
 import { NotFoundError, PayloadTooLargeError } from './errors.ts';
 
 /** Room the frame envelope (`type`, key, channel, version, ts) takes beside `data`. */

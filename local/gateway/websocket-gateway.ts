@@ -9,7 +9,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
-import { TOKEN_EXPIRED_CLOSE_CODE } from '#contracts/ws-protocol.ts';
+import { TOKEN_EXPIRED_CLOSE_CODE } from '#contracts/ws-limits.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
 import { localArn } from '#local/template/local-identity.ts';
 import type { WebSocketApiModel, WebSocketAuthorizerModel } from '#local/template/model.ts';

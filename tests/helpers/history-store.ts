@@ -1,4 +1,4 @@
-import { compareSeq } from '#contracts/ws-protocol.ts';
+import { compareSeq } from '#contracts/seq.ts';
 import { channelTimeKey, type HistoryRow, type HistoryStore } from '#core/history.ts';
 
 /**

@@ -1,5 +1,6 @@
 import type { Page, WebSocketRoute } from 'playwright-core';
-import { type Seq, type ServerFrame, ServerFrameSchema } from '#contracts/ws-protocol.ts';
+import type { Seq } from '#contracts/seq.ts';
+import { type ServerFrame, ServerFrameSchema } from '#contracts/ws-protocol.ts';
 import { SeqBook } from '../../web/src/versions.ts';
 
 /**

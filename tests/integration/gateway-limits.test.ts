@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
-import { MAX_FRAME_BYTES } from '#contracts/ws-protocol.ts';
+import { MAX_FRAME_BYTES } from '#contracts/ws-limits.ts';
 import { SlowConnectionError } from '#core/errors.ts';
 import type { Platform } from '#local/platform.ts';
 import { postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';

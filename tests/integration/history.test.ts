@@ -8,7 +8,8 @@ import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-d
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBodySchema } from '#contracts/error-body.ts';
 import { HistoryPageSchema } from '#contracts/history.ts';
-import { compareSeq, type ItemFrame, type RemovedFrame, type SnapshotFrame } from '#contracts/ws-protocol.ts';
+import { compareSeq } from '#contracts/seq.ts';
+import type { ItemFrame, RemovedFrame, SnapshotFrame } from '#contracts/ws-protocol.ts';
 import { channelTimeKey, padSeq } from '#core/history.ts';
 import type { Platform } from '#local/platform.ts';
 import { postJson, startTestPlatform, waitFor } from '../helpers/platform.ts';

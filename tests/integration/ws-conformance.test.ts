@@ -8,7 +8,8 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { compareSeq, type ItemFrame } from '#contracts/ws-protocol.ts';
+import { compareSeq } from '#contracts/seq.ts';
+import type { ItemFrame } from '#contracts/ws-protocol.ts';
 import { type ConformanceTarget, startConformanceTarget } from '../helpers/conformance-target.ts';
 import { waitFor } from '../helpers/platform.ts';
 import { connectClient, type TestClient } from '../helpers/ws-client.ts';

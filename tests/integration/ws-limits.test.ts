@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiGatewayConnectionPublisher } from '#adapters/apigw-connection-publisher.ts';
 import { DynamoConnectionStore } from '#adapters/dynamo-connection-store.ts';
 import { createDocumentClient } from '#adapters/dynamo-document-client.ts';
-import { MAX_MESSAGE_DEPTH, TOKEN_EXPIRED_CLOSE_CODE } from '#contracts/ws-protocol.ts';
+import { MAX_MESSAGE_DEPTH, TOKEN_EXPIRED_CLOSE_CODE } from '#contracts/ws-limits.ts';
 import { closeExpiredConnections } from '#core/expired-connections.ts';
 import { mintDevToken } from '#local/auth/local-auth.ts';
 import type { Platform } from '#local/platform.ts';

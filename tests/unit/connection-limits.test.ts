@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_MESSAGE_DEPTH, type ServerFrame } from '#contracts/ws-protocol.ts';
+import { MAX_MESSAGE_DEPTH } from '#contracts/ws-limits.ts';
+import type { ServerFrame } from '#contracts/ws-protocol.ts';
 import type { AccessClaims } from '#core/authorise.ts';
 import {
   type ActionCounter,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isLatestValueChannel } from '#contracts/channels.ts';
-import { MAX_FRAME_BYTES, type ServerFrame, type SnapshotFrame } from '#contracts/ws-protocol.ts';
+import { MAX_FRAME_BYTES } from '#contracts/ws-limits.ts';
+import type { ServerFrame, SnapshotFrame } from '#contracts/ws-protocol.ts';
 import { PayloadTooLargeError, SlowConnectionError, ValidationError } from '#core/errors.ts';
 import { startFanoutBatch } from '#core/fanout-batch.ts';
 import { normaliseReading } from '#core/normalise-reading.ts';

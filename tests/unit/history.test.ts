@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RealTimeItem } from '#contracts/real-time-item.ts';
-import { compareSeq, ServerFrameSchema } from '#contracts/ws-protocol.ts';
+import { compareSeq } from '#contracts/seq.ts';
+import { ServerFrameSchema } from '#contracts/ws-protocol.ts';
 import { runClientAction } from '#core/client-actions.ts';
 import { ValidationError } from '#core/errors.ts';
 import {

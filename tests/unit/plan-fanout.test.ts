@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BatchFrameSchema, MAX_FRAME_BYTES, type ServerFrame } from '#contracts/ws-protocol.ts';
+import { MAX_FRAME_BYTES } from '#contracts/ws-limits.ts';
+import { BatchFrameSchema, type ServerFrame } from '#contracts/ws-protocol.ts';
 import { distinctKeys, planPosts } from '#core/plan-fanout.ts';
 import type { ItemChange } from '#core/stream-change.ts';
 import { subscribers } from '../helpers/fixtures.ts';

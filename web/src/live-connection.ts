@@ -1,3 +1,5 @@
+import type { Seq } from '#contracts/seq.ts';
+import { TOKEN_EXPIRED_CLOSE_CODE } from '#contracts/ws-limits.ts';
 import {
   type AckFrame,
   type ClientMessage,
@@ -5,11 +7,9 @@ import {
   type ErrorFrame,
   type ItemFrame,
   type RemovedFrame,
-  type Seq,
   type ServerFrame,
   ServerFrameSchema,
   type SnapshotFrame,
-  TOKEN_EXPIRED_CLOSE_CODE,
 } from '#contracts/ws-protocol.ts';
 import { SeqBook, VersionBook } from './versions.ts';
 

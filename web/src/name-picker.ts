@@ -1,4 +1,4 @@
-import { UserNameSchema } from '#contracts/room-messages.ts';
+import { UserNameSchema } from '#contracts/user-name.ts';
 import { h } from './dom.ts';
 import { rememberUserName } from './user-name.ts';
 

@@ -1,4 +1,4 @@
-import { UserNameSchema } from '#contracts/room-messages.ts';
+import { UserNameSchema } from '#contracts/user-name.ts';
 import { forget, remember, stored } from './browser-storage.ts';
 import { hashParams } from './dom.ts';
 

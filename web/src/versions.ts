@@ -1,4 +1,4 @@
-import { compareSeq, type Seq } from '#contracts/ws-protocol.ts';
+import { compareSeq, type Seq } from '#contracts/seq.ts';
 
 /**
  * The client side of RealTimeData's ordering rule (lib/core/ports.ts, `ItemStore.applyReading`):

@@ -1,11 +1,8 @@
 import { decodeJwt } from 'jose';
 import WebSocket from 'ws';
 import { LOCAL_TOKEN_ISSUER } from '#adapters/jose-token-verifier.ts';
-import {
-  BATCH_QUERY_PARAMETER,
-  ServerFrameSchema,
-  TOKEN_EXPIRED_CLOSE_CODE,
-} from '#contracts/ws-protocol.ts';
+import { BATCH_QUERY_PARAMETER, TOKEN_EXPIRED_CLOSE_CODE } from '#contracts/ws-limits.ts';
+import { ServerFrameSchema } from '#contracts/ws-protocol.ts';
 import { mintDevToken } from '#local/auth/local-auth.ts';
 import type { LocalEnv } from '../local-config.ts';
 import { fetchHealth } from './platform-client.ts';

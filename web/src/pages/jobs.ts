@@ -1,11 +1,10 @@
+import { JOB_STATUS_CHANNEL, jobKey } from '#contracts/app-keys.ts';
 import { ErrorBodySchema } from '#contracts/error-body.ts';
 import {
-  JOB_STATUS_CHANNEL,
   JobAcceptedSchema,
   type JobRequest,
   type JobStatusData,
   JobStatusDataSchema,
-  jobKey,
 } from '#contracts/jobs.ts';
 import type { ItemFrame } from '#contracts/ws-protocol.ts';
 import { alertList } from '../alerts.ts';

@@ -1,5 +1,5 @@
+import { MESSAGE_CHANNEL_PREFIX } from '#contracts/app-keys.ts';
 import {
-  MESSAGE_CHANNEL_PREFIX,
   type RoomMessageData,
   RoomMessageDataSchema,
   RoomNameSchema,

@@ -1,4 +1,5 @@
-import { BID_CHANNEL, BidDataSchema, type ProductRow, productKey } from '#contracts/sales.ts';
+import { BID_CHANNEL } from '#contracts/app-keys.ts';
+import { BidDataSchema, type ProductRow, productKey } from '#contracts/sales.ts';
 import type { ItemFrame } from '#contracts/ws-protocol.ts';
 import { alertList } from '../alerts.ts';
 import { h } from '../dom.ts';
