@@ -5,8 +5,9 @@ import { ROOM_SYNC_MESSAGES } from '#contracts/room-messages.ts';
 import { ServerFrameSchema } from '#contracts/ws-protocol.ts';
 import { parseClientAction, runClientAction } from '#core/client-actions.ts';
 import { ValidationError } from '#core/errors.ts';
-import type { ConnectionStore, ItemStore } from '#core/ports.ts';
+import type { ItemStore } from '#core/ports.ts';
 import { newMessageId } from '#core/room-messages.ts';
+import { connectionStoreWith } from '../helpers/fixtures.ts';
 import { inMemoryHistory } from '../helpers/history-store.ts';
 import { inMemoryItemPages } from '../helpers/item-pages.ts';
 
@@ -25,13 +26,10 @@ const stored: RealTimeItem[] = [
 
 function ports(held: RealTimeItem[] = stored) {
   const subscriptions = new Set<string>();
-  const connections: ConnectionStore = {
-    addConnection: async () => {},
+  const connections = connectionStoreWith({
     addSubscription: async ({ connectionId, key }) => void subscriptions.add(`${connectionId}:${key}`),
     removeSubscription: async ({ connectionId, key }) => void subscriptions.delete(`${connectionId}:${key}`),
-    removeConnection: async () => {},
-    listSubscribers: async () => [],
-  };
+  });
   const items: ItemStore = {
     applyReading: async () => ({ applied: false }),
     listItemPage: inMemoryItemPages(() => held),

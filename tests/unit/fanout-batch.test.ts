@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { ServerFrame } from '#contracts/ws-protocol.ts';
 import { DependencyError, PayloadTooLargeError, StaleConnectionError } from '#core/errors.ts';
 import { startFanoutBatch } from '#core/fanout-batch.ts';
-import type { ConnectionPublisher, ConnectionStore } from '#core/ports.ts';
+import type { ConnectionPublisher } from '#core/ports.ts';
 import type { ItemChange } from '#core/stream-change.ts';
-import { subscribers as listed } from '../helpers/fixtures.ts';
+import { connectionStoreWith, subscribers as listed } from '../helpers/fixtures.ts';
 
 const change = (key: string, version: number, channel = 'telemetry'): ItemChange => ({
   key,
@@ -27,10 +27,7 @@ function fakePorts(
   const posted: Array<{ connectionId: string; frame: ServerFrame }> = [];
   let inFlight = 0;
   let maxInFlight = 0;
-  const connections: ConnectionStore = {
-    addConnection: async () => {},
-    addSubscription: async () => {},
-    removeSubscription: async () => {},
+  const connections = connectionStoreWith({
     removeConnection: async (id) => {
       removed.push(id);
     },
@@ -38,7 +35,7 @@ function fakePorts(
       lookups.push(key);
       return listed(subscribers[key] ?? [], behaviour.singleFrames);
     },
-  };
+  });
   const publisher: ConnectionPublisher = {
     post: async (connectionId, frame) => {
       inFlight += 1;

@@ -5,12 +5,12 @@ import type { ServerFrame, SnapshotFrame } from '#contracts/ws-protocol.ts';
 import { PayloadTooLargeError, SlowConnectionError, ValidationError } from '#core/errors.ts';
 import { startFanoutBatch } from '#core/fanout-batch.ts';
 import { normaliseReading } from '#core/normalise-reading.ts';
-import type { ConnectionPublisher, ConnectionStore } from '#core/ports.ts';
+import type { ConnectionPublisher } from '#core/ports.ts';
 import { SlowConsumerTracker } from '#core/slow-consumers.ts';
 import { splitFrame } from '#core/snapshot-frames.ts';
 import { MAX_DATA_DEPTH } from '#core/storable-data.ts';
 import type { ItemChange } from '#core/stream-change.ts';
-import { subscribers } from '../helpers/fixtures.ts';
+import { connectionStoreWith, subscribers } from '../helpers/fixtures.ts';
 
 const item = (channel: string, size: number) => ({
   type: 'item' as const,
@@ -106,15 +106,12 @@ describe('fan-out with a slow connection', () => {
     const posted: Array<{ connectionId: string; frame: ServerFrame }> = [];
     const disconnected: string[] = [];
     const removed: string[] = [];
-    const connections: ConnectionStore = {
-      addConnection: async () => {},
-      addSubscription: async () => {},
-      removeSubscription: async () => {},
+    const connections = connectionStoreWith({
       removeConnection: async (id) => {
         removed.push(id);
       },
       listSubscribers: async () => subscribers(['fast', 'slow']),
-    };
+    });
     const publisher: ConnectionPublisher = {
       post: async (connectionId, frame) => {
         if (connectionId === 'slow') throw new SlowConnectionError(connectionId, 'timed out');
@@ -149,13 +146,7 @@ describe('fan-out with a slow connection', () => {
     ]);
     const posted: string[] = [];
     const disconnected: string[] = [];
-    const connections: ConnectionStore = {
-      addConnection: async () => {},
-      addSubscription: async () => {},
-      removeSubscription: async () => {},
-      removeConnection: async () => {},
-      listSubscribers: async () => subscribers(['flaky', 'stuck']),
-    };
+    const connections = connectionStoreWith({ listSubscribers: async () => subscribers(['flaky', 'stuck']) });
     const publisher: ConnectionPublisher = {
       post: async (connectionId) => {
         const left = failuresLeft.get(connectionId) ?? 0;

@@ -6,6 +6,7 @@ import { ForbiddenError, NotFoundError, StaleWriteError, ValidationError } from 
 import type { NormalisedReading } from '#core/normalise-reading.ts';
 import type { ConnectionStore } from '#core/ports.ts';
 import { newMessageId, parseRoomAction, type RoomPorts, runRoomAction } from '#core/room-messages.ts';
+import { connectionStoreWith } from '../helpers/fixtures.ts';
 
 /** An in-memory RealTimeData with the item store's ordering rule (strictly newer ts wins). */
 function roomPorts(users: Record<string, string>, now = 1_000_000) {
@@ -188,13 +189,7 @@ describe('newMessageId', () => {
 describe('openConnection', () => {
   function store() {
     const added: Array<Parameters<ConnectionStore['addConnection']>[0]> = [];
-    const connections: ConnectionStore = {
-      addConnection: async (input) => void added.push(input),
-      addSubscription: async () => {},
-      removeSubscription: async () => {},
-      removeConnection: async () => {},
-      listSubscribers: async () => [],
-    };
+    const connections = connectionStoreWith({ addConnection: async (input) => void added.push(input) });
     return { connections, added, clock: { now: () => 5_000 } };
   }
   const options = { keyAttribute: 'vehicleId', isQueryParam: true, connectionTtlSeconds: 60 };
