@@ -27,21 +27,38 @@ function startCli(): { child: ChildProcess; output: () => string } {
   return { child, output: () => output };
 }
 
-let started: ReturnType<typeof startCli> | undefined;
+const children: ChildProcess[] = [];
 
 afterAll(() => {
-  if (started?.child.exitCode === null) started.child.kill('SIGKILL');
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
+
+/** The exit code, or the signal's name when a signal ended the process (so a failure says which). */
+function exitOf(child: ChildProcess): Promise<number | string> {
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? String(signal))));
+}
 
 describe('rtp start (what npm start runs)', () => {
   it('comes up in a fresh process without the test environment, and stops on SIGINT', async () => {
-    started = startCli();
-    const { child, output } = started;
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const { child, output } = startCli();
+    children.push(child);
+    const exited = exitOf(child);
     await waitFor(() => /ready in/.test(output()) || child.exitCode !== null, 'the ready line', 90_000);
     expect(output()).toMatch(/Realtime Platform ready in/);
     expect(output()).not.toMatch(/^rtp: /m);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
+  }, 120_000);
+
+  it('stops what it started when Ctrl-C comes while it is still starting', async () => {
+    const { child, output } = startCli();
+    children.push(child);
+    const exited = exitOf(child);
+    await waitFor(() => /^starting /m.test(output()) || child.exitCode !== null, 'the starting line', 30_000);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output()).toMatch(/SIGINT: stopping once the start in progress finishes…\n[\s\S]*stopped\.\n$/);
+    expect(output()).not.toMatch(/ready in/);
   }, 120_000);
 });

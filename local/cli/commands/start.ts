@@ -1,11 +1,17 @@
 import { startPlatform } from '#local/platform.ts';
 import type { LocalEnv } from '../local-config.ts';
 
-/** `rtp start`: the whole platform until Ctrl-C; then everything it started is stopped. */
+/**
+ * `rtp start`: the whole platform until Ctrl-C; then everything it started is stopped. The signal
+ * handlers are in place before anything starts: a signal that arrives while the platform comes up
+ * (or the instant the ready line is written) waits for it and stops it, instead of killing this
+ * process and leaving DynamoDB Local running.
+ */
 export async function runStart(env: LocalEnv): Promise<void> {
   const started = performance.now();
-  console.error('starting DynamoDB Local, gateway and functions…');
-  const platform = await startPlatform({
+  let stopping = false;
+  let ready = false;
+  const starting = startPlatform({
     stackName: env.RTP_STACK_NAME,
     ports: {
       http: env.RTP_HTTP_PORT,
@@ -25,22 +31,27 @@ export async function runStart(env: LocalEnv): Promise<void> {
     ...(env.RTP_DATA_DIR ? { dataDir: env.RTP_DATA_DIR } : {}),
     history: env.RTP_HISTORY === 'on',
   });
-  const { endpoints, resources } = platform;
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(
-    `Realtime Platform ready in ${seconds}s — http ${endpoints.http}  ws ${endpoints.websocket}/?${resources.realTimeItemKey}=3  ` +
-      `dynamodb ${endpoints.dynamodb}  health ${endpoints.http}/health  (Ctrl-C stops)`,
-  );
-
-  let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.error(`\n${signal}: stopping…`);
+    console.error(`\n${signal}: stopping${ready ? '' : ' once the start in progress finishes'}…`);
+    // A start that failed has already stopped what it started, and its error is printed by rtp.
+    const platform = await starting.catch(() => undefined);
+    if (!platform) return;
     await platform.stop();
     console.error('stopped.');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  console.error('starting DynamoDB Local, gateway and functions…');
+
+  const { endpoints, resources } = await starting;
+  ready = true;
+  if (stopping) return;
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(
+    `Realtime Platform ready in ${seconds}s — http ${endpoints.http}  ws ${endpoints.websocket}/?${resources.realTimeItemKey}=3  ` +
+      `dynamodb ${endpoints.dynamodb}  health ${endpoints.http}/health  (Ctrl-C stops)`,
+  );
 }
