@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { createLimiter, type Limiter } from '#core/limiter.ts';
 import { localArn } from '#local/template/local-identity.ts';
 import type { FunctionModel } from '#local/template/model.ts';
 import type { LambdaInvoker } from './invoker.ts';
@@ -18,8 +19,26 @@ type Handler = (event: unknown, context: Context) => Promise<unknown>;
 /** Counts loads, so each platform started in one process gets module instances of its own. */
 let loads = 0;
 
+/**
+ * Invocations of one function that run at once; the rest wait, off their clock, for one to end.
+ * On AWS each concurrent invocation is an instance with sockets of its own; here one process plays
+ * every instance, and each SDK client shares 50 sockets (the SDK's default). Without the cap, 2,000
+ * `$disconnect`s at once queued inside the SDK and spent their 10 s timeout waiting for a socket.
+ */
+const LOCAL_FUNCTION_CONCURRENCY = 50;
+
+interface LoadedFunction {
+  model: FunctionModel;
+  handler: Handler;
+  /** Holds an invocation until fewer than LOCAL_FUNCTION_CONCURRENCY of this function run. */
+  limit: Limiter;
+  running: number;
+}
+
 interface FunctionStats {
   invocations: number;
+  /** Invocations that waited for a free instance (LOCAL_FUNCTION_CONCURRENCY were running). */
+  queued: number;
   errors: number;
   timeouts: number;
   totalMs: number;
@@ -31,7 +50,7 @@ interface FunctionStats {
  * context and is cut off at the function's timeout.
  */
 export class InProcessFunctions implements LambdaInvoker {
-  private readonly handlers = new Map<string, { model: FunctionModel; handler: Handler }>();
+  private readonly handlers = new Map<string, LoadedFunction>();
   readonly stats = new Map<string, FunctionStats>();
 
   /**
@@ -55,8 +74,9 @@ export class InProcessFunctions implements LambdaInvoker {
         if (typeof handler !== 'function') {
           throw new Error(`${model.logicalId}: ${model.entryPoint} does not export "${model.exportName}"`);
         }
-        loaded.handlers.set(model.logicalId, { model, handler: handler as Handler });
-        loaded.stats.set(model.logicalId, { invocations: 0, errors: 0, timeouts: 0, totalMs: 0 });
+        const limit = createLimiter(LOCAL_FUNCTION_CONCURRENCY);
+        loaded.handlers.set(model.logicalId, { model, handler: handler as Handler, limit, running: 0 });
+        loaded.stats.set(model.logicalId, { invocations: 0, queued: 0, errors: 0, timeouts: 0, totalMs: 0 });
       } finally {
         for (const name of Object.keys(model.environment)) {
           if (previous[name] === undefined) delete process.env[name];
@@ -71,11 +91,24 @@ export class InProcessFunctions implements LambdaInvoker {
     return this.handlers.has(logicalId);
   }
 
+  /** Runs one invocation when an instance is free; its timeout counts from then, as on Lambda. */
   async invoke(logicalId: string, event: unknown): Promise<unknown> {
     const entry = this.handlers.get(logicalId);
     if (!entry) throw new Error(`no function ${logicalId} in the template`);
     const stats = this.stats.get(logicalId) as FunctionStats;
-    const { model, handler } = entry;
+    if (entry.running >= LOCAL_FUNCTION_CONCURRENCY) stats.queued += 1;
+    return entry.limit(async () => {
+      entry.running += 1;
+      try {
+        return await this.#run(entry, stats, event);
+      } finally {
+        entry.running -= 1;
+      }
+    });
+  }
+
+  async #run({ model, handler }: LoadedFunction, stats: FunctionStats, event: unknown): Promise<unknown> {
+    const logicalId = model.logicalId;
     const started = performance.now();
     const deadline = Date.now() + model.timeoutSeconds * 1000;
     const context = lambdaContext(model, deadline);
