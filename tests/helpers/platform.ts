@@ -35,11 +35,18 @@ export async function postJson(
   return { status: response.status, body: text ? (JSON.parse(text) as unknown) : undefined };
 }
 
+/**
+ * How long a condition may take by default. Generous: a passing test never waits it out, and CI's
+ * two cores run several platforms at once, so a frame that takes 50 ms on a quiet machine can take
+ * seconds there.
+ */
+export const DEFAULT_WAIT_MS = 15_000;
+
 /** Polls `condition` until it holds; throws naming `what` after `timeoutMs`. */
 export async function waitFor(
   condition: () => boolean | Promise<boolean>,
   what: string,
-  timeoutMs = 5_000,
+  timeoutMs = DEFAULT_WAIT_MS,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {

@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { type ItemFrame, type ServerFrame, ServerFrameSchema } from '#contracts/ws-protocol.ts';
-import { waitFor } from './platform.ts';
+import { DEFAULT_WAIT_MS, waitFor } from './platform.ts';
 
 /** A dashboard-like WebSocket client that records every frame, each checked against the protocol schema. */
 export interface TestClient {
@@ -60,7 +60,7 @@ export function connectClient(url: string, options: WebSocket.ClientOptions = {}
         received,
         invalid,
         send: (message) => socket.send(typeof message === 'string' ? message : JSON.stringify(message)),
-        async next(match, what, timeoutMs = 5_000) {
+        async next(match, what, timeoutMs = DEFAULT_WAIT_MS) {
           await waitFor(() => frames.some(match), what, timeoutMs);
           return frames.find(match) as ServerFrame;
         },
