@@ -99,11 +99,6 @@ export class LiveConnection {
     return [...this.#keys];
   }
 
-  /** The highest `seq` held for `key` (where a reconnect resumes), for the page and its tests. */
-  seqOf(key: string): Seq | undefined {
-    return this.#seqs.get(key);
-  }
-
   /** Follows `key`: snapshot now, live frames from then on. Connects on the first key. */
   subscribe(key: string): void {
     if (this.#keys.has(key)) return;
@@ -131,11 +126,6 @@ export class LiveConnection {
     if (this.#socket?.readyState !== WebSocket.OPEN) return false;
     this.#socket.send(JSON.stringify(parsed));
     return true;
-  }
-
-  /** Drops the socket as a network failure would; the usual backoff reconnects it. */
-  drop(): void {
-    this.#socket?.close(4000, 'dropped');
   }
 
   /** Closes for good (page left). */
