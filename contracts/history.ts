@@ -13,10 +13,14 @@ import * as z from './zod.ts';
  */
 export const DEFAULT_HISTORY_RETENTION_HOURS = 24;
 
+/** The orders of `GET /items/{key}/history`: by `ts`, oldest first (the default) or newest first. */
+export const HISTORY_ORDERS = ['oldest', 'newest'] as const;
+
 /**
  * The query string of `GET /items/{key}/history`: `channel` (default `telemetry`), `from` and `to`
  * (event time `ts`, epoch ms or ISO 8601 with offset, both inclusive, both optional), `limit`
- * (1..100, default 50) and `cursor` (`next` of the previous page). Entries come oldest first by `ts`.
+ * (1..100, default 50), `cursor` (`next` of the previous page) and `order` (`oldest`, the default,
+ * or `newest`: the latest changes first, so one request gives a key's last `limit` readings).
  */
 export const HistoryQuerySchema = z
   .strictObject({
@@ -25,6 +29,7 @@ export const HistoryQuerySchema = z
     to: z.optional(z.pipe(z.transform(numericText), TimestampSchema)),
     limit: z.optional(z.pipe(z.coerce.number('must be a number'), PageLimitSchema)),
     cursor: z.optional(PageCursorSchema),
+    order: z._default(z.enum(HISTORY_ORDERS), 'oldest'),
   })
   .check(
     z.refine((query) => query.from === undefined || query.to === undefined || query.from <= query.to, {

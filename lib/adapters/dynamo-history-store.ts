@@ -1,7 +1,14 @@
 import { type DynamoDBDocumentClient, GetCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Seq } from '#contracts/seq.ts';
 import { DependencyError } from '#core/errors.ts';
-import { channelTimeKey, type HistoryRow, type HistoryStore, padSeq, unpadSeq } from '#core/history.ts';
+import {
+  type ChannelRequest,
+  channelTimeKey,
+  type HistoryRow,
+  type HistoryStore,
+  padSeq,
+  unpadSeq,
+} from '#core/history.ts';
 import type { Clock } from '#core/ports.ts';
 import { batchWriteAll } from './batch-write.ts';
 import { fromDynamoError } from './dynamo-errors.ts';
@@ -63,10 +70,7 @@ export class DynamoHistoryStore implements HistoryStore {
     );
   }
 
-  async listChannel(
-    key: string,
-    request: { channel: string; from?: number; to?: number; start?: { ts: number; seq: Seq }; limit: number },
-  ) {
+  async listChannel(key: string, request: ChannelRequest) {
     const { channel, start } = request;
     return this.query(
       {
@@ -87,6 +91,7 @@ export class DynamoHistoryStore implements HistoryStore {
                 channelTs: channelTimeKey(channel, start.ts, start.seq),
               },
             }),
+        ...(request.newestFirst ? { ScanIndexForward: false } : {}),
       },
       request.limit,
       `list history of ${key}/${channel}`,

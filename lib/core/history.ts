@@ -52,6 +52,18 @@ export interface HistoryRow {
   expiresAt: number;
 }
 
+/** What `HistoryStore.listChannel` reads: one channel's rows within a time range, a page at a time. */
+export interface ChannelRequest {
+  channel: string;
+  from?: number;
+  to?: number;
+  /** The position of the previous page's last row: this page starts after it. */
+  start?: { ts: number; seq: Seq };
+  limit: number;
+  /** Newest first by (ts, seq); oldest first when absent. */
+  newestFirst?: boolean;
+}
+
 /** The history table. Rows past their `expiresAt` are gone for every read (TTL deletes them late). */
 export interface HistoryStore {
   /**
@@ -64,13 +76,10 @@ export interface HistoryStore {
   /** Up to `limit` rows with a seq above `after`, in apply order, and whether more follow. */
   listAfter(key: string, after: Seq, limit: number): Promise<{ rows: HistoryRow[]; more: boolean }>;
   /**
-   * Up to `limit` rows of one channel with `from <= ts <= to` in (ts, seq) order, after the row at
-   * `start` when given, and whether more follow.
+   * Up to `limit` rows of one channel with `from <= ts <= to` in (ts, seq) order (reversed when
+   * `newestFirst`), after the row at `start` in that order when given, and whether more follow.
    */
-  listChannel(
-    key: string,
-    request: { channel: string; from?: number; to?: number; start?: { ts: number; seq: Seq }; limit: number },
-  ): Promise<{ rows: HistoryRow[]; more: boolean }>;
+  listChannel(key: string, request: ChannelRequest): Promise<{ rows: HistoryRow[]; more: boolean }>;
   /** The row of (channel, ts, version), or undefined. */
   findChange(key: string, channel: string, ts: number, version: number): Promise<HistoryRow | undefined>;
   /** The key's newest seq, or undefined when it has no history. */
@@ -177,7 +186,8 @@ function toEntry(row: HistoryRow): HistoryEntry {
 
 /**
  * One page of `GET /items/{key}/history`: the channel's changes with `from <= ts <= to`, oldest
- * first, `next` when more remain (the cursor is the last entry's position, base64url).
+ * first (newest first with `order=newest`), `next` when more remain (the cursor is the last entry's
+ * position, base64url; the next page goes on from it in the same order).
  * @throws ValidationError when `cursor` is not one this function returned (issue at `cursorPath`).
  */
 export async function readHistoryPage(
@@ -192,6 +202,7 @@ export async function readHistoryPage(
     ...(query.to === undefined ? {} : { to: query.to }),
     ...(query.cursor === undefined ? {} : { start: decodeTimeCursor(query.cursor, cursorPath) }),
     limit: query.limit ?? DEFAULT_PAGE_LIMIT,
+    ...(query.order === 'newest' ? { newestFirst: true } : {}),
   });
   const last = rows.at(-1);
   return {

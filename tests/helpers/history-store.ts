@@ -38,8 +38,12 @@ export function inMemoryHistory(
             (request.from === undefined || row.ts >= request.from) &&
             (request.to === undefined || row.ts <= request.to),
         )
-        .filter((row) => start === undefined || position(row) > start)
+        .filter(
+          (row) =>
+            start === undefined || (request.newestFirst ? position(row) < start : position(row) > start),
+        )
         .sort((a, b) => (position(a) < position(b) ? -1 : 1));
+      if (request.newestFirst) matching.reverse();
       return page(matching, request.limit);
     },
     findChange: async (key, channel, ts, version) =>

@@ -216,6 +216,8 @@ describe('history and gap-free resume', () => {
     };
     expect(await walk('channel=telemetry')).toEqual([0, 1, 2, 3, 4]);
     expect(await walk(`from=${ts + 1000}&to=${new Date(ts + 3000).toISOString()}`)).toEqual([1, 2, 3]);
+    expect(await walk('order=newest')).toEqual([4, 3, 2, 1, 0]);
+    expect(await walk(`order=newest&to=${ts + 2000}`)).toEqual([2, 1, 0]);
     const engine = HistoryPageSchema.parse((await getHistory(key, 'channel=engine')).body);
     expect(engine.items.map((entry) => 'data' in entry && entry.data.other)).toEqual([true]);
 
@@ -224,6 +226,7 @@ describe('history and gap-free resume', () => {
       ['limit=0', 'query.limit'],
       ['cursor=bm9wZQ', 'query.cursor'],
       ['since=3', 'query'],
+      ['order=latest', 'query.order'],
     ] as const) {
       const { status, body } = await getHistory(key, query);
       expect(status).toBe(400);

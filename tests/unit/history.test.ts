@@ -177,14 +177,34 @@ describe('readHistoryPage', () => {
         from: 45,
         to: 75,
         limit: 2,
+        order: 'oldest',
         ...(cursor ? { cursor } : {}),
       });
       seen.push(...page.items.map((entry) => entry.ts));
       cursor = page.next ?? undefined;
     } while (cursor);
     expect(seen).toEqual([50, 60, 70]);
+    const newest: number[] = [];
+    cursor = undefined;
+    do {
+      const page = await readHistoryPage(history, '3', {
+        channel: 'telemetry',
+        from: 45,
+        limit: 2,
+        order: 'newest',
+        ...(cursor ? { cursor } : {}),
+      });
+      newest.push(...page.items.map((entry) => entry.ts));
+      cursor = page.next ?? undefined;
+    } while (cursor);
+    expect(newest).toEqual([80, 70, 60, 50]);
     await expect(
-      readHistoryPage(history, '3', { channel: 'telemetry', cursor: 'bm9wZQ' }, 'query.cursor'),
+      readHistoryPage(
+        history,
+        '3',
+        { channel: 'telemetry', cursor: 'bm9wZQ', order: 'oldest' },
+        'query.cursor',
+      ),
     ).rejects.toMatchObject({
       issues: [{ path: 'query.cursor' }],
     });
