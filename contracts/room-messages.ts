@@ -89,6 +89,12 @@ export type RoomActionName = RoomAction['action'];
  */
 export const RoomMessageDataSchema = z.object({
   author: UserNameSchema,
+  /**
+   * Who posted it when auth is on: a digest of the token's `sub` (lib/runtime/author-id.ts). Edit
+   * rights follow it, not `author`: two holders of the same display name are two authors. Absent
+   * when auth is off (rights follow the name) and on messages posted before it was recorded.
+   */
+  authorId: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
   text: z.optional(z.string()),
   postedAt: z.int().check(z.nonnegative()),
   editedAt: z.optional(z.int().check(z.nonnegative())),

@@ -6,6 +6,7 @@ import { DynamoItemStore } from '#adapters/dynamo-item-store.ts';
 import { systemClock } from '#adapters/system-clock.ts';
 import * as z from '#contracts/zod.ts';
 import { newMessageId, parseRoomAction, runRoomAction } from '#core/room-messages.ts';
+import { authorIdOf } from '#runtime/author-id.ts';
 import { loadConfig, RoomRetentionEnvSchema, WsActionEnvSchema } from '#runtime/config.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
 import { wsActionHandler } from '#runtime/ws-reply.ts';
@@ -28,7 +29,7 @@ export const handler = wsActionHandler(
         connectionId,
         keyAttribute: config.REAL_TIME_ITEM_KEY,
         retentionHours: config.ROOM_MESSAGE_RETENTION_HOURS,
-        claims,
+        ...(claims ? { claims, authorId: authorIdOf(claims.subject) } : {}),
       },
       { connections, items, clock: systemClock, newId },
     );

@@ -45,10 +45,23 @@ export function parseRoomAction(body: string | null | undefined): RoomAction {
 }
 
 /**
+ * Who carries out a room action: the connection, the item key attribute, the rooms' retention, and
+ * with auth on the token's claims and `authorId` (a digest of their `sub`, recorded on the message).
+ */
+export interface RoomActionContext {
+  connectionId: string;
+  keyAttribute: string;
+  retentionHours: number;
+  claims?: AccessClaims;
+  authorId?: string;
+}
+
+/**
  * Carries out a room action as the connection's user and returns the ack for the sender; the
  * message itself reaches every member (the sender too) through the stream fan-out.
- * Times are the server's; authorship comes from the connection, so only the author may edit or
- * delete a message. Deletion is soft: the item keeps author and times, loses its text.
+ * Times are the server's; authorship comes from the connection (and with auth on from the token's
+ * subject, whatever the display name), so only the author may edit or delete a message. Deletion
+ * is soft: the item keeps author and times, loses its text.
  * With `claims` (auth on), the token must allow the action on the room's key. A message expires
  * (DynamoDB TTL `expiresAt`) `retentionHours` after it was posted.
  * @throws ForbiddenError when the claims do not allow it, the connection has no user, or the
@@ -58,7 +71,7 @@ export function parseRoomAction(body: string | null | undefined): RoomAction {
  */
 export async function runRoomAction(
   action: RoomAction,
-  context: { connectionId: string; keyAttribute: string; retentionHours: number; claims?: AccessClaims },
+  context: RoomActionContext,
   ports: RoomPorts,
 ): Promise<ServerFrame> {
   const key = roomKey(action.room);
@@ -84,7 +97,13 @@ export async function runRoomAction(
   };
 
   if (action.action === 'publish') {
-    await write(messageChannel(ports.newId()), now, { author: user, text: action.text, postedAt: now });
+    const authorId = context.authorId === undefined ? {} : { authorId: context.authorId };
+    await write(messageChannel(ports.newId()), now, {
+      author: user,
+      ...authorId,
+      text: action.text,
+      postedAt: now,
+    });
     return { type: 'ack', action: 'publish', key };
   }
 
@@ -94,18 +113,23 @@ export async function runRoomAction(
   if (!item || !stored?.success) {
     throw new NotFoundError(`no message ${action.messageId} in room ${action.room}`);
   }
-  if (stored.data.author !== user) {
+  const isAuthor =
+    stored.data.authorId === undefined
+      ? stored.data.author === user
+      : stored.data.authorId === context.authorId;
+  if (!isAuthor) {
     throw new ForbiddenError(`only ${stored.data.author} may ${action.action} this message`);
   }
   // A later ts than the stored one even when clocks disagree: the item store refuses equal or older.
   const ts = Math.max(now, item.ts + 1);
-  const { author, postedAt } = stored.data;
+  const { author, authorId, postedAt } = stored.data;
+  const by = authorId === undefined ? { author } : { author, authorId };
   if (action.action === 'edit') {
     if (stored.data.deleted) throw new NotFoundError(`message ${action.messageId} was deleted`);
-    await write(channel, ts, { author, postedAt, text: action.text, editedAt: now });
+    await write(channel, ts, { ...by, postedAt, text: action.text, editedAt: now });
     return { type: 'ack', action: 'edit', key };
   }
-  if (!stored.data.deleted) await write(channel, ts, { author, postedAt, deleted: true, deletedAt: now });
+  if (!stored.data.deleted) await write(channel, ts, { ...by, postedAt, deleted: true, deletedAt: now });
   return { type: 'ack', action: 'delete', key };
 }
 

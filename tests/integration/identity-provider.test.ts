@@ -159,6 +159,30 @@ describe('Cognito tokens once the JWKS serves keys', () => {
     expect(two).toMatchObject({ type: 'item', data: { author: 'Cy' } });
   });
 
+  it('lets only the subject that posted edit a message, though another token displays the same name', async () => {
+    const room = `room-${randomUUID().slice(0, 8)}`;
+    const name = room.slice('room-'.length);
+    const chat = { name: 'Dee', ingest: ['publish', 'edit', 'delete'] };
+    const author = await connect(room, await cognitoToken(chat));
+    author.send({ action: 'publish', room: name, text: 'mine' });
+    const posted = await author.next((frame) => frame.type === 'item' && frame.key === room, 'the message');
+    const messageId = posted.type === 'item' ? posted.channel.slice('message#'.length) : '';
+    expect(posted).toMatchObject({ data: { author: 'Dee', text: 'mine' } });
+    // The id is not the subject: members learn nothing of it.
+    expect(JSON.stringify(posted)).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}-/);
+
+    const namesake = await connect(room, await cognitoToken(chat));
+    namesake.send({ action: 'edit', room: name, messageId, text: 'not yours' });
+    const refused = await namesake.next((frame) => frame.type === 'error', 'the error frame');
+    expect(refused).toMatchObject({ code: 'Forbidden', message: 'only Dee may edit this message' });
+
+    author.send({ action: 'edit', room: name, messageId, text: 'still mine' });
+    await author.next(
+      (frame) => frame.type === 'item' && frame.key === room && frame.data.text === 'still mine',
+      'the edit',
+    );
+  });
+
   it('refuses to chat when no claim gives a usable name', async () => {
     const room = `room-${randomUUID().slice(0, 8)}`;
     const socket = await connect(room, await cognitoToken({ name: 'has spaces' }));

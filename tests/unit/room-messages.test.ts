@@ -167,6 +167,50 @@ describe('runRoomAction', () => {
     expect(items.has('room-staff/message#m1')).toBe(true);
   });
 
+  it('with auth on, gives edit rights to the token subject that posted, not to its display name', async () => {
+    // Two tokens whose holders both display as "ana" (a `name` claim nobody keeps unique).
+    const { ports, items } = roomPorts({ 'c-ana-1': 'ana', 'c-ana-2': 'ana' });
+    const as = (connectionId: string, subject: string) => ({
+      ...asAlice,
+      connectionId,
+      claims: { subject, keyPatterns: ['room-*'], ingestActions: ['*'] },
+      authorId: `id-of-${subject}`,
+    });
+    await runRoomAction({ action: 'publish', room: 'lobby', text: 'first' }, as('c-ana-1', 'sub-1'), ports);
+    expect(items.get('room-lobby/message#m1')?.data).toMatchObject({
+      author: 'ana',
+      authorId: 'id-of-sub-1',
+    });
+    for (const action of [
+      { action: 'edit', room: 'lobby', messageId: 'm1', text: 'not yours' },
+      { action: 'delete', room: 'lobby', messageId: 'm1' },
+    ] as const) {
+      await expect(runRoomAction(action, as('c-ana-2', 'sub-2'), ports)).rejects.toThrow('only ana may');
+    }
+    // The same subject on another connection is the same author; the id stays on the message.
+    await runRoomAction(
+      { action: 'edit', room: 'lobby', messageId: 'm1', text: 'edited' },
+      as('c-ana-2', 'sub-1'),
+      ports,
+    );
+    expect(items.get('room-lobby/message#m1')?.data).toMatchObject({
+      authorId: 'id-of-sub-1',
+      text: 'edited',
+    });
+    // A message without an id (auth off when posted) still follows the name.
+    await runRoomAction(
+      { action: 'publish', room: 'lobby', text: 'open' },
+      { ...asAlice, connectionId: 'c-ana-1' },
+      ports,
+    );
+    await runRoomAction(
+      { action: 'delete', room: 'lobby', messageId: 'm2' },
+      { ...asAlice, connectionId: 'c-ana-2' },
+      ports,
+    );
+    expect(items.get('room-lobby/message#m2')?.data).toMatchObject({ author: 'ana', deleted: true });
+  });
+
   it('reports a lost race as a conflict instead of overwriting', async () => {
     const { ports } = roomPorts(users);
     await runRoomAction({ action: 'publish', room: 'lobby', text: 'a' }, asAlice, ports);
