@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { HistoryQuery } from '#contracts/history.ts';
 import type { RealTimeItem } from '#contracts/real-time-item.ts';
 import { compareSeq } from '#contracts/seq.ts';
 import { ServerFrameSchema } from '#contracts/ws-protocol.ts';
@@ -169,35 +170,24 @@ describe('readHistoryPage', () => {
       row('5', 'telemetry', 4, 70),
       row('6', 'telemetry', 5, 80),
     ]);
-    const seen: number[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await readHistoryPage(history, '3', {
-        channel: 'telemetry',
-        from: 45,
-        to: 75,
-        limit: 2,
-        order: 'oldest',
-        ...(cursor ? { cursor } : {}),
-      });
-      seen.push(...page.items.map((entry) => entry.ts));
-      cursor = page.next ?? undefined;
-    } while (cursor);
-    expect(seen).toEqual([50, 60, 70]);
-    const newest: number[] = [];
-    cursor = undefined;
-    do {
-      const page = await readHistoryPage(history, '3', {
-        channel: 'telemetry',
-        from: 45,
-        limit: 2,
-        order: 'newest',
-        ...(cursor ? { cursor } : {}),
-      });
-      newest.push(...page.items.map((entry) => entry.ts));
-      cursor = page.next ?? undefined;
-    } while (cursor);
-    expect(newest).toEqual([80, 70, 60, 50]);
+    /** Every page of the query, following `next`: the entries' ts in the order they came. */
+    const walk = async (query: Omit<HistoryQuery, 'channel' | 'limit'>) => {
+      const seen: number[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await readHistoryPage(history, '3', {
+          ...query,
+          channel: 'telemetry',
+          limit: 2,
+          ...(cursor ? { cursor } : {}),
+        });
+        seen.push(...page.items.map((entry) => entry.ts));
+        cursor = page.next ?? undefined;
+      } while (cursor);
+      return seen;
+    };
+    expect(await walk({ from: 45, to: 75, order: 'oldest' })).toEqual([50, 60, 70]);
+    expect(await walk({ from: 45, order: 'newest' })).toEqual([80, 70, 60, 50]);
     await expect(
       readHistoryPage(
         history,
