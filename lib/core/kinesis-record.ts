@@ -1,5 +1,4 @@
-import { ValidationError } from './errors.ts';
-import { parseJsonOrThrow } from './issues.ts';
+import { parseJsonObjectOrThrow } from './issues.ts';
 import { type NormalisedReading, type NormaliseOptions, normaliseReading } from './normalise-reading.ts';
 import { mapVehicleTelemetry } from './vehicle-telemetry.ts';
 
@@ -17,12 +16,7 @@ import { mapVehicleTelemetry } from './vehicle-telemetry.ts';
  */
 export function readKinesisReading(base64Data: string, options: NormaliseOptions): NormalisedReading {
   const text = Buffer.from(base64Data, 'base64').toString('utf8');
-  const message = parseJsonOrThrow(text, 'record.data', 'is not JSON');
-  if (typeof message !== 'object' || message === null || Array.isArray(message)) {
-    throw new ValidationError('record.data: must be a JSON object', [
-      { path: 'record.data', message: 'must be a JSON object' },
-    ]);
-  }
+  const message = parseJsonObjectOrThrow(text, 'record.data');
   if ('data' in message) return normaliseReading(message, options, 'record');
   return mapVehicleTelemetry(message, options);
 }
