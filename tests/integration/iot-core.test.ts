@@ -8,6 +8,7 @@ import { fauxqsService } from '#local/services/fauxqs-service.ts';
 import { iotCoreService } from '#local/services/iot-core-service.ts';
 import { kinesisService } from '#local/services/kinesis-service.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
+import { awsClientsFor, drainQueue, rejectBytes } from '../helpers/aws-clients.ts';
 import { startTestPlatform, waitFor } from '../helpers/platform.ts';
 import { subscriberPool, type TestClient } from '../helpers/ws-client.ts';
 
@@ -72,8 +73,13 @@ async function storedItem(key: string): Promise<{ version: number; ts: number; d
   return item;
 }
 
+/** Publishes text or bytes as they are, anything else as JSON. */
 const publish = (topic: string, payload: unknown) =>
-  device.publishAsync(topic, typeof payload === 'string' ? payload : JSON.stringify(payload), { qos: 1 });
+  device.publishAsync(
+    topic,
+    typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload),
+    { qos: 1 },
+  );
 
 beforeAll(async () => {
   platform = await startTestPlatform({ services: [kinesisService(0), iotCoreService(0), fauxqsService(0)] });
@@ -117,25 +123,66 @@ describe('IoT Core: MQTT telemetry through the topic rule to WebSocket subscribe
     expect(dashboard.invalid).toEqual([]);
   });
 
-  it('ingests good telemetry beside bad, which is logged and counted as rejected', async () => {
+  it('ingests good telemetry beside bad, which is rejected and kept with the bytes the device sent', async () => {
     const addMetric = vi.spyOn(powertoolsFor('iot-telemetry').metrics, 'addMetric');
     const payloadErrorsBefore = (await readHealth()).stats['iot-core'].payloadErrors ?? 0;
     const dashboard = await wsClient('32');
     const before = await telemetryInvocations();
+    const fast = JSON.stringify({ ts: Date.now() - 1000, speed: 'fast' });
+    const binary = Buffer.from([0xff, 0xfe, 0x00, 0x7b]);
+    const bad = [
+      fast,
+      'not json at all',
+      binary,
+      '42',
+      '[1]',
+      JSON.stringify({ ts: Date.now() - 1000, speed: -4 }),
+    ];
 
-    // The bad ones are newer: had either been written, it would be the stored state.
-    await publish('vehicles/32/telemetry', { ts: Date.now() - 1000, speed: 'fast' });
-    await publish('vehicles/32/telemetry', 'not json at all');
-    await publish('vehicles/32/telemetry', { ts: Date.now() - 1000, speed: -4 });
+    // The bad ones are newer: had any been written, it would be the stored state.
+    for (const payload of bad) await publish('vehicles/32/telemetry', payload);
     await publish('vehicles/32/telemetry', { ts: Date.now() - 5000, speed: 12 });
-    await waitForInvocations(before, 3);
+    await waitForInvocations(before, bad.length + 1);
 
     const frame = await dashboard.next((f) => f.type === 'item' && f.key === '32', 'the good frame');
     expect(frame).toMatchObject({ version: 1, data: { speed: 12 } });
     expect(await storedItem('32')).toMatchObject({ version: 1, data: { speed: 12 } });
-    expect(addMetric.mock.calls.filter(([name]) => name === 'ReadingsRejected')).toHaveLength(2);
-    expect((await readHealth()).stats['iot-core'].payloadErrors).toBe(payloadErrorsBefore + 1);
+    expect(addMetric.mock.calls.filter(([name]) => name === 'ReadingsRejected')).toHaveLength(bad.length);
+    // The rule no longer reads the payload: every message reaches the ingestor.
+    expect((await readHealth()).stats['iot-core'].payloadErrors ?? 0).toBe(payloadErrorsBefore);
     addMetric.mockRestore();
+
+    const sqs = awsClientsFor(platform).sqs;
+    try {
+      const kept = (await drainQueue(sqs, health.resources.iotTelemetryRejectQueueUrl ?? '')).map(
+        (message) => {
+          const attributes = message.MessageAttributes ?? {};
+          const encoding = attributes.BodyEncoding?.StringValue;
+          return {
+            bytes: rejectBytes(message),
+            encoding,
+            code: attributes.RejectCode?.StringValue,
+            reason: attributes.RejectReason?.StringValue,
+            topic: attributes.Topic?.StringValue,
+          };
+        },
+      );
+      expect(kept.map((reject) => reject.bytes.toString('base64')).sort()).toEqual(
+        bad.map((payload) => Buffer.from(payload).toString('base64')).sort(),
+      );
+      expect(
+        kept.every((reject) => reject.code === 'ValidationError' && reject.topic === 'vehicles/32/telemetry'),
+      ).toBe(true);
+      const binaryReject = kept.find((reject) => reject.bytes.equals(binary));
+      expect(binaryReject).toMatchObject({ encoding: 'base64', reason: 'payload: is not JSON' });
+      expect(kept.find((reject) => reject.bytes.toString() === '42')).toMatchObject({
+        encoding: undefined,
+        reason: 'payload: must be a JSON object',
+      });
+      expect(kept.find((reject) => reject.bytes.toString() === fast)?.reason).toContain('event.speed');
+    } finally {
+      sqs.destroy();
+    }
   });
 
   it('never lets a QoS 1 duplicate or an older message overwrite newer state', async () => {
