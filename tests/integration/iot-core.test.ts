@@ -185,6 +185,27 @@ describe('IoT Core: MQTT telemetry through the topic rule to WebSocket subscribe
     }
   });
 
+  it('rejects an event that is not the rule envelope as it was delivered: there are no device bytes to keep', async () => {
+    const event = { speed: 3, vehicleId: '33', receivedAt: Date.now() };
+    expect(await platform.invoke('IotTelemetryFunction', event)).toEqual({
+      accepted: 0,
+      stale: 0,
+      rejected: 1,
+    });
+    const sqs = awsClientsFor(platform).sqs;
+    try {
+      const kept = await drainQueue(sqs, health.resources.iotTelemetryRejectQueueUrl ?? '');
+      expect(kept.map((message) => rejectBytes(message).toString())).toEqual([JSON.stringify(event)]);
+      expect(kept[0]?.MessageAttributes).toMatchObject({
+        RejectCode: { StringValue: 'ValidationError' },
+        RejectReason: { StringValue: expect.stringContaining('event.payload') },
+        Topic: { StringValue: 'vehicles/33/telemetry' },
+      });
+    } finally {
+      sqs.destroy();
+    }
+  });
+
   it('never lets a QoS 1 duplicate or an older message overwrite newer state', async () => {
     const dashboard = await wsClient('34');
     const newer = Date.now() - 1000;
