@@ -1,5 +1,5 @@
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { VehicleCommandMessageSchema } from '#contracts/vehicle-command.ts';
@@ -25,6 +25,7 @@ let platform: Platform;
 let health: Health;
 let device: MqttClient;
 let iotData: IoTDataPlaneClient;
+let sqs: SQSClient;
 const subscribers = subscriberPool(() => platform.endpoints.websocket);
 const mqttClients: MqttClient[] = [];
 
@@ -53,6 +54,9 @@ async function subscribe(client: MqttClient, filter: string): Promise<unknown[]>
   await client.subscribeAsync(filter, { qos: 1 });
   return received;
 }
+
+/** Takes every reject iot-telemetry kept so far off its queue. */
+const keptRejects = () => drainQueue(sqs, health.resources.iotTelemetryRejectQueueUrl ?? '');
 
 /** Async invocations of the ingestor by the rule that have returned. */
 const telemetryInvocations = async () => (await readHealth()).stats['iot-core'].lambdaSucceeded ?? 0;
@@ -90,12 +94,14 @@ beforeAll(async () => {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  sqs = awsClientsFor(platform).sqs;
 });
 
 afterAll(async () => {
   await subscribers.closeAll();
   await Promise.all(mqttClients.map((client) => client.endAsync()));
   iotData?.destroy();
+  sqs?.destroy();
   await platform?.stop();
 });
 
@@ -152,37 +158,30 @@ describe('IoT Core: MQTT telemetry through the topic rule to WebSocket subscribe
     expect((await readHealth()).stats['iot-core'].payloadErrors ?? 0).toBe(payloadErrorsBefore);
     addMetric.mockRestore();
 
-    const sqs = awsClientsFor(platform).sqs;
-    try {
-      const kept = (await drainQueue(sqs, health.resources.iotTelemetryRejectQueueUrl ?? '')).map(
-        (message) => {
-          const attributes = message.MessageAttributes ?? {};
-          const encoding = attributes.BodyEncoding?.StringValue;
-          return {
-            bytes: rejectBytes(message),
-            encoding,
-            code: attributes.RejectCode?.StringValue,
-            reason: attributes.RejectReason?.StringValue,
-            topic: attributes.Topic?.StringValue,
-          };
-        },
-      );
-      expect(kept.map((reject) => reject.bytes.toString('base64')).sort()).toEqual(
-        bad.map((payload) => Buffer.from(payload).toString('base64')).sort(),
-      );
-      expect(
-        kept.every((reject) => reject.code === 'ValidationError' && reject.topic === 'vehicles/32/telemetry'),
-      ).toBe(true);
-      const binaryReject = kept.find((reject) => reject.bytes.equals(binary));
-      expect(binaryReject).toMatchObject({ encoding: 'base64', reason: 'payload: is not JSON' });
-      expect(kept.find((reject) => reject.bytes.toString() === '42')).toMatchObject({
-        encoding: undefined,
-        reason: 'payload: must be a JSON object',
-      });
-      expect(kept.find((reject) => reject.bytes.toString() === fast)?.reason).toContain('event.speed');
-    } finally {
-      sqs.destroy();
-    }
+    const kept = (await keptRejects()).map((message) => {
+      const attributes = message.MessageAttributes ?? {};
+      const encoding = attributes.BodyEncoding?.StringValue;
+      return {
+        bytes: rejectBytes(message),
+        encoding,
+        code: attributes.RejectCode?.StringValue,
+        reason: attributes.RejectReason?.StringValue,
+        topic: attributes.Topic?.StringValue,
+      };
+    });
+    expect(kept.map((reject) => reject.bytes.toString('base64')).sort()).toEqual(
+      bad.map((payload) => Buffer.from(payload).toString('base64')).sort(),
+    );
+    expect(
+      kept.every((reject) => reject.code === 'ValidationError' && reject.topic === 'vehicles/32/telemetry'),
+    ).toBe(true);
+    const binaryReject = kept.find((reject) => reject.bytes.equals(binary));
+    expect(binaryReject).toMatchObject({ encoding: 'base64', reason: 'payload: is not JSON' });
+    expect(kept.find((reject) => reject.bytes.toString() === '42')).toMatchObject({
+      encoding: undefined,
+      reason: 'payload: must be a JSON object',
+    });
+    expect(kept.find((reject) => reject.bytes.toString() === fast)?.reason).toContain('event.speed');
   });
 
   it('rejects an event that is not the rule envelope as it was delivered: there are no device bytes to keep', async () => {
@@ -192,18 +191,13 @@ describe('IoT Core: MQTT telemetry through the topic rule to WebSocket subscribe
       stale: 0,
       rejected: 1,
     });
-    const sqs = awsClientsFor(platform).sqs;
-    try {
-      const kept = await drainQueue(sqs, health.resources.iotTelemetryRejectQueueUrl ?? '');
-      expect(kept.map((message) => rejectBytes(message).toString())).toEqual([JSON.stringify(event)]);
-      expect(kept[0]?.MessageAttributes).toMatchObject({
-        RejectCode: { StringValue: 'ValidationError' },
-        RejectReason: { StringValue: expect.stringContaining('event.payload') },
-        Topic: { StringValue: 'vehicles/33/telemetry' },
-      });
-    } finally {
-      sqs.destroy();
-    }
+    const kept = await keptRejects();
+    expect(kept.map((message) => rejectBytes(message).toString())).toEqual([JSON.stringify(event)]);
+    expect(kept[0]?.MessageAttributes).toMatchObject({
+      RejectCode: { StringValue: 'ValidationError' },
+      RejectReason: { StringValue: expect.stringContaining('event.payload') },
+      Topic: { StringValue: 'vehicles/33/telemetry' },
+    });
   });
 
   it('never lets a QoS 1 duplicate or an older message overwrite newer state', async () => {
@@ -242,24 +236,15 @@ describe('IoT Core: fleet telemetry through the Kinesis rule', () => {
     // A partition key over Kinesis' 256 characters: PutRecord refuses it.
     const topic = `fleet/${'v'.repeat(300)}/telemetry`;
     await publish(topic, { speed: 1 });
-    const sqs = new SQSClient({
-      endpoint: health.endpoints.sqs,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    const received = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: health.resources.iotRuleErrorQueueUrl, WaitTimeSeconds: 5 }),
+    );
+    expect(JSON.parse(received.Messages?.[0]?.Body ?? '{}')).toMatchObject({
+      ruleName: 'FleetTelemetryToKinesisRule',
+      topic,
+      base64OriginalPayload: Buffer.from('{"speed":1}').toString('base64'),
+      failures: [{ failedAction: 'KinesisAction', failedResource: 'TelemetryStream' }],
     });
-    try {
-      const received = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: health.resources.iotRuleErrorQueueUrl, WaitTimeSeconds: 5 }),
-      );
-      expect(JSON.parse(received.Messages?.[0]?.Body ?? '{}')).toMatchObject({
-        ruleName: 'FleetTelemetryToKinesisRule',
-        topic,
-        base64OriginalPayload: Buffer.from('{"speed":1}').toString('base64'),
-        failures: [{ failedAction: 'KinesisAction', failedResource: 'TelemetryStream' }],
-      });
-    } finally {
-      sqs.destroy();
-    }
   });
 });
 
