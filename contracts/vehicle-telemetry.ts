@@ -29,7 +29,8 @@ export const VehicleTelemetrySchema = z.catchall(
 export type VehicleTelemetry = z.output<typeof VehicleTelemetrySchema>;
 
 /**
- * What the IoT rule `VehicleTelemetryRule` hands to `ingestors/iot-telemetry`: the envelope
+ * What the IoT rule `VehicleTelemetryRule` hands to `ingestors/iot-telemetry` (and
+ * `FleetTelemetryToKinesisRule` puts on `TelemetryStream` as a record's JSON): the envelope
  * `SELECT encode(*, 'base64') AS payload, topic(2) AS vehicleId, timestamp() AS receivedAt`. The
  * payload is the device's bytes as published, whatever they are: a rule that read them as JSON
  * (`SELECT *`) would never run on a payload that is not a JSON object, and IoT Core would drop it

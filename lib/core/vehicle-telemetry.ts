@@ -9,7 +9,23 @@ const IOT_SOURCE = 'iot';
 export type TelemetryMessage = Omit<VehicleTelemetryEvent, 'payload'> & { bytes: Uint8Array };
 
 /**
- * Reads the envelope `VehicleTelemetryRule` invokes the ingestor with (contracts/vehicle-telemetry.ts).
+ * Whether a JSON object is the telemetry rules' envelope (its three fields and no other, the payload
+ * a string) rather than a reading or flat telemetry: how a Kinesis record from
+ * `FleetTelemetryToKinesisRule` is told from one a producer put.
+ */
+export function isTelemetryEnvelope(message: Record<string, unknown>): boolean {
+  const keys = Object.keys(message);
+  return (
+    keys.length === 3 &&
+    typeof message.payload === 'string' &&
+    'vehicleId' in message &&
+    'receivedAt' in message
+  );
+}
+
+/**
+ * Reads the envelope `VehicleTelemetryRule` invokes the ingestor with, and `FleetTelemetryToKinesisRule`
+ * puts on the stream (contracts/vehicle-telemetry.ts).
  * @throws ValidationError (prefix `event`) when the event is not that envelope (no payload, bad
  * base64): then there are no device bytes, only the event as delivered.
  */

@@ -232,6 +232,30 @@ describe('IoT Core: fleet telemetry through the Kinesis rule', () => {
     expect((await readHealth()).stats['iot-core'].kinesisRecords).toBeGreaterThanOrEqual(1);
   });
 
+  it('puts fleet payloads that are not JSON on the stream too: the ingestor rejects them and keeps the bytes', async () => {
+    const dashboard = await wsClient('39');
+    const payloadErrorsBefore = (await readHealth()).stats['iot-core'].payloadErrors ?? 0;
+    const binary = Buffer.from([0xff, 0xfe, 0x00, 0x7b]);
+    await publish('fleet/39/telemetry', binary);
+    await publish('fleet/39/telemetry', '[1]');
+    await publish('fleet/39/telemetry', { ts: Date.now() - 1000, speed: 61 });
+    await dashboard.next((f) => f.type === 'item' && f.key === '39', 'the good frame', 15_000);
+
+    const kept: Array<{ payload: string; vehicleId: string }> = [];
+    await waitFor(async () => {
+      const queue = health.resources.kinesisTelemetryRejectQueueUrl ?? '';
+      for (const message of await drainQueue(sqs, queue))
+        kept.push(JSON.parse(rejectBytes(message).toString()));
+      return kept.length >= 2;
+    }, 'two fleet rejects');
+    // Kept as the record the rule put: the device's bytes in it, so a replay puts the same record back.
+    expect(kept.map((record) => record.payload).sort()).toEqual(
+      [binary, Buffer.from('[1]')].map((bytes) => bytes.toString('base64')).sort(),
+    );
+    expect(kept.every((record) => record.vehicleId === '39')).toBe(true);
+    expect((await readHealth()).stats['iot-core'].payloadErrors ?? 0).toBe(payloadErrorsBefore);
+  });
+
   it("sends a message whose put fails to the rule's error queue, in AWS's error action format", async () => {
     // A partition key over Kinesis' 256 characters: PutRecord refuses it.
     const topic = `fleet/${'v'.repeat(300)}/telemetry`;

@@ -9,11 +9,11 @@ import {
   ruleMessageOf,
 } from '#local/event-sources/iot-rule-sql.ts';
 
-/** VehicleTelemetryRule of the template: the device's bytes, whatever they are. */
+/** The telemetry rules of the template (VehicleTelemetryRule): the device's bytes, whatever they are. */
 const TELEMETRY_SQL =
   "SELECT encode(*, 'base64') AS payload, topic(2) AS vehicleId, timestamp() AS receivedAt FROM 'vehicles/+/telemetry'";
-/** FleetTelemetryToKinesisRule of the template: the device's JSON object. */
-const FLEET_SQL = "SELECT *, topic(2) AS vehicleId, timestamp() AS receivedAt FROM 'fleet/+/telemetry'";
+/** A rule over the device's JSON object, with fields of its own added. */
+const STAR_SQL = "SELECT *, topic(2) AS vehicleId, timestamp() AS receivedAt FROM 'fleet/+/telemetry'";
 
 /** A message of these bytes as published. */
 const raw = (bytes: Uint8Array | string, topic = 'vehicles/3/telemetry') =>
@@ -23,7 +23,7 @@ const message = (payload: unknown, topic = 'vehicles/3/telemetry') => raw(JSON.s
 const BINARY = Uint8Array.from([0xff, 0xfe, 0x00, 0x7b]);
 
 describe('compileRuleSql', () => {
-  it('compiles the telemetry rules of the template', () => {
+  it('compiles the telemetry rule of the template and a SELECT * rule', () => {
     const rule = compileRuleSql(TELEMETRY_SQL);
     expect(rule.topicFilter).toBe('vehicles/+/telemetry');
     expect(rule.select).toEqual([
@@ -32,7 +32,7 @@ describe('compileRuleSql', () => {
       { kind: 'value', operand: { kind: 'timestamp' }, name: 'receivedAt' },
     ]);
     expect(rule.where).toBeUndefined();
-    expect(compileRuleSql(FLEET_SQL).select).toEqual([
+    expect(compileRuleSql(STAR_SQL).select).toEqual([
       { kind: 'all' },
       { kind: 'value', operand: { kind: 'topic', level: 2 }, name: 'vehicleId' },
       { kind: 'value', operand: { kind: 'timestamp' }, name: 'receivedAt' },
@@ -73,7 +73,7 @@ describe('compileRuleSql', () => {
 
 describe('evaluateRule', () => {
   it('adds the topic level and the receive time to the payload', () => {
-    const rule = compileRuleSql(FLEET_SQL);
+    const rule = compileRuleSql(STAR_SQL);
     expect(evaluateRule(rule, message({ ts: 5, speed: 42 }))).toEqual({
       ts: 5,
       speed: 42,
@@ -83,7 +83,7 @@ describe('evaluateRule', () => {
   });
 
   it('lets a later select item overwrite a payload field of the same name', () => {
-    const rule = compileRuleSql(FLEET_SQL);
+    const rule = compileRuleSql(STAR_SQL);
     expect(evaluateRule(rule, message({ vehicleId: '99' }))?.vehicleId).toBe('3');
   });
 
@@ -125,7 +125,7 @@ describe('evaluateRule', () => {
   });
 
   it('refuses SELECT * over a payload that is not a JSON object', () => {
-    const rule = compileRuleSql(FLEET_SQL);
+    const rule = compileRuleSql(STAR_SQL);
     expect(() => evaluateRule(rule, message([1, 2]))).toThrow('SELECT * needs a JSON object payload');
     expect(() => evaluateRule(rule, message('text'))).toThrow(RuleSqlError);
     expect(() => evaluateRule(rule, raw(BINARY))).toThrow(
