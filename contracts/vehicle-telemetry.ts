@@ -1,4 +1,3 @@
-import { ItemKeySchema } from './item-key.ts';
 import { TimestampSchema } from './timestamp.ts';
 import * as z from './zod.ts';
 
@@ -30,11 +29,18 @@ export const VehicleTelemetrySchema = z.catchall(
 export type VehicleTelemetry = z.output<typeof VehicleTelemetrySchema>;
 
 /**
- * What the IoT rule `VehicleTelemetryRule` hands to `ingestors/iot-telemetry`: the device's
- * telemetry plus `topic(2) AS vehicleId` and `timestamp() AS receivedAt`.
+ * What the IoT rule `VehicleTelemetryRule` hands to `ingestors/iot-telemetry` (and
+ * `FleetTelemetryToKinesisRule` puts on `TelemetryStream` as a record's JSON): the envelope
+ * `SELECT encode(*, 'base64') AS payload, topic(2) AS vehicleId, timestamp() AS receivedAt`. The
+ * payload is the device's bytes as published, whatever they are: a rule that read them as JSON
+ * (`SELECT *`) would never run on a payload that is not a JSON object, and IoT Core would drop it
+ * unseen. The ingestor reads the bytes as {@link VehicleTelemetrySchema}; it keeps them when it cannot.
  */
-export const VehicleTelemetryEventSchema = z.extend(VehicleTelemetrySchema, {
-  vehicleId: ItemKeySchema,
+export const VehicleTelemetryEventSchema = z.object({
+  /** The device's payload, base64. */
+  payload: z.base64(),
+  /** The topic's second level. Checked as an item key with the telemetry, so a bad one keeps the bytes too. */
+  vehicleId: z.string(),
   /** When IoT Core received the message, epoch ms (`timestamp()`). */
   receivedAt: z.int().check(z.nonnegative()),
 });

@@ -38,6 +38,23 @@ export function parseJsonOrThrow(text: string, where: string, problem = 'is not 
   }
 }
 
+/** @throws ValidationError `<where>: must be a JSON object` when `value` is not one (an array is not). */
+export function jsonObjectOrThrow(value: unknown, where: string): Record<string, unknown> {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value))
+    return value as Record<string, unknown>;
+  throw new ValidationError(`${where}: must be a JSON object`, [
+    { path: where, message: 'must be a JSON object' },
+  ]);
+}
+
+/**
+ * Parses `text` as a JSON object: what a device or a producer sends as one message.
+ * @throws ValidationError `<where>: is not JSON`, or `<where>: must be a JSON object` (`42`, `[1]`).
+ */
+export function parseJsonObjectOrThrow(text: string, where: string): Record<string, unknown> {
+  return jsonObjectOrThrow(parseJsonOrThrow(text, where, 'is not JSON'), where);
+}
+
 /**
  * Parses `text` as JSON, then with `schema`.
  * @throws ValidationError when it is not JSON or fails the schema (see {@link parseOrThrow}).

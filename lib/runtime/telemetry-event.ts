@@ -3,7 +3,7 @@ import type { RejectDestination } from '#core/ingest-ports.ts';
 import { ingestReadings } from '#core/ingest-readings.ts';
 import type { NormalisedReading } from '#core/normalise-reading.ts';
 import type { ItemStore } from '#core/ports.ts';
-import { mapVehicleTelemetry } from '#core/vehicle-telemetry.ts';
+import { mapTelemetryMessage, readTelemetryEvent, type TelemetryMessage } from '#core/vehicle-telemetry.ts';
 import type { IngestSettings } from './ingest-settings.ts';
 import { countReadings, retryOrReject } from './outcomes.ts';
 import type { Powertools } from './powertools.ts';
@@ -16,10 +16,12 @@ interface TelemetryOutcome {
 }
 
 /**
- * The step of iot-telemetry: one vehicle's telemetry as the IoT rule delivers it, written through
- * the conditional writer. Bad telemetry goes to `rejects` (the event as delivered, and its topic)
- * and is not thrown: an async invocation that throws is retried, and retrying cannot fix a
- * permanent error. Write failures, and a reject that cannot be sent, throw, so Lambda retries them.
+ * The step of iot-telemetry: one vehicle's telemetry as the IoT rule delivers it (the device's bytes
+ * in an envelope), written through the conditional writer. Bad telemetry goes to `rejects` with its
+ * topic and the bytes the device sent, so a replay republishes exactly them; an event that is not the
+ * rule's envelope has no such bytes and is kept as delivered. Rejects are not thrown: an async
+ * invocation that throws is retried, and retrying cannot fix a permanent error. Write failures, and
+ * a reject that cannot be sent, throw, so Lambda retries them.
  */
 export function telemetryEventHandler(
   deps: { items: ItemStore; rejects: RejectDestination },
@@ -27,15 +29,18 @@ export function telemetryEventHandler(
   settings: IngestSettings,
 ): (event: unknown) => Promise<TelemetryOutcome> {
   return async (event) => {
+    let message: TelemetryMessage | undefined;
     let reading: NormalisedReading;
     try {
-      reading = mapVehicleTelemetry(event, {
+      message = readTelemetryEvent(event);
+      reading = mapTelemetryMessage(message, {
         keyAttribute: settings.keyAttribute,
         now: settings.now(),
         maxClockSkewMs: settings.maxClockSkewMs,
       });
     } catch (error) {
-      const vehicleId = String((event as { vehicleId?: unknown } | null)?.vehicleId ?? '');
+      const vehicleId =
+        message?.vehicleId ?? String((event as { vehicleId?: unknown } | null)?.vehicleId ?? '');
       await retryOrReject(error, tools, {
         what: 'telemetry',
         context: { itemKey: vehicleId },
@@ -44,7 +49,7 @@ export function telemetryEventHandler(
           to: deps.rejects,
           input: {
             source: 'mqtt',
-            payload: JSON.stringify(event),
+            payload: message?.bytes ?? JSON.stringify(event),
             ids: { Topic: telemetryTopicFor(vehicleId) },
           },
         },

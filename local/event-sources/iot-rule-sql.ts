@@ -7,11 +7,16 @@ import { randomUUID } from 'node:crypto';
  *
  * Supported:
  * - `SELECT` list of: `*` (every field of the JSON object payload), a field path (`speed`,
- *   `engine.temp`; named by its last segment unless aliased), `topic()` (the whole topic),
- *   `topic(n)` (the n-th level, 1-based), `timestamp()` (receive time, epoch ms), string, number and
- *   boolean literals. Function calls need `AS alias`. Items are applied left to right: a later item
- *   overwrites an earlier field of the same name (so `SELECT *, topic(2) AS vehicleId` wins over a
- *   payload `vehicleId`). Undefined values (a missing field, `topic(9)`) are left out.
+ *   `engine.temp`; named by its last segment unless aliased), `encode(*, 'base64')` (the payload's
+ *   bytes as base64, whatever they are), `topic()` (the whole topic), `topic(n)` (the n-th level,
+ *   1-based), `timestamp()` (receive time, epoch ms), string, number and boolean literals. Function
+ *   calls need `AS alias`. Items are applied left to right: a later item overwrites an earlier field
+ *   of the same name (so `SELECT *, topic(2) AS vehicleId` wins over a payload `vehicleId`).
+ *   Undefined values (a missing field, `topic(9)`) are left out.
+ * - Payloads of any bytes, as AWS evaluates them: a rule that selects neither `*` nor a field runs
+ *   on every message (so `SELECT encode(*, 'base64') AS payload, topic(2) AS vehicleId …` sees
+ *   binary and non-JSON payloads); a field of a payload that is not JSON is Undefined, in `SELECT`
+ *   and in `WHERE`; only `SELECT *` needs a JSON object and fails the message otherwise.
  * - `FROM '<topic filter>'` with MQTT wildcards `+` (one level) and `#` (the rest, last level only).
  * - `WHERE` comparisons `=`, `<>`, `<`, `<=`, `>`, `>=` between operands (field paths, `topic(n)`,
  *   `timestamp()`, literals), combined with `AND`, `OR`, `NOT` and parentheses. Three-valued like
@@ -19,7 +24,8 @@ import { randomUUID } from 'node:crypto';
  *   passes only when the whole condition is true.
  * - Substitution templates of actions (`${topic(2)}`, `${timestamp()}`, `${newuuid()}`, `${field}`).
  *
- * Refused (with the construct and its position): every other function (`upper()`, `clientid()`, …),
+ * Refused (with the construct and its position): every other function (`upper()`, `clientid()`, …)
+ * and every other use of `encode` (another argument than `*`, another encoding than `'base64'`),
  * arithmetic and string operators, `SELECT VALUE`, `CASE`, `LIKE`, `IN`, `IS`, nested `SELECT`,
  * array indexing, backquoted or double-quoted identifiers, and anything after the `WHERE` condition.
  */
@@ -39,6 +45,7 @@ type Operand =
   | { kind: 'topic'; level?: number }
   | { kind: 'timestamp' }
   | { kind: 'newuuid' }
+  | { kind: 'encodedPayload' }
   | { kind: 'literal'; value: Literal };
 
 type ComparisonOperator = '=' | '<>' | '<' | '<=' | '>' | '>=';
@@ -61,10 +68,21 @@ export interface CompiledRuleSql {
 /** What a rule sees of one message. */
 export interface RuleMessage {
   topic: string;
-  /** The payload parsed as JSON; a rule with `SELECT *` needs an object. */
-  payload: unknown;
+  /** The payload as published (`encode(*, 'base64')`). */
+  bytes: Uint8Array;
+  /** The payload parsed as JSON; absent when it is not JSON (its fields are then Undefined). */
+  json?: { value: unknown };
   /** Receive time, epoch ms (`timestamp()`). */
   timestamp: number;
+}
+
+/** The message a rule sees of `bytes` published to `topic`: the payload parsed once, if it is JSON. */
+export function ruleMessageOf(topic: string, bytes: Uint8Array, timestamp: number): RuleMessage {
+  try {
+    return { topic, bytes, json: { value: JSON.parse(Buffer.from(bytes).toString('utf8')) }, timestamp };
+  } catch {
+    return { topic, bytes, timestamp };
+  }
 }
 
 type Token =
@@ -75,7 +93,7 @@ type Token =
   | { type: 'end'; text: ''; position: number };
 
 const SUPPORTED_HINT =
-  "supported: SELECT *, field paths, topic(), topic(n), timestamp(), literals; FROM 'filter'; " +
+  "supported: SELECT *, field paths, encode(*, 'base64'), topic(), topic(n), timestamp(), literals; FROM 'filter'; " +
   'WHERE comparisons (= <> < <= > >=) with AND, OR, NOT and parentheses';
 
 function unsupported(construct: string, position: number): RuleSqlError {
@@ -297,6 +315,18 @@ class Parser {
       this.expectSymbol(')');
       return { kind: fn };
     }
+    if (fn === 'encode') {
+      const what = this.next();
+      if (what.type !== 'symbol' || what.text !== '*')
+        throw unsupported(`encode(${what.text}, …): only encode(*, 'base64')`, what.position);
+      if (!this.isSymbol(',')) throw unsupported("encode(*) without 'base64'", this.peek().position);
+      this.next();
+      const encoding = this.next();
+      if (encoding.type !== 'string' || encoding.text !== 'base64')
+        throw unsupported(`encode(*, ${encoding.text}): only encode(*, 'base64')`, encoding.position);
+      this.expectSymbol(')');
+      return { kind: 'encodedPayload' };
+    }
     throw unsupported(`function ${name.text}()`, name.position);
   }
 }
@@ -343,10 +373,13 @@ function operandValue(operand: Operand, message: RuleMessage): unknown {
       return message.timestamp;
     case 'newuuid':
       return randomUUID();
+    case 'encodedPayload':
+      return Buffer.from(message.bytes).toString('base64');
     case 'topic':
       return operand.level === undefined ? message.topic : message.topic.split('/')[operand.level - 1];
     case 'field': {
-      let value: unknown = message.payload;
+      if (!message.json) return undefined;
+      let value: unknown = message.json.value;
       for (const segment of operand.path) {
         if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
         if (!Object.hasOwn(value, segment)) return undefined;
@@ -416,7 +449,7 @@ function compare(operator: ComparisonOperator, left: unknown, right: unknown): b
 /**
  * Evaluates a compiled rule against one message whose topic matches its filter.
  * @returns the rule's output object, or undefined when `WHERE` is not true.
- * @throws RuleSqlError when `SELECT *` meets a payload that is not a JSON object.
+ * @throws RuleSqlError when `SELECT *` meets a payload that is not a JSON object (or not JSON).
  */
 export function evaluateRule(
   rule: CompiledRuleSql,
@@ -426,7 +459,8 @@ export function evaluateRule(
   const output: Record<string, unknown> = {};
   for (const item of rule.select) {
     if (item.kind === 'all') {
-      const payload = message.payload;
+      if (!message.json) throw new RuleSqlError('SELECT * needs a JSON object payload: it is not JSON');
+      const payload = message.json.value;
       if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
         throw new RuleSqlError('SELECT * needs a JSON object payload');
       Object.assign(output, payload);

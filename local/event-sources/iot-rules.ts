@@ -13,6 +13,7 @@ import {
   matchesTopicFilter,
   type RuleMessage,
   RuleSqlError,
+  ruleMessageOf,
 } from './iot-rule-sql.ts';
 
 /**
@@ -176,7 +177,7 @@ function loadAction(
 interface IotRuleStats {
   /** Messages that matched a rule's topic filter and WHERE. */
   ruleMatches: number;
-  /** Messages a rule could not evaluate (payload not JSON, `SELECT *` over a non-object). */
+  /** Messages a rule could not evaluate: `SELECT *` over a payload that is not a JSON object. */
   payloadErrors: number;
   /** Invocation attempts, retries included. */
   lambdaInvocations: number;
@@ -242,16 +243,10 @@ export class IotRuleEngine {
   /** Runs every rule whose filter matches `topic`. Actions run in the background. */
   handle(topic: string, payload: Buffer, timestamp: number): void {
     if (this.#stopped) return;
-    let parsed: { value: unknown } | undefined;
+    let message: RuleMessage | undefined;
     for (const rule of this.#options.rules) {
       if (!matchesTopicFilter(rule.sql.topicFilter, topic)) continue;
-      try {
-        parsed ??= { value: JSON.parse(payload.toString('utf8')) };
-      } catch {
-        this.#reportPayloadError(rule, topic, 'payload is not JSON');
-        continue;
-      }
-      const message: RuleMessage = { topic, payload: parsed.value, timestamp };
+      message ??= ruleMessageOf(topic, payload, timestamp);
       let output: Record<string, unknown> | undefined;
       try {
         output = evaluateRule(rule.sql, message);
@@ -261,7 +256,7 @@ export class IotRuleEngine {
       }
       if (!output) continue;
       this.stats.ruleMatches += 1;
-      for (const action of rule.actions) this.#track(this.#run(rule, action, message, output, payload));
+      for (const action of rule.actions) this.#track(this.#run(rule, action, message, output));
     }
   }
 
@@ -303,7 +298,6 @@ export class IotRuleEngine {
     action: TopicRuleAction,
     message: RuleMessage,
     output: Record<string, unknown>,
-    payload: Buffer,
   ): Promise<void> {
     if (action.kind === 'lambda') return this.#invokeAsync(rule, action, output);
     try {
@@ -317,7 +311,7 @@ export class IotRuleEngine {
         topic: message.topic,
         cloudwatchTraceId: randomUUID(),
         clientId: '',
-        base64OriginalPayload: payload.toString('base64'),
+        base64OriginalPayload: Buffer.from(message.bytes).toString('base64'),
         failures: [{ failedAction: 'KinesisAction', failedResource: action.streamLogicalId, errorMessage }],
       };
       const note = rule.errorAction?.queueLogicalId

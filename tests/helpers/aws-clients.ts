@@ -1,6 +1,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { Platform } from '#local/platform.ts';
 
@@ -48,4 +53,10 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string) {
     if (page.length === 0) return messages;
     messages.push(...page);
   }
+}
+
+/** The bytes a reject keeps: its body, decoded from base64 when `BodyEncoding=base64` says the bytes were not text. */
+export function rejectBytes(message: Message): Buffer {
+  const base64 = message.MessageAttributes?.BodyEncoding?.StringValue === 'base64';
+  return Buffer.from(message.Body ?? '', base64 ? 'base64' : 'utf8');
 }

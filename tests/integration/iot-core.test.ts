@@ -1,5 +1,5 @@
 import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { VehicleCommandMessageSchema } from '#contracts/vehicle-command.ts';
@@ -8,6 +8,7 @@ import { fauxqsService } from '#local/services/fauxqs-service.ts';
 import { iotCoreService } from '#local/services/iot-core-service.ts';
 import { kinesisService } from '#local/services/kinesis-service.ts';
 import { powertoolsFor } from '#runtime/powertools.ts';
+import { awsClientsFor, drainQueue, rejectBytes } from '../helpers/aws-clients.ts';
 import { startTestPlatform, waitFor } from '../helpers/platform.ts';
 import { subscriberPool, type TestClient } from '../helpers/ws-client.ts';
 
@@ -24,6 +25,7 @@ let platform: Platform;
 let health: Health;
 let device: MqttClient;
 let iotData: IoTDataPlaneClient;
+let sqs: SQSClient;
 const subscribers = subscriberPool(() => platform.endpoints.websocket);
 const mqttClients: MqttClient[] = [];
 
@@ -53,6 +55,9 @@ async function subscribe(client: MqttClient, filter: string): Promise<unknown[]>
   return received;
 }
 
+/** Takes every reject iot-telemetry kept so far off its queue. */
+const keptRejects = () => drainQueue(sqs, health.resources.iotTelemetryRejectQueueUrl ?? '');
+
 /** Async invocations of the ingestor by the rule that have returned. */
 const telemetryInvocations = async () => (await readHealth()).stats['iot-core'].lambdaSucceeded ?? 0;
 
@@ -72,8 +77,13 @@ async function storedItem(key: string): Promise<{ version: number; ts: number; d
   return item;
 }
 
+/** Publishes text or bytes as they are, anything else as JSON. */
 const publish = (topic: string, payload: unknown) =>
-  device.publishAsync(topic, typeof payload === 'string' ? payload : JSON.stringify(payload), { qos: 1 });
+  device.publishAsync(
+    topic,
+    typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload),
+    { qos: 1 },
+  );
 
 beforeAll(async () => {
   platform = await startTestPlatform({ services: [kinesisService(0), iotCoreService(0), fauxqsService(0)] });
@@ -84,12 +94,14 @@ beforeAll(async () => {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  sqs = awsClientsFor(platform).sqs;
 });
 
 afterAll(async () => {
   await subscribers.closeAll();
   await Promise.all(mqttClients.map((client) => client.endAsync()));
   iotData?.destroy();
+  sqs?.destroy();
   await platform?.stop();
 });
 
@@ -117,25 +129,75 @@ describe('IoT Core: MQTT telemetry through the topic rule to WebSocket subscribe
     expect(dashboard.invalid).toEqual([]);
   });
 
-  it('ingests good telemetry beside bad, which is logged and counted as rejected', async () => {
+  it('ingests good telemetry beside bad, which is rejected and kept with the bytes the device sent', async () => {
     const addMetric = vi.spyOn(powertoolsFor('iot-telemetry').metrics, 'addMetric');
     const payloadErrorsBefore = (await readHealth()).stats['iot-core'].payloadErrors ?? 0;
     const dashboard = await wsClient('32');
     const before = await telemetryInvocations();
+    const fast = JSON.stringify({ ts: Date.now() - 1000, speed: 'fast' });
+    const binary = Buffer.from([0xff, 0xfe, 0x00, 0x7b]);
+    const bad = [
+      fast,
+      'not json at all',
+      binary,
+      '42',
+      '[1]',
+      JSON.stringify({ ts: Date.now() - 1000, speed: -4 }),
+    ];
 
-    // The bad ones are newer: had either been written, it would be the stored state.
-    await publish('vehicles/32/telemetry', { ts: Date.now() - 1000, speed: 'fast' });
-    await publish('vehicles/32/telemetry', 'not json at all');
-    await publish('vehicles/32/telemetry', { ts: Date.now() - 1000, speed: -4 });
+    // The bad ones are newer: had any been written, it would be the stored state.
+    for (const payload of bad) await publish('vehicles/32/telemetry', payload);
     await publish('vehicles/32/telemetry', { ts: Date.now() - 5000, speed: 12 });
-    await waitForInvocations(before, 3);
+    await waitForInvocations(before, bad.length + 1);
 
     const frame = await dashboard.next((f) => f.type === 'item' && f.key === '32', 'the good frame');
     expect(frame).toMatchObject({ version: 1, data: { speed: 12 } });
     expect(await storedItem('32')).toMatchObject({ version: 1, data: { speed: 12 } });
-    expect(addMetric.mock.calls.filter(([name]) => name === 'ReadingsRejected')).toHaveLength(2);
-    expect((await readHealth()).stats['iot-core'].payloadErrors).toBe(payloadErrorsBefore + 1);
+    expect(addMetric.mock.calls.filter(([name]) => name === 'ReadingsRejected')).toHaveLength(bad.length);
+    // The rule no longer reads the payload: every message reaches the ingestor.
+    expect((await readHealth()).stats['iot-core'].payloadErrors ?? 0).toBe(payloadErrorsBefore);
     addMetric.mockRestore();
+
+    const kept = (await keptRejects()).map((message) => {
+      const attributes = message.MessageAttributes ?? {};
+      const encoding = attributes.BodyEncoding?.StringValue;
+      return {
+        bytes: rejectBytes(message),
+        encoding,
+        code: attributes.RejectCode?.StringValue,
+        reason: attributes.RejectReason?.StringValue,
+        topic: attributes.Topic?.StringValue,
+      };
+    });
+    expect(kept.map((reject) => reject.bytes.toString('base64')).sort()).toEqual(
+      bad.map((payload) => Buffer.from(payload).toString('base64')).sort(),
+    );
+    expect(
+      kept.every((reject) => reject.code === 'ValidationError' && reject.topic === 'vehicles/32/telemetry'),
+    ).toBe(true);
+    const binaryReject = kept.find((reject) => reject.bytes.equals(binary));
+    expect(binaryReject).toMatchObject({ encoding: 'base64', reason: 'payload: is not JSON' });
+    expect(kept.find((reject) => reject.bytes.toString() === '42')).toMatchObject({
+      encoding: undefined,
+      reason: 'payload: must be a JSON object',
+    });
+    expect(kept.find((reject) => reject.bytes.toString() === fast)?.reason).toContain('event.speed');
+  });
+
+  it('rejects an event that is not the rule envelope as it was delivered: there are no device bytes to keep', async () => {
+    const event = { speed: 3, vehicleId: '33', receivedAt: Date.now() };
+    expect(await platform.invoke('IotTelemetryFunction', event)).toEqual({
+      accepted: 0,
+      stale: 0,
+      rejected: 1,
+    });
+    const kept = await keptRejects();
+    expect(kept.map((message) => rejectBytes(message).toString())).toEqual([JSON.stringify(event)]);
+    expect(kept[0]?.MessageAttributes).toMatchObject({
+      RejectCode: { StringValue: 'ValidationError' },
+      RejectReason: { StringValue: expect.stringContaining('event.payload') },
+      Topic: { StringValue: 'vehicles/33/telemetry' },
+    });
   });
 
   it('never lets a QoS 1 duplicate or an older message overwrite newer state', async () => {
@@ -170,28 +232,43 @@ describe('IoT Core: fleet telemetry through the Kinesis rule', () => {
     expect((await readHealth()).stats['iot-core'].kinesisRecords).toBeGreaterThanOrEqual(1);
   });
 
+  it('puts fleet payloads that are not JSON on the stream too: the ingestor rejects them and keeps the bytes', async () => {
+    const dashboard = await wsClient('39');
+    const payloadErrorsBefore = (await readHealth()).stats['iot-core'].payloadErrors ?? 0;
+    const binary = Buffer.from([0xff, 0xfe, 0x00, 0x7b]);
+    await publish('fleet/39/telemetry', binary);
+    await publish('fleet/39/telemetry', '[1]');
+    await publish('fleet/39/telemetry', { ts: Date.now() - 1000, speed: 61 });
+    await dashboard.next((f) => f.type === 'item' && f.key === '39', 'the good frame', 15_000);
+
+    const kept: Array<{ payload: string; vehicleId: string }> = [];
+    await waitFor(async () => {
+      const queue = health.resources.kinesisTelemetryRejectQueueUrl ?? '';
+      for (const message of await drainQueue(sqs, queue))
+        kept.push(JSON.parse(rejectBytes(message).toString()));
+      return kept.length >= 2;
+    }, 'two fleet rejects');
+    // Kept as the record the rule put: the device's bytes in it, so a replay puts the same record back.
+    expect(kept.map((record) => record.payload).sort()).toEqual(
+      [binary, Buffer.from('[1]')].map((bytes) => bytes.toString('base64')).sort(),
+    );
+    expect(kept.every((record) => record.vehicleId === '39')).toBe(true);
+    expect((await readHealth()).stats['iot-core'].payloadErrors ?? 0).toBe(payloadErrorsBefore);
+  });
+
   it("sends a message whose put fails to the rule's error queue, in AWS's error action format", async () => {
     // A partition key over Kinesis' 256 characters: PutRecord refuses it.
     const topic = `fleet/${'v'.repeat(300)}/telemetry`;
     await publish(topic, { speed: 1 });
-    const sqs = new SQSClient({
-      endpoint: health.endpoints.sqs,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    const received = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: health.resources.iotRuleErrorQueueUrl, WaitTimeSeconds: 5 }),
+    );
+    expect(JSON.parse(received.Messages?.[0]?.Body ?? '{}')).toMatchObject({
+      ruleName: 'FleetTelemetryToKinesisRule',
+      topic,
+      base64OriginalPayload: Buffer.from('{"speed":1}').toString('base64'),
+      failures: [{ failedAction: 'KinesisAction', failedResource: 'TelemetryStream' }],
     });
-    try {
-      const received = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: health.resources.iotRuleErrorQueueUrl, WaitTimeSeconds: 5 }),
-      );
-      expect(JSON.parse(received.Messages?.[0]?.Body ?? '{}')).toMatchObject({
-        ruleName: 'FleetTelemetryToKinesisRule',
-        topic,
-        base64OriginalPayload: Buffer.from('{"speed":1}').toString('base64'),
-        failures: [{ failedAction: 'KinesisAction', failedResource: 'TelemetryStream' }],
-      });
-    } finally {
-      sqs.destroy();
-    }
   });
 });
 

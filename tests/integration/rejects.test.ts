@@ -17,7 +17,8 @@ import { connectClient, type TestClient } from '../helpers/ws-client.ts';
  * Rejects are kept with their bytes on every source, `rtp rejects` lists them, and `--replay` sends
  * them back through their ingestor. The curable reject is a reading from a device whose clock runs
  * ahead of the platform's allowance (ts more than 5 min in the future): once that time has come, the
- * same bytes apply; a message with no measurement, or bytes that are not JSON, are rejected again.
+ * same bytes apply; a message with no measurement, or bytes that are not JSON (MQTT and Kinesis), are
+ * rejected again.
  */
 const SKEW_MS = 5 * 60_000;
 const AHEAD_MS = 4_000;
@@ -81,6 +82,7 @@ describe('reject destinations', () => {
     await device.publishAsync(topic, JSON.stringify({ ts: sentAt, speed: 11 }), { qos: 1 });
     await device.publishAsync(topic, JSON.stringify(noMeasurement), { qos: 1 });
     await device.publishAsync(topic, JSON.stringify({ ts: futureTs, speed: 99 }), { qos: 1 });
+    await device.publishAsync(topic, notJson, { qos: 1 });
     await kinesis.send(
       new PutRecordsCommand({
         StreamName: platform.resources.telemetryStream,
@@ -107,21 +109,24 @@ describe('reject destinations', () => {
       queueDepth(aws.sqs, platform.resources[REJECT_SOURCES[source].resource] ?? '');
     await waitFor(
       async () =>
-        (await depth('mqtt')) === 2 && (await depth('kinesis')) === 2 && (await depth('queue')) === 1,
-      'two MQTT, two Kinesis and one SQS reject',
+        (await depth('mqtt')) === 3 && (await depth('kinesis')) === 2 && (await depth('queue')) === 1,
+      'three MQTT, two Kinesis and one SQS reject',
       10_000,
     );
 
     const { listed, lines } = await list(['mqtt', 'kinesis', 'queue']);
     const mqtt = bySource(listed, 'mqtt');
-    expect(mqtt.map((entry) => entry.code)).toEqual(['ValidationError', 'ValidationError']);
+    expect(mqtt.map((entry) => entry.code)).toEqual([
+      'ValidationError',
+      'ValidationError',
+      'ValidationError',
+    ]);
     expect(mqtt.every((entry) => entry.ids.Topic === topic)).toBe(true);
+    // Each kept as the device sent it: replay republishes exactly these bytes.
     const empty = mqtt.find((entry) => entry.reason.includes('carries no measurement'));
-    expect(JSON.parse(empty?.payload.toString() ?? '{}')).toMatchObject({
-      ...noMeasurement,
-      vehicleId: mqttKey,
-    });
+    expect(empty?.payload.toString()).toBe(JSON.stringify(noMeasurement));
     expect(mqtt.some((entry) => entry.reason.includes("ahead of the platform's clock"))).toBe(true);
+    expect(mqtt.find((entry) => entry.reason === 'payload: is not JSON')?.payload.equals(notJson)).toBe(true);
 
     const records = bySource(listed, 'kinesis');
     expect(records).toHaveLength(2);
@@ -132,9 +137,9 @@ describe('reject destinations', () => {
     expect(bad?.payload.equals(notJson)).toBe(true);
 
     expect(bySource(listed, 'queue').map((entry) => entry.payload.toString())).toEqual(['not json']);
-    expect(lines).toContain(`mqtt: 2 reject(s) in ${platform.resources.iotTelemetryRejectQueueUrl}`);
+    expect(lines).toContain(`mqtt: 3 reject(s) in ${platform.resources.iotTelemetryRejectQueueUrl}`);
     // Listing leaves them in place.
-    expect(await depth('mqtt')).toBe(2);
+    expect(await depth('mqtt')).toBe(3);
   });
 
   it('replays them after the fix: the curable apply and are delivered, the rest are rejected again and kept', async () => {
@@ -151,18 +156,21 @@ describe('reject destinations', () => {
       waitSeconds: 15,
     });
     expect(replayed).toEqual([
-      { source: 'mqtt', replayed: 2, applied: 1, rejectedAgain: 1, pending: 0 },
+      { source: 'mqtt', replayed: 3, applied: 1, rejectedAgain: 2, pending: 0 },
       { source: 'kinesis', replayed: 2, applied: 1, rejectedAgain: 1, pending: 0 },
       { source: 'queue', replayed: 1, applied: 0, rejectedAgain: 1, pending: 0 },
     ]);
-    expect(lines[0]).toMatch(/^mqtt: replayed 2: 1 applied, 1 rejected again/);
+    expect(lines[0]).toMatch(/^mqtt: replayed 3: 1 applied, 2 rejected again/);
     await itemFrame(mqttKey, (data) => data.speed === 99);
     await itemFrame(kinesisKey, (data) => data.v === 2);
 
     const { listed } = await list(['mqtt', 'kinesis', 'queue']);
-    expect(bySource(listed, 'mqtt').map((entry) => entry.reason)).toEqual([
+    const mqtt = bySource(listed, 'mqtt');
+    expect(mqtt.map((entry) => entry.reason).sort()).toEqual([
       expect.stringContaining('carries no measurement'),
+      'payload: is not JSON',
     ]);
+    expect(mqtt.find((entry) => entry.reason === 'payload: is not JSON')?.payload.equals(notJson)).toBe(true);
     expect(bySource(listed, 'kinesis').map((entry) => entry.payload.equals(notJson))).toEqual([true]);
     expect(bySource(listed, 'queue').map((entry) => entry.payload.toString())).toEqual(['not json']);
   });

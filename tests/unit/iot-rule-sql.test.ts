@@ -6,18 +6,33 @@ import {
   evaluateRule,
   matchesTopicFilter,
   RuleSqlError,
+  ruleMessageOf,
 } from '#local/event-sources/iot-rule-sql.ts';
 
+/** The telemetry rules of the template (VehicleTelemetryRule): the device's bytes, whatever they are. */
 const TELEMETRY_SQL =
-  "SELECT *, topic(2) AS vehicleId, timestamp() AS receivedAt FROM 'vehicles/+/telemetry'";
+  "SELECT encode(*, 'base64') AS payload, topic(2) AS vehicleId, timestamp() AS receivedAt FROM 'vehicles/+/telemetry'";
+/** A rule over the device's JSON object, with fields of its own added. */
+const STAR_SQL = "SELECT *, topic(2) AS vehicleId, timestamp() AS receivedAt FROM 'fleet/+/telemetry'";
 
-const message = (payload: unknown, topic = 'vehicles/3/telemetry') => ({ topic, payload, timestamp: 1_700 });
+/** A message of these bytes as published. */
+const raw = (bytes: Uint8Array | string, topic = 'vehicles/3/telemetry') =>
+  ruleMessageOf(topic, Buffer.from(bytes), 1_700);
+/** A message whose payload is `payload` as JSON. */
+const message = (payload: unknown, topic = 'vehicles/3/telemetry') => raw(JSON.stringify(payload), topic);
+const BINARY = Uint8Array.from([0xff, 0xfe, 0x00, 0x7b]);
 
 describe('compileRuleSql', () => {
-  it('compiles the telemetry rule of the template', () => {
+  it('compiles the telemetry rule of the template and a SELECT * rule', () => {
     const rule = compileRuleSql(TELEMETRY_SQL);
     expect(rule.topicFilter).toBe('vehicles/+/telemetry');
     expect(rule.select).toEqual([
+      { kind: 'value', operand: { kind: 'encodedPayload' }, name: 'payload' },
+      { kind: 'value', operand: { kind: 'topic', level: 2 }, name: 'vehicleId' },
+      { kind: 'value', operand: { kind: 'timestamp' }, name: 'receivedAt' },
+    ]);
+    expect(rule.where).toBeUndefined();
+    expect(compileRuleSql(STAR_SQL).select).toEqual([
       { kind: 'all' },
       { kind: 'value', operand: { kind: 'topic', level: 2 }, name: 'vehicleId' },
       { kind: 'value', operand: { kind: 'timestamp' }, name: 'receivedAt' },
@@ -39,6 +54,13 @@ describe('compileRuleSql', () => {
     ["SELECT readings[0] AS r FROM 'a/b'", "'['"],
     ["SELECT `speed` FROM 'a/b'", "'`'"],
     ["SELECT topic(2) FROM 'a/b'", 'without AS alias'],
+    ["SELECT encode(*, 'base64') FROM 'a/b'", 'without AS alias'],
+    [
+      "SELECT encode(speed, 'base64') AS p FROM 'a/b'",
+      "encode(speed, …): only encode(*, 'base64') at position 15",
+    ],
+    ["SELECT encode(*, 'hex') AS p FROM 'a/b'", "encode(*, hex): only encode(*, 'base64') at position 18"],
+    ["SELECT encode(*) AS p FROM 'a/b'", "encode(*) without 'base64' at position 16"],
     ["SELECT * FROM 'a/#/b'", "'#' must be a whole level and the last one"],
     ["SELECT * FROM 'a/b+'", "'+' must be a whole level"],
     ['SELECT * FROM a', 'FROM without a quoted topic filter'],
@@ -51,7 +73,7 @@ describe('compileRuleSql', () => {
 
 describe('evaluateRule', () => {
   it('adds the topic level and the receive time to the payload', () => {
-    const rule = compileRuleSql(TELEMETRY_SQL);
+    const rule = compileRuleSql(STAR_SQL);
     expect(evaluateRule(rule, message({ ts: 5, speed: 42 }))).toEqual({
       ts: 5,
       speed: 42,
@@ -61,7 +83,7 @@ describe('evaluateRule', () => {
   });
 
   it('lets a later select item overwrite a payload field of the same name', () => {
-    const rule = compileRuleSql(TELEMETRY_SQL);
+    const rule = compileRuleSql(STAR_SQL);
     expect(evaluateRule(rule, message({ vehicleId: '99' }))?.vehicleId).toBe('3');
   });
 
@@ -103,9 +125,33 @@ describe('evaluateRule', () => {
   });
 
   it('refuses SELECT * over a payload that is not a JSON object', () => {
-    const rule = compileRuleSql(TELEMETRY_SQL);
+    const rule = compileRuleSql(STAR_SQL);
     expect(() => evaluateRule(rule, message([1, 2]))).toThrow('SELECT * needs a JSON object payload');
     expect(() => evaluateRule(rule, message('text'))).toThrow(RuleSqlError);
+    expect(() => evaluateRule(rule, raw(BINARY))).toThrow(
+      'SELECT * needs a JSON object payload: it is not JSON',
+    );
+  });
+
+  it.each([
+    ['bytes that are not text', BINARY],
+    ['text that is not JSON', Buffer.from('not json at all')],
+    ['a JSON number', Buffer.from('42')],
+    ['a JSON array', Buffer.from('[1]')],
+    ['a JSON object', Buffer.from('{"speed":1}')],
+    ['nothing', Buffer.alloc(0)],
+  ])('runs a rule without * or fields on %s, handing over the bytes as base64', (_, bytes) => {
+    const output = evaluateRule(compileRuleSql(TELEMETRY_SQL), raw(bytes));
+    expect(output).toEqual({ payload: expect.any(String), vehicleId: '3', receivedAt: 1_700 });
+    expect(Buffer.from(String(output?.payload), 'base64').equals(bytes)).toBe(true);
+  });
+
+  it('treats a field of a payload that is not JSON as Undefined, in SELECT and WHERE', () => {
+    const select = compileRuleSql("SELECT encode(*, 'base64') AS p, speed FROM '#' WHERE topic(2) = '3'");
+    expect(evaluateRule(select, raw(BINARY))).toEqual({ p: Buffer.from(BINARY).toString('base64') });
+    const where = compileRuleSql("SELECT topic(2) AS id FROM '#' WHERE NOT speed > 100");
+    expect(evaluateRule(where, raw('not json'))).toBeUndefined();
+    expect(evaluateRule(where, message({ speed: 50 }))).toEqual({ id: '3' });
   });
 });
 

@@ -206,4 +206,26 @@ describe('IotRuleEngine', () => {
     });
     await engine.stop();
   });
+
+  it("invokes a rule of encode(*, 'base64') with any bytes; SELECT * over bytes that are not JSON is a payload error", async () => {
+    const events: unknown[] = [];
+    const lines: string[] = [];
+    const bytesRule =
+      "SELECT encode(*, 'base64') AS payload, topic(2) AS vehicleId FROM 'vehicles/+/telemetry'";
+    const engine = new IotRuleEngine({
+      rules: [...loadTopicRules(rule({ Sql: bytesRule })), ...loadTopicRules(rule({}))],
+      template,
+      invoker: { invoke: async (_id, event) => void events.push(event) },
+      log: (line) => lines.push(line),
+    });
+    const bytes = Buffer.from([0xff, 0x00, 0x2a]);
+    engine.handle('vehicles/3/telemetry', bytes, 5);
+    await waitFor(() => engine.stats.lambdaSucceeded === 1, 'the invocation with the bytes');
+    expect(events).toEqual([{ payload: bytes.toString('base64'), vehicleId: '3' }]);
+    expect(engine.stats).toMatchObject({ ruleMatches: 1, payloadErrors: 1 });
+    expect(lines).toEqual([
+      'TelemetryRule: message on vehicles/3/telemetry not evaluated: SELECT * needs a JSON object payload: it is not JSON',
+    ]);
+    await engine.stop();
+  });
 });

@@ -25,7 +25,7 @@ describe('readKinesisReading', () => {
     });
   });
 
-  it('folds IoT-forwarded telemetry into data, without the key, ts and receivedAt', () => {
+  it('folds flat telemetry into data, without the key, ts and receivedAt', () => {
     const forwarded = { ...fixture<object>('vehicle-telemetry.json'), vehicleId: 7, receivedAt: NOW - 100 };
     expect(readKinesisReading(encode(forwarded), options)).toEqual({
       keyAttribute: 'vehicleId',
@@ -37,6 +37,30 @@ describe('readKinesisReading', () => {
       data: { lat: 40.4168, lon: -3.7038, speed: 42.5, heading: 270, fuel: 0.61, engineTemp: 88, rpm: 2100 },
       receivedAt: NOW,
     });
+  });
+
+  it("reads the fleet rule's envelope as the telemetry the device sent, with the topic's vehicle id", () => {
+    const bytes = JSON.stringify({ ...fixture<object>('vehicle-telemetry.json'), vehicleId: '99' });
+    const envelope = { payload: encode(bytes), vehicleId: '7', receivedAt: NOW - 100 };
+    expect(readKinesisReading(encode(envelope), options)).toMatchObject({
+      itemKey: '7',
+      ts: 1_763_900_000_000,
+      source: 'kinesis',
+      data: { lat: 40.4168, lon: -3.7038, speed: 42.5, heading: 270, fuel: 0.61, engineTemp: 88, rpm: 2100 },
+    });
+  });
+
+  it.each([
+    ['bytes that are not JSON', Buffer.from([0xff, 0x00]), 'payload: is not JSON'],
+    ['JSON that is not an object', Buffer.from('[1]'), 'payload: must be a JSON object'],
+  ])('rejects a fleet rule envelope carrying %s', (_, bytes, message) => {
+    const envelope = { payload: bytes.toString('base64'), vehicleId: '7', receivedAt: NOW };
+    expect(() => readKinesisReading(encode(envelope), options)).toThrow(message);
+  });
+
+  it('reads flat telemetry with a payload field beside others as flat telemetry, not as the envelope', () => {
+    const flat = { payload: 'blob', vehicleId: '7', receivedAt: NOW - 100, speed: 3 };
+    expect(readKinesisReading(encode(flat), options)).toMatchObject({ data: { payload: 'blob', speed: 3 } });
   });
 
   it('takes the time IoT Core received forwarded telemetry as its ts when the device sent none', () => {

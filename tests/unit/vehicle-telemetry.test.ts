@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PayloadTooLargeError } from '#core/errors.ts';
 import { positionOf } from '#core/normalise-reading.ts';
-import { mapVehicleTelemetry } from '#core/vehicle-telemetry.ts';
+import { mapTelemetryMessage, mapVehicleTelemetry, readTelemetryEvent } from '#core/vehicle-telemetry.ts';
 import { fixture } from '../helpers/fixtures.ts';
 import { validationIssues } from '../helpers/validation.ts';
 
@@ -9,7 +9,7 @@ const NOW = 1_763_900_000_500;
 const RECEIVED = 1_763_900_000_200;
 const options = { keyAttribute: 'vehicleId', now: NOW };
 
-/** What VehicleTelemetryRule hands the ingestor for a payload published to vehicles/3/telemetry. */
+/** Flat telemetry with the vehicle id and receive time, as mapVehicleTelemetry takes it. */
 const ruleOutput = (payload: Record<string, unknown>) => ({
   ...payload,
   vehicleId: '3',
@@ -81,5 +81,70 @@ describe('mapVehicleTelemetry', () => {
   it('refuses telemetry whose frame would exceed the WebSocket frame limit', () => {
     const wide = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`sensor${i}`, i]));
     expect(() => mapVehicleTelemetry(ruleOutput(wide), options)).toThrow(PayloadTooLargeError);
+  });
+});
+
+/** What VehicleTelemetryRule hands the ingestor for these bytes published to vehicles/3/telemetry. */
+const ruleEvent = (bytes: string | Uint8Array) => ({
+  payload: Buffer.from(bytes).toString('base64'),
+  vehicleId: '3',
+  receivedAt: RECEIVED,
+});
+const mapEvent = (bytes: string | Uint8Array) =>
+  mapTelemetryMessage(readTelemetryEvent(ruleEvent(bytes)), options);
+
+describe('readTelemetryEvent', () => {
+  it("decodes the rule's envelope to the device's bytes", () => {
+    const bytes = Uint8Array.from([0xff, 0x00, 0x7b]);
+    expect(readTelemetryEvent(ruleEvent(bytes))).toEqual({
+      bytes: Buffer.from(bytes),
+      vehicleId: '3',
+      receivedAt: RECEIVED,
+    });
+  });
+
+  it('refuses an event that is not the envelope: no payload, bad base64, no receive time', () => {
+    expect(validationIssues(() => readTelemetryEvent(ruleOutput({ speed: 1 })))[0]?.path).toBe(
+      'event.payload',
+    );
+    const badBase64 = { ...ruleEvent('{}'), payload: 'not base64!' };
+    expect(validationIssues(() => readTelemetryEvent(badBase64))[0]?.path).toBe('event.payload');
+    const { receivedAt: _, ...noTime } = ruleEvent('{}');
+    expect(validationIssues(() => readTelemetryEvent(noTime))[0]?.path).toBe('event.receivedAt');
+    expect(validationIssues(() => readTelemetryEvent(null))[0]?.path).toBe('event');
+  });
+});
+
+describe('mapTelemetryMessage', () => {
+  it('maps the JSON telemetry the device sent, with the vehicle id of the topic and the receive time', () => {
+    const bytes = JSON.stringify(fixture('vehicle-telemetry.json'));
+    expect(mapEvent(bytes)).toEqual(
+      mapVehicleTelemetry(ruleOutput(fixture('vehicle-telemetry.json')), options),
+    );
+    expect(mapEvent('{"speed":3}').ts).toBe(RECEIVED);
+  });
+
+  it("lets the topic's vehicle id and the receive time win over the payload's", () => {
+    const reading = mapEvent(JSON.stringify({ vehicleId: '99', receivedAt: 5, speed: 3 }));
+    expect(reading).toMatchObject({ itemKey: '3', ts: RECEIVED, data: { speed: 3 } });
+  });
+
+  it.each([
+    ['bytes that are not text', Uint8Array.from([0xff, 0xfe, 0x00]), 'payload: is not JSON'],
+    ['text that is not JSON', 'not json at all', 'payload: is not JSON'],
+    ['no bytes', '', 'payload: is not JSON'],
+    ['a JSON number', '42', 'payload: must be a JSON object'],
+    ['a JSON array', '[1]', 'payload: must be a JSON object'],
+    ['JSON null', 'null', 'payload: must be a JSON object'],
+  ])('refuses %s with a ValidationError on payload', (_, bytes, message) => {
+    expect(() => mapEvent(bytes)).toThrow(message);
+    expect(validationIssues(() => mapEvent(bytes))[0]?.path).toBe('payload');
+  });
+
+  it('refuses a bad vehicle id of the topic as it refuses bad telemetry', () => {
+    const event = { ...ruleEvent('{"speed":1}'), vehicleId: '' };
+    expect(validationIssues(() => mapTelemetryMessage(readTelemetryEvent(event), options))[0]?.path).toBe(
+      'event.vehicleId',
+    );
   });
 });
