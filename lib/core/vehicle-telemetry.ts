@@ -1,3 +1,4 @@
+import { ItemKeySchema } from '#contracts/item-key.ts';
 import { type VehicleTelemetryEvent, VehicleTelemetryEventSchema } from '#contracts/vehicle-telemetry.ts';
 import { jsonObjectOrThrow, parseJsonObjectOrThrow, parseOrThrow } from './issues.ts';
 import { type NormalisedReading, type NormaliseOptions, normaliseReading } from './normalise-reading.ts';
@@ -45,10 +46,13 @@ export function mapTelemetryMessage(
   message: TelemetryMessage,
   options: Omit<NormaliseOptions, 'source'> & { source?: string },
 ): NormalisedReading {
+  // The topic's key is the envelope's, not the device's: a bad one is named as the event's field.
+  parseOrThrow(ItemKeySchema, message.vehicleId, 'event.vehicleId');
   const telemetry = parseJsonObjectOrThrow(Buffer.from(message.bytes).toString('utf8'), 'payload');
   return mapVehicleTelemetry(
     { ...telemetry, vehicleId: message.vehicleId, receivedAt: message.receivedAt },
     options,
+    'payload',
   );
 }
 
@@ -58,19 +62,21 @@ export function mapTelemetryMessage(
  * them) to a reading of channel `telemetry` through the same normalisation as every source (fields
  * of any JSON type, `ts` as epoch ms or ISO 8601). A device without `ts` gets `receivedAt` (else
  * `options.sourceTime`): a redelivery is then a duplicate.
- * @throws ValidationError naming the bad fields (prefix `event`), or when the event is not an object; PayloadTooLargeError when the
- * frame would exceed the WebSocket frame limit.
+ * @throws ValidationError naming the bad fields under `prefix` (`payload.speed` for a device's bytes,
+ * so a reject's reason names the field as the device sent it), or when the event is not an object;
+ * PayloadTooLargeError when the frame would exceed the WebSocket frame limit.
  */
 export function mapVehicleTelemetry(
   event: unknown,
   options: Omit<NormaliseOptions, 'source'> & { source?: string },
+  prefix = 'event',
 ): NormalisedReading {
-  const { vehicleId, receivedAt, ...telemetry } = jsonObjectOrThrow(event, 'event');
+  const { vehicleId, receivedAt, ...telemetry } = jsonObjectOrThrow(event, prefix);
   const sourceTime =
     typeof receivedAt === 'number' && Number.isSafeInteger(receivedAt) ? receivedAt : undefined;
   return normaliseReading(
     { ...telemetry, [options.keyAttribute]: vehicleId },
     { ...options, source: options.source ?? IOT_SOURCE, sourceTime: sourceTime ?? options.sourceTime },
-    'event',
+    prefix,
   );
 }

@@ -181,7 +181,7 @@ describe('IoT Core: MQTT telemetry through the topic rule to WebSocket subscribe
       encoding: undefined,
       reason: 'payload: must be a JSON object',
     });
-    expect(kept.find((reject) => reject.bytes.toString() === fast)?.reason).toContain('event.speed');
+    expect(kept.find((reject) => reject.bytes.toString() === fast)?.reason).toContain('payload.speed');
   });
 
   it('rejects an event that is not the rule envelope as it was delivered: there are no device bytes to keep', async () => {

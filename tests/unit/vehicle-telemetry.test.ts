@@ -141,6 +141,14 @@ describe('mapTelemetryMessage', () => {
     expect(validationIssues(() => mapEvent(bytes))[0]?.path).toBe('payload');
   });
 
+  it('names a bad field as the device sent it, under payload', () => {
+    expect(
+      validationIssues(() => mapEvent('{"speed":"fast","fuel":2}'))
+        .map((issue) => issue.path)
+        .sort(),
+    ).toEqual(['payload.fuel', 'payload.speed']);
+  });
+
   it('refuses a bad vehicle id of the topic as it refuses bad telemetry', () => {
     const event = { ...ruleEvent('{"speed":1}'), vehicleId: '' };
     expect(validationIssues(() => mapTelemetryMessage(readTelemetryEvent(event), options))[0]?.path).toBe(
