@@ -237,13 +237,25 @@ async function settle(expected: number, quietMs: number, timeoutMs: number): Pro
   }
 }
 
-function missingReadings(sent: Record<string, number>): number {
+/**
+ * Per subscriber, the readings of its key it never saw: `missing` when no later reading of the key
+ * reached it either (the newest state never came: lost), `superseded` when a later one did (a
+ * batching subscriber gets only the newest change of an item per fan-out invocation, and a reading
+ * refused as older than a stored one makes no frame).
+ */
+function unseenReadings(sent: Record<string, number>): { missing: number; superseded: number } {
   let missing = 0;
+  let superseded = 0;
   for (const subscriber of subscribers) {
     const count = sent[subscriber.key] ?? 0;
-    for (let seq = 1; seq <= count; seq += 1) if (!subscriber.seen.has(seq)) missing += 1;
+    const newest = Math.max(0, ...subscriber.seen);
+    for (let seq = 1; seq <= count; seq += 1) {
+      if (subscriber.seen.has(seq)) continue;
+      if (seq < newest) superseded += 1;
+      else missing += 1;
+    }
   }
-  return missing;
+  return { missing, superseded };
 }
 
 function reset(): void {
@@ -291,7 +303,7 @@ process.on('message', async (command: ClientCommand) => {
           framesReceived,
           firstFrameAt,
           lastFrameAt,
-          missing: command.sent ? missingReadings(command.sent) : 0,
+          ...(command.sent ? unseenReadings(command.sent) : { missing: 0, superseded: 0 }),
           versions: stats,
         });
         break;

@@ -74,7 +74,10 @@ export interface Collected {
   framesReceived: number;
   firstFrameAt: number;
   lastFrameAt: number;
+  /** Readings a subscriber never saw, nor any later reading of its key: lost. */
   missing: number;
+  /** Readings a subscriber did not see as such but saw a later reading of its key: conflated or stale. */
+  superseded: number;
   versions: FanoutVersionStats[];
 }
 
