@@ -88,7 +88,7 @@ export async function runRejects(
         listed.push(...entries);
         const where = health.resources[REJECT_SOURCES[source].resource] ?? '(not in /health)';
         print(`${source}: ${entries.length} reject(s) in ${where}`);
-        for (const entry of entries.slice(0, options.limit)) print(`  ${describe(entry)}`);
+        for (const entry of entries.slice(0, options.limit)) print(`  ${describeReject(entry)}`);
       }
       return { listed, replayed: [] };
     }
@@ -347,8 +347,24 @@ async function listRejectReports(client: S3Client, health: Health): Promise<Reje
   return entries.sort((a, b) => b.sentAt - a.sentAt);
 }
 
-function describe(entry: RejectEntry): string {
-  const text = entry.payload.toString('utf8').replace(/\s+/g, ' ');
-  const preview = text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text;
+/**
+ * One line of the listing: time, code, reason and the start of the bytes, as text when they are
+ * printable UTF-8, else as `base64:…` (raw binary would garble the terminal).
+ */
+export function describeReject(entry: Pick<RejectEntry, 'sentAt' | 'code' | 'reason' | 'payload'>): string {
+  const text = printableText(entry.payload);
+  const shown = text === undefined ? `base64:${entry.payload.toString('base64')}` : text.replace(/\s+/g, ' ');
+  const preview = shown.length > PREVIEW_CHARS ? `${shown.slice(0, PREVIEW_CHARS)}…` : shown;
   return `${new Date(entry.sentAt).toISOString()}  ${entry.code}  ${entry.reason}  ${preview}`;
+}
+
+/** The bytes as text when they are valid UTF-8 with no control characters but whitespace. */
+function printableText(bytes: Buffer): string | undefined {
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+    return /[\u0000-\u0008\u000e-\u001f\u007f]/.test(text) ? undefined : text;
+  } catch {
+    return undefined;
+  }
 }
