@@ -18,7 +18,8 @@ const USAGE = `rtp — the Realtime Platform on this machine
                                     print a dev JWT (HS256, local secret) for ?token=
 
 Settings (environment): RTP_HTTP_PORT (3000), RTP_WS_PORT (3001), RTP_DYNAMODB_PORT (8000),
-RTP_SQS_PORT (4566: SQS, SNS and S3), RTP_MQTT_PORT (1883: IoT Core's MQTT broker),
+RTP_KINESIS_PORT (4567), RTP_SQS_PORT (4566: SQS, SNS and S3), RTP_MQTT_PORT (1883: IoT Core's
+MQTT broker); 0 picks a free port,
 RTP_DATA_DIR (unset: in memory), RTP_LOG_LEVEL (WARN), RTP_STACK_NAME (rtp-local),
 RTP_URL (http://127.0.0.1:3000, where subscribe/publish/simulate find the platform),
 RTP_AUTH_MODE (none: open WebSocket API; jwt: $connect needs ?token=), RTP_JWT_SECRET (local dev secret),

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/platform.ts';
@@ -9,7 +10,7 @@ const rtp = fileURLToPath(new URL('../../local/cli/rtp.mjs', import.meta.url));
  * `npm start` as a newcomer runs it: the CLI in its own process, with none of the variables the test
  * runner sets for in-process platforms (vitest.config.ts turns tracing off for every test process).
  */
-function startCli(): { child: ChildProcess; output: () => string } {
+function startCli(overrides: Record<string, string> = {}): { child: ChildProcess; output: () => string } {
   const {
     POWERTOOLS_TRACE_ENABLED: _trace,
     POWERTOOLS_METRICS_DISABLED: _metrics,
@@ -18,7 +19,7 @@ function startCli(): { child: ChildProcess; output: () => string } {
   } = process.env;
   const ports = ['HTTP', 'WS', 'DYNAMODB', 'KINESIS', 'MQTT', 'SQS'].map((name) => [`RTP_${name}_PORT`, '0']);
   const child = spawn(process.execPath, [rtp, 'start'], {
-    env: { ...environment, ...Object.fromEntries(ports), RTP_STACK_NAME: 'cli-start' },
+    env: { ...environment, ...Object.fromEntries(ports), RTP_STACK_NAME: 'cli-start', ...overrides },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -61,4 +62,21 @@ describe('rtp start (what npm start runs)', () => {
     expect(output()).toMatch(/SIGINT: stopping once the start in progress finishes…\n[\s\S]*stopped\.\n$/);
     expect(output()).not.toMatch(/ready in/);
   }, 120_000);
+
+  it('refuses a busy port in one line naming it and the variable that moves it, starting nothing', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const { child, output } = startCli({ RTP_DYNAMODB_PORT: String(port) });
+      children.push(child);
+      expect(await exitOf(child)).toBe(1);
+      expect(output().trim()).toBe(
+        `rtp: port ${port} (RTP_DYNAMODB_PORT) is in use on 127.0.0.1: stop what holds it, ` +
+          'or set RTP_DYNAMODB_PORT to another port (0 picks a free one)',
+      );
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  }, 60_000);
 });
