@@ -12,6 +12,7 @@ import type { WebSocketRouteEvent } from '#local/gateway/websocket-gateway.ts';
 import { WebSocketGateway } from '#local/gateway/websocket-gateway.ts';
 import type { LambdaInvoker } from '#local/lambda/invoker.ts';
 import type { WebSocketApiModel } from '#local/template/model.ts';
+import { DEFAULT_WAIT_MS } from '../helpers/platform.ts';
 
 type TestFunction = (event: WebSocketRouteEvent) => unknown;
 
@@ -91,7 +92,8 @@ function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
   });
 }
 
-async function waitFor<T>(probe: () => T | undefined, timeoutMs = 5000): Promise<T> {
+/** Polls `probe` until it gives a value, and returns it (the shared waitFor only waits). */
+async function waitFor<T>(probe: () => T | undefined, timeoutMs = DEFAULT_WAIT_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
