@@ -1,4 +1,7 @@
-/** Runs at most `concurrency` tasks at once; the rest wait in arrival order. */
+/**
+ * Runs at most `concurrency` tasks at once; the rest wait in arrival order. A task with a free slot
+ * starts before the call returns (callers may rely on it to tell whether a task had to wait).
+ */
 export type Limiter = <T>(task: () => Promise<T>) => Promise<T>;
 
 export function createLimiter(concurrency: number): Limiter {

@@ -7,7 +7,7 @@ import { type NormalisedReading, type NormaliseOptions, normaliseReading } from 
 const IOT_SOURCE = 'iot';
 
 /** One message of `VehicleTelemetryRule`: its envelope, the payload decoded to the device's bytes. */
-export type TelemetryMessage = Omit<VehicleTelemetryEvent, 'payload'> & { bytes: Uint8Array };
+export type TelemetryMessage = Omit<VehicleTelemetryEvent, 'payload'> & { bytes: Buffer };
 
 /**
  * Whether a JSON object is the telemetry rules' envelope (its three fields and no other, the payload
@@ -48,7 +48,7 @@ export function mapTelemetryMessage(
 ): NormalisedReading {
   // The topic's key is the envelope's, not the device's: a bad one is named as the event's field.
   parseOrThrow(ItemKeySchema, message.vehicleId, 'event.vehicleId');
-  const telemetry = parseJsonObjectOrThrow(Buffer.from(message.bytes).toString('utf8'), 'payload');
+  const telemetry = parseJsonObjectOrThrow(message.bytes.toString('utf8'), 'payload');
   return mapVehicleTelemetry(
     { ...telemetry, vehicleId: message.vehicleId, receivedAt: message.receivedAt },
     options,

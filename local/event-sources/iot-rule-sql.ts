@@ -67,22 +67,37 @@ export interface CompiledRuleSql {
 
 /** What a rule sees of one message. */
 export interface RuleMessage {
-  topic: string;
+  readonly topic: string;
   /** The payload as published (`encode(*, 'base64')`). */
-  bytes: Uint8Array;
-  /** The payload parsed as JSON; absent when it is not JSON (its fields are then Undefined). */
-  json?: { value: unknown };
+  readonly bytes: Buffer;
+  /** The payload parsed as JSON; undefined when it is not JSON (its fields are then Undefined). */
+  readonly json: { value: unknown } | undefined;
   /** Receive time, epoch ms (`timestamp()`). */
-  timestamp: number;
+  readonly timestamp: number;
 }
 
-/** The message a rule sees of `bytes` published to `topic`: the payload parsed once, if it is JSON. */
-export function ruleMessageOf(topic: string, bytes: Uint8Array, timestamp: number): RuleMessage {
-  try {
-    return { topic, bytes, json: { value: JSON.parse(Buffer.from(bytes).toString('utf8')) }, timestamp };
-  } catch {
-    return { topic, bytes, timestamp };
-  }
+/**
+ * The message a rule sees of `bytes` published to `topic`. The payload is parsed on the first use
+ * of a field or `*`, once: the telemetry rules select only `encode(*)` and the topic, so they never
+ * parse it.
+ */
+export function ruleMessageOf(topic: string, bytes: Buffer, timestamp: number): RuleMessage {
+  let parsed: { value: unknown } | null | undefined;
+  return {
+    topic,
+    bytes,
+    timestamp,
+    get json() {
+      if (parsed === undefined) {
+        try {
+          parsed = { value: JSON.parse(bytes.toString('utf8')) };
+        } catch {
+          parsed = null;
+        }
+      }
+      return parsed ?? undefined;
+    },
+  };
 }
 
 type Token =
@@ -374,12 +389,11 @@ function operandValue(operand: Operand, message: RuleMessage): unknown {
     case 'newuuid':
       return randomUUID();
     case 'encodedPayload':
-      return Buffer.from(message.bytes).toString('base64');
+      return message.bytes.toString('base64');
     case 'topic':
       return operand.level === undefined ? message.topic : message.topic.split('/')[operand.level - 1];
     case 'field': {
-      if (!message.json) return undefined;
-      let value: unknown = message.json.value;
+      let value: unknown = message.json?.value;
       for (const segment of operand.path) {
         if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
         if (!Object.hasOwn(value, segment)) return undefined;
@@ -459,8 +473,9 @@ export function evaluateRule(
   const output: Record<string, unknown> = {};
   for (const item of rule.select) {
     if (item.kind === 'all') {
-      if (!message.json) throw new RuleSqlError('SELECT * needs a JSON object payload: it is not JSON');
-      const payload = message.json.value;
+      const json = message.json;
+      if (!json) throw new RuleSqlError('SELECT * needs a JSON object payload: it is not JSON');
+      const payload = json.value;
       if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
         throw new RuleSqlError('SELECT * needs a JSON object payload');
       Object.assign(output, payload);

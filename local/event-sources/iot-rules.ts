@@ -311,7 +311,7 @@ export class IotRuleEngine {
         topic: message.topic,
         cloudwatchTraceId: randomUUID(),
         clientId: '',
-        base64OriginalPayload: Buffer.from(message.bytes).toString('base64'),
+        base64OriginalPayload: message.bytes.toString('base64'),
         failures: [{ failedAction: 'KinesisAction', failedResource: action.streamLogicalId, errorMessage }],
       };
       const note = rule.errorAction?.queueLogicalId

@@ -32,7 +32,6 @@ interface LoadedFunction {
   handler: Handler;
   /** Holds an invocation until fewer than LOCAL_FUNCTION_CONCURRENCY of this function run. */
   limit: Limiter;
-  running: number;
 }
 
 interface FunctionStats {
@@ -75,7 +74,7 @@ export class InProcessFunctions implements LambdaInvoker {
           throw new Error(`${model.logicalId}: ${model.entryPoint} does not export "${model.exportName}"`);
         }
         const limit = createLimiter(LOCAL_FUNCTION_CONCURRENCY);
-        loaded.handlers.set(model.logicalId, { model, handler: handler as Handler, limit, running: 0 });
+        loaded.handlers.set(model.logicalId, { model, handler: handler as Handler, limit });
         loaded.stats.set(model.logicalId, { invocations: 0, queued: 0, errors: 0, timeouts: 0, totalMs: 0 });
       } finally {
         for (const name of Object.keys(model.environment)) {
@@ -96,15 +95,14 @@ export class InProcessFunctions implements LambdaInvoker {
     const entry = this.handlers.get(logicalId);
     if (!entry) throw new Error(`no function ${logicalId} in the template`);
     const stats = this.stats.get(logicalId) as FunctionStats;
-    if (entry.running >= LOCAL_FUNCTION_CONCURRENCY) stats.queued += 1;
-    return entry.limit(async () => {
-      entry.running += 1;
-      try {
-        return await this.#run(entry, stats, event);
-      } finally {
-        entry.running -= 1;
-      }
+    let ranAtOnce = false;
+    const answer = entry.limit(() => {
+      ranAtOnce = true;
+      return this.#run(entry, stats, event);
     });
+    // The limiter starts a task before it returns when a slot is free: not started yet = waiting.
+    if (!ranAtOnce) stats.queued += 1;
+    return answer;
   }
 
   async #run({ model, handler }: LoadedFunction, stats: FunctionStats, event: unknown): Promise<unknown> {

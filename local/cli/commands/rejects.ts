@@ -30,6 +30,8 @@ export interface RejectEntry {
   reason: string;
   /** The original bytes (base64 bodies decoded). */
   payload: Buffer;
+  /** The sender kept the bytes as base64 (`BodyEncoding=base64`): they are not text. */
+  binary: boolean;
   /** Message attributes besides the reason: Topic, PartitionKey, SequenceNumber, SourceMessageId. */
   ids: Record<string, string>;
 }
@@ -319,6 +321,7 @@ function toEntry(source: RejectSource, message: Message): RejectEntry {
     code,
     reason,
     payload: encoding === 'base64' ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8'),
+    binary: encoding === 'base64',
     ids,
   };
 }
@@ -340,6 +343,7 @@ async function listRejectReports(client: S3Client, health: Health): Promise<Reje
         code: line.code,
         reason: line.reason,
         payload: Buffer.from(`s3://${parsed.data.bucket}/${parsed.data.key} line ${line.line}`),
+        binary: false,
         ids: { Object: parsed.data.key },
       });
     }
@@ -348,23 +352,15 @@ async function listRejectReports(client: S3Client, health: Health): Promise<Reje
 }
 
 /**
- * One line of the listing: time, code, reason and the start of the bytes, as text when they are
- * printable UTF-8, else as `base64:…` (raw binary would garble the terminal).
+ * One line of the listing: time, code, reason and the start of the bytes, as text, or as `base64:…`
+ * when the sender kept them as base64 (not text: printed raw they would garble the terminal).
  */
-export function describeReject(entry: Pick<RejectEntry, 'sentAt' | 'code' | 'reason' | 'payload'>): string {
-  const text = printableText(entry.payload);
-  const shown = text === undefined ? `base64:${entry.payload.toString('base64')}` : text.replace(/\s+/g, ' ');
+export function describeReject(
+  entry: Pick<RejectEntry, 'sentAt' | 'code' | 'reason' | 'payload' | 'binary'>,
+): string {
+  const shown = entry.binary
+    ? `base64:${entry.payload.toString('base64')}`
+    : entry.payload.toString('utf8').replace(/\s+/g, ' ');
   const preview = shown.length > PREVIEW_CHARS ? `${shown.slice(0, PREVIEW_CHARS)}…` : shown;
   return `${new Date(entry.sentAt).toISOString()}  ${entry.code}  ${entry.reason}  ${preview}`;
-}
-
-/** The bytes as text when they are valid UTF-8 with no control characters but whitespace. */
-function printableText(bytes: Buffer): string | undefined {
-  try {
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-    return /[\u0000-\u0008\u000e-\u001f\u007f]/.test(text) ? undefined : text;
-  } catch {
-    return undefined;
-  }
 }
